@@ -1,0 +1,45 @@
+# wouldblock: every entry point CI and the README use. CI (.ci/run) calls these targets only.
+CARGO ?= cargo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+WASM_TARGETS := wasm32-wasip1 wasm32-wasip2
+APT_PACKAGES := clang lld wasi-libc libclang-rt-dev-wasm32
+GUESTS := target/guests
+WOULDBLOCK := target/debug/wouldblock
+
+.PHONY: all setup build run test lint fmt clean
+
+all: build
+
+# Installs what the build needs when it is missing: the wasm targets, and clang with wasi-libc
+# for the C guests (Debian/Ubuntu packages).
+setup:
+	@for t in $(WASM_TARGETS); do \
+	  rustup target list --installed | grep -qx "$$t" || rustup target add "$$t"; \
+	done
+	@if ! printf 'int main(void){return 0;}\n' | clang --target=wasm32-wasi -x c - -o /dev/null 2>/dev/null; then \
+	  echo "installing $(APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+# The host binary, and every guest (built by tests/build.rs into target/guests/).
+build: setup
+	$(CARGO) build -p wouldblock -p wouldblock-tests
+
+# The Python docs' example in a wasm guest: stdin is an open pipe with no data, the guest
+# reads it non-blocking, and the host shows the BlockingIOError Python would raise.
+run: build
+	$(WOULDBLOCK) run --stdin open $(GUESTS)/p1_rust_stdin_nonblock_read.wasm
+
+test: setup
+	$(CARGO) test --workspace
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

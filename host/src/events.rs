@@ -1,0 +1,93 @@
+//! The would-block events a guest met, recorded where they cross the host boundary.
+//!
+//! One entry per distinct (call, fd, handle, errno), in order of first occurrence, with a count
+//! and, for partial writes, the bytes accepted before the would-block. Recording is a short
+//! linear scan: a guest meets few distinct events, however many times it meets each.
+
+use crate::errno::WasiErrno;
+use serde::Serialize;
+
+/// What kind of host object a descriptor is; decides how some platforms report an errno
+/// (a Windows socket says WSAEWOULDBLOCK where a pipe says EAGAIN).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Handle {
+    /// The guest's stdin.
+    Stdin,
+}
+
+impl Handle {
+    /// The name used in reports and summary lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Handle::Stdin => "stdin",
+        }
+    }
+}
+
+/// One distinct event and how often it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// The WASI call, e.g. `fd_read`.
+    pub call: &'static str,
+    /// The guest descriptor.
+    pub fd: u32,
+    /// What the descriptor is.
+    pub handle: Handle,
+    /// What the guest was told.
+    pub errno: WasiErrno,
+    /// How many times.
+    pub count: u64,
+    /// For writes: bytes accepted before the would-block, summed over the events.
+    pub characters_written: Option<u64>,
+}
+
+/// All events of one guest run.
+#[derive(Clone, Debug, Default)]
+pub struct EventLog {
+    events: Vec<Event>,
+}
+
+impl EventLog {
+    /// Records one occurrence.
+    pub fn record(&mut self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
+        if let Some(e) = self
+            .events
+            .iter_mut()
+            .find(|e| e.call == call && e.fd == fd && e.handle == handle && e.errno == errno)
+        {
+            e.count += 1;
+            return;
+        }
+        self.events.push(Event {
+            call,
+            fd,
+            handle,
+            errno,
+            count: 1,
+            characters_written: None,
+        });
+    }
+
+    /// The events, in order of first occurrence.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_distinct_events() {
+        let mut log = EventLog::default();
+        log.record("fd_read", 0, Handle::Stdin, WasiErrno::Again);
+        log.record("fd_read", 0, Handle::Stdin, WasiErrno::Again);
+        log.record("fd_read", 3, Handle::Stdin, WasiErrno::Again);
+        let ev = log.events();
+        assert_eq!(ev.len(), 2);
+        assert_eq!((ev[0].fd, ev[0].count), (0, 2));
+        assert_eq!((ev[1].fd, ev[1].count), (3, 1));
+    }
+}

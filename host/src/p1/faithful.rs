@@ -1,0 +1,174 @@
+//! The faithful preview1 overrides: non-blocking stdin that returns `again` when POSIX would.
+//!
+//! Shadows `fd_read`, `fd_fdstat_get`, `fd_fdstat_set_flags`, `fd_close` and `fd_renumber`.
+//! A call on a descriptor the host does not manage goes to wasmtime-wasi unchanged
+//! ([`super::stock`]). On a managed descriptor:
+//! - `fd_fdstat_set_flags` accepts `nonblock` and `append`, ignores the sync flags as Linux
+//!   `F_SETFL` does on a pipe, and rejects undefined bits with `inval`;
+//! - `fd_fdstat_get` reports the flags the guest set;
+//! - `fd_read` returns data when there is some, 0 at end-of-file, and with `nonblock` set and
+//!   nothing to read, `again` at once (recorded as an event); without `nonblock` it waits.
+
+use super::fds::{ALL_FLAGS, NONBLOCK, SETTABLE};
+use super::{stock, P1State};
+use crate::errno::WasiErrno;
+use crate::pipe::ReadOutcome;
+use std::ops::Range;
+use std::time::Duration;
+use wasmtime::{Caller, Linker, Result};
+
+const MODULE: &str = "wasi_snapshot_preview1";
+
+/// How long a blocking read waits between checks that the guest may go on waiting.
+const WAIT_SLICE: Duration = Duration::from_millis(50);
+
+/// Shadows the stock imports in `linker` with the faithful ones.
+pub fn add_to_linker(linker: &mut Linker<P1State>) -> Result<()> {
+    linker.allow_shadowing(true);
+    linker.func_wrap(MODULE, "fd_read", fd_read)?;
+    linker.func_wrap(MODULE, "fd_fdstat_get", fd_fdstat_get)?;
+    linker.func_wrap(MODULE, "fd_fdstat_set_flags", fd_fdstat_set_flags)?;
+    linker.func_wrap(MODULE, "fd_close", fd_close)?;
+    linker.func_wrap(MODULE, "fd_renumber", fd_renumber)?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+fn errno(e: WasiErrno) -> i32 {
+    i32::from(e.raw())
+}
+
+/// The byte range `[ptr, ptr+len)` of guest memory, or `fault`.
+fn guest_range(mem: &[u8], ptr: u32, len: u32) -> Result<Range<usize>, WasiErrno> {
+    let start = ptr as usize;
+    let end = start.checked_add(len as usize).ok_or(WasiErrno::Fault)?;
+    if end > mem.len() {
+        return Err(WasiErrno::Fault);
+    }
+    Ok(start..end)
+}
+
+fn read_u32(mem: &[u8], ptr: u32) -> Result<u32, WasiErrno> {
+    let r = guest_range(mem, ptr, 4)?;
+    Ok(u32::from_le_bytes(mem[r].try_into().expect("4 bytes")))
+}
+
+fn write_u32(mem: &mut [u8], ptr: u32, value: u32) -> Result<(), WasiErrno> {
+    let r = guest_range(mem, ptr, 4)?;
+    mem[r].copy_from_slice(&value.to_le_bytes());
+    Ok(())
+}
+
+/// The first non-empty buffer of an iovec array (as wasmtime-wasi reads), or an empty range.
+/// A short read into it is what POSIX `readv` allows.
+fn first_iovec(mem: &[u8], iovs: u32, iovs_len: u32) -> Result<Range<usize>, WasiErrno> {
+    guest_range(mem, iovs, iovs_len.checked_mul(8).ok_or(WasiErrno::Fault)?)?;
+    for i in 0..iovs_len {
+        let base = iovs + i * 8;
+        let (buf, len) = (read_u32(mem, base)?, read_u32(mem, base + 4)?);
+        if len != 0 {
+            return guest_range(mem, buf, len);
+        }
+    }
+    Ok(0..0)
+}
+
+fn fd_read(
+    mut caller: Caller<'_, P1State>,
+    fd: i32,
+    iovs: i32,
+    iovs_len: i32,
+    nread: i32,
+) -> Result<i32> {
+    if caller.data().fds.get(fd as u32).is_none() {
+        return stock::call(&mut caller, |ctx, mem| {
+            stock::in_tokio(stock::abi::fd_read(ctx, mem, fd, iovs, iovs_len, nread))
+        });
+    }
+    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let m = state.fds.get(fd as u32).expect("checked above");
+    let nonblocking = m.flags & NONBLOCK != 0;
+    let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
+        .and_then(|buf| write_u32(mem, nread as u32, 0).map(|()| buf))
+    {
+        Ok(buf) => buf,
+        Err(e) => return Ok(errno(e)),
+    };
+    if buf.is_empty() {
+        // POSIX: a zero-byte read returns 0 at once, whatever the pipe holds.
+        return Ok(errno(WasiErrno::Success));
+    }
+    loop {
+        let n = match m.source.try_read(&mut mem[buf.clone()]) {
+            Ok(ReadOutcome::Data(n)) => n,
+            Ok(ReadOutcome::Eof) => 0,
+            Ok(ReadOutcome::WouldBlock) if nonblocking => {
+                state
+                    .events
+                    .record("fd_read", fd as u32, m.handle, WasiErrno::Again);
+                return Ok(errno(WasiErrno::Again));
+            }
+            Ok(ReadOutcome::WouldBlock) => match m.source.wait_readable(WAIT_SLICE) {
+                Ok(_) => continue,
+                Err(_) => return Ok(errno(WasiErrno::Io)),
+            },
+            Err(_) => return Ok(errno(WasiErrno::Io)),
+        };
+        write_u32(mem, nread as u32, n as u32).expect("checked before reading");
+        return Ok(errno(WasiErrno::Success));
+    }
+}
+
+fn fd_fdstat_get(mut caller: Caller<'_, P1State>, fd: i32, buf: i32) -> Result<i32> {
+    let ret = stock::call(&mut caller, |ctx, mem| {
+        stock::in_tokio(stock::abi::fd_fdstat_get(ctx, mem, fd, buf))
+    })?;
+    if ret != errno(WasiErrno::Success) {
+        return Ok(ret);
+    }
+    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    if let Some(m) = state.fds.get(fd as u32) {
+        // `fdstat.fs_flags` is the u16 at offset 2.
+        let Ok(r) = guest_range(mem, (buf as u32).wrapping_add(2), 2) else {
+            return Ok(errno(WasiErrno::Fault));
+        };
+        mem[r].copy_from_slice(&m.flags.to_le_bytes());
+    }
+    Ok(ret)
+}
+
+fn fd_fdstat_set_flags(mut caller: Caller<'_, P1State>, fd: i32, flags: i32) -> Result<i32> {
+    let Some(m) = caller.data_mut().fds.get_mut(fd as u32) else {
+        return stock::call(&mut caller, |ctx, mem| {
+            stock::abi::fd_fdstat_set_flags(ctx, mem, fd, flags)
+        });
+    };
+    let Ok(flags) = u16::try_from(flags) else {
+        return Ok(errno(WasiErrno::Inval));
+    };
+    if flags & !ALL_FLAGS != 0 {
+        return Ok(errno(WasiErrno::Inval));
+    }
+    m.flags = flags & SETTABLE;
+    Ok(errno(WasiErrno::Success))
+}
+
+fn fd_close(mut caller: Caller<'_, P1State>, fd: i32) -> Result<i32> {
+    let ret = stock::call(&mut caller, |ctx, mem| {
+        stock::in_tokio(stock::abi::fd_close(ctx, mem, fd))
+    })?;
+    if ret == errno(WasiErrno::Success) {
+        caller.data_mut().fds.remove(fd as u32);
+    }
+    Ok(ret)
+}
+
+fn fd_renumber(mut caller: Caller<'_, P1State>, from: i32, to: i32) -> Result<i32> {
+    let ret = stock::call(&mut caller, |ctx, mem| {
+        stock::in_tokio(stock::abi::fd_renumber(ctx, mem, from, to))
+    })?;
+    if ret == errno(WasiErrno::Success) {
+        caller.data_mut().fds.renumber(from as u32, to as u32);
+    }
+    Ok(ret)
+}

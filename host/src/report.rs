@@ -1,0 +1,134 @@
+//! The run report: the JSON written by `--report` (schema `wouldblock.report/1`) and the
+//! summary lines printed to stderr after the guest exits.
+
+use crate::errno::Platform;
+use crate::events::Event;
+use crate::python::{self, PyError};
+use crate::run::{Outcome, WasiMode};
+use serde::Serialize;
+
+/// The schema identifier; bumped on any incompatible change.
+pub const SCHEMA: &str = "wouldblock.report/1";
+
+/// The `--report` document.
+#[derive(Serialize)]
+pub struct Report<'a> {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// The guest file as given.
+    pub guest: String,
+    /// `p1` or `p2`.
+    pub abi: &'static str,
+    /// Which preview1 implementation ran.
+    pub wasi: WasiMode,
+    /// Where the host ran.
+    pub platform: HostPlatform,
+    /// The platform `python` renderings are for.
+    pub render_platform: Platform,
+    /// The guest's exit code.
+    pub exit_code: i32,
+    /// Each distinct event.
+    pub events: Vec<EventReport<'a>>,
+}
+
+/// The host's OS and architecture, as Rust names them.
+#[derive(Serialize)]
+pub struct HostPlatform {
+    /// e.g. `linux`.
+    pub os: &'static str,
+    /// e.g. `x86_64`.
+    pub arch: &'static str,
+}
+
+impl HostPlatform {
+    /// This host.
+    pub fn current() -> Self {
+        HostPlatform {
+            os: std::env::consts::OS,
+            arch: std::env::consts::ARCH,
+        }
+    }
+}
+
+/// One event in the report.
+#[derive(Serialize)]
+pub struct EventReport<'a> {
+    /// e.g. `fd_read`.
+    pub call: &'a str,
+    /// The guest descriptor.
+    pub fd: u32,
+    /// e.g. `stdin`.
+    pub handle: &'static str,
+    /// The WASI errno value.
+    pub wasi_errno: u16,
+    /// The WASI errno name.
+    pub wasi_name: &'static str,
+    /// How many times.
+    pub count: u64,
+    /// Bytes accepted before the would-block, for writes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub characters_written: Option<u64>,
+    /// As Python raises it on the render platform; `null` where that platform has no errno.
+    pub python: Option<PyError>,
+    /// As Python raises it on every platform with a table.
+    pub renderings: Vec<PyError>,
+}
+
+fn render(platform: Platform, e: &Event) -> Option<PyError> {
+    python::render(platform, e.errno, e.characters_written)
+}
+
+impl<'a> Report<'a> {
+    /// The report of a finished run.
+    pub fn new(guest: String, wasi: WasiMode, platform: Platform, outcome: &'a Outcome) -> Self {
+        let events = outcome
+            .events
+            .events()
+            .iter()
+            .map(|e| EventReport {
+                call: e.call,
+                fd: e.fd,
+                handle: e.handle.name(),
+                wasi_errno: e.errno.raw(),
+                wasi_name: e.errno.name(),
+                count: e.count,
+                characters_written: e.characters_written,
+                python: render(platform, e),
+                renderings: Platform::ALL.iter().filter_map(|p| render(*p, e)).collect(),
+            })
+            .collect();
+        Report {
+            schema: SCHEMA,
+            guest,
+            abi: outcome.abi,
+            wasi,
+            platform: HostPlatform::current(),
+            render_platform: platform,
+            exit_code: outcome.exit_code,
+            events,
+        }
+    }
+}
+
+/// The stderr line for one event, e.g.
+/// `wouldblock: fd_read(fd=0, stdin) -> again (6) x3 = BlockingIOError: [Errno 11] ... [linux]`.
+pub fn summary_line(platform: Platform, e: &Event) -> String {
+    let python = match render(platform, e) {
+        Some(py) => match py.characters_written {
+            Some(n) => format!("{} (characters_written={n})", py.line),
+            None => py.line,
+        },
+        None => format!("no {} errno", platform.name()),
+    };
+    format!(
+        "wouldblock: {}(fd={}, {}) -> {} ({}) x{} = {} [{}]",
+        e.call,
+        e.fd,
+        e.handle.name(),
+        e.errno.name(),
+        e.errno.raw(),
+        e.count,
+        python,
+        platform.name()
+    )
+}

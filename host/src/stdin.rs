@@ -1,0 +1,222 @@
+//! The guest's stdin as the host manages it: a source that can say "would block" honestly.
+//!
+//! Sources: an in-memory [`MemPipe`] fed on a schedule (`eof`, `open`, `data:`, `after:`), or a
+//! host descriptor read with `poll` + `read` (`inherit`, `file:`), whose flags are never changed.
+//! A `Stdin` is created before the guest starts; [`Stdin::start`] starts its schedule, so that
+//! compiling the guest does not eat into an `after:` delay.
+//!
+//! For preview2 and stock preview1, [`Stdin::stdin_stream`] gives wasmtime-wasi a stream over
+//! the same source that never reads ahead.
+
+use crate::pipe::{MemPipe, ReadOutcome};
+use crate::spec::StdinSpec;
+use crate::sys::{self, HostFd};
+use anyhow::{Context as _, Result};
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use wasmtime_wasi::cli::{IsTerminal, StdinStream};
+use wasmtime_wasi::p2::{InputStream, Pollable, StreamError, StreamResult};
+
+/// Where the bytes come from.
+#[derive(Clone)]
+pub enum Source {
+    /// An in-memory pipe the host writes on a schedule.
+    Mem(Arc<MemPipe>),
+    /// A host descriptor: the host's stdin or an opened file.
+    Host(Arc<HostFd>),
+}
+
+/// The guest's stdin.
+pub struct Stdin {
+    source: Source,
+    spec: StdinSpec,
+    started: bool,
+}
+
+impl Stdin {
+    /// Opens the source `spec` names. Fails (an input error) when a `file:` cannot be opened.
+    pub fn open(spec: &StdinSpec) -> Result<Stdin> {
+        let source = match spec {
+            StdinSpec::Inherit => Source::Host(Arc::new(sys::host_stdin())),
+            StdinSpec::File(path) => {
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("--stdin file:{}", path.display()))?;
+                if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+                    anyhow::bail!("--stdin file:{}: is a directory", path.display());
+                }
+                Source::Host(Arc::new(HostFd::from_owned(file.into())))
+            }
+            StdinSpec::Eof | StdinSpec::Open | StdinSpec::Data(_) | StdinSpec::After(..) => {
+                Source::Mem(Arc::new(MemPipe::new()))
+            }
+        };
+        Ok(Stdin {
+            source,
+            spec: spec.clone(),
+            started: false,
+        })
+    }
+
+    /// Starts the schedule: from now on data arrives as the spec says. Idempotent.
+    pub fn start(&mut self) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
+        let Source::Mem(pipe) = &self.source else {
+            return;
+        };
+        match &self.spec {
+            StdinSpec::Eof => pipe.close_writer(),
+            StdinSpec::Open => {}
+            StdinSpec::Data(bytes) => {
+                pipe.write(bytes);
+                pipe.close_writer();
+            }
+            StdinSpec::After(delay, bytes) => {
+                let (pipe, delay, bytes) = (pipe.clone(), *delay, bytes.clone());
+                std::thread::Builder::new()
+                    .name("wouldblock-stdin-feed".into())
+                    .spawn(move || {
+                        std::thread::sleep(delay);
+                        pipe.write(&bytes);
+                        pipe.close_writer();
+                    })
+                    .expect("spawning the stdin feeder thread");
+            }
+            StdinSpec::Inherit | StdinSpec::File(_) => {}
+        }
+    }
+
+    /// The source, for handles that read it.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// A wasmtime-wasi stdin over the same source (preview2, stock preview1).
+    pub fn stdin_stream(&self) -> SourceStdin {
+        SourceStdin(self.source.clone())
+    }
+}
+
+impl Source {
+    /// A read that never waits.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<ReadOutcome> {
+        match self {
+            Source::Mem(pipe) => Ok(pipe.try_read(buf)),
+            Source::Host(fd) => {
+                if !fd.wait_readable(Duration::ZERO)? {
+                    return Ok(ReadOutcome::WouldBlock);
+                }
+                Ok(match fd.read(buf)? {
+                    0 if !buf.is_empty() => ReadOutcome::Eof,
+                    n => ReadOutcome::Data(n),
+                })
+            }
+        }
+    }
+
+    /// Waits up to `timeout`; true when a read would not block.
+    pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
+        match self {
+            Source::Mem(pipe) => Ok(pipe.wait_readable(timeout)),
+            Source::Host(fd) => fd.wait_readable(timeout),
+        }
+    }
+}
+
+/// wasmtime-wasi's view of a [`Source`].
+pub struct SourceStdin(Source);
+
+impl IsTerminal for SourceStdin {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdinStream for SourceStdin {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncRead + Send + Sync> {
+        Box::new(SourceReader(self.0.clone()))
+    }
+
+    fn p2_stream(&self) -> Box<dyn InputStream> {
+        Box::new(SourceReader(self.0.clone()))
+    }
+}
+
+/// Reads a [`Source`] for wasmtime-wasi, without reading ahead.
+struct SourceReader(Source);
+
+/// How long an async wait on a host descriptor sleeps between `poll` checks.
+const HOST_FD_POLL_SLICE: Duration = Duration::from_millis(5);
+
+impl SourceReader {
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        match &self.0 {
+            Source::Mem(pipe) => pipe.poll_readable(cx),
+            Source::Host(fd) => match fd.wait_readable(Duration::ZERO) {
+                Ok(false) => {
+                    // No reactor registration for an arbitrary fd here: check again shortly.
+                    let waker = cx.waker().clone();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(HOST_FD_POLL_SLICE);
+                        waker.wake();
+                    });
+                    Poll::Pending
+                }
+                Ok(true) | Err(_) => Poll::Ready(()),
+            },
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for SourceReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            match self.0.try_read(buf.initialize_unfilled()) {
+                Ok(ReadOutcome::Data(n)) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(ReadOutcome::Eof) => return Poll::Ready(Ok(())),
+                Ok(ReadOutcome::WouldBlock) => {
+                    if self.poll_ready(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+/// Largest single preview2 read, as wasmtime-wasi's own stdin allows.
+const MAX_P2_READ: usize = 64 * 1024;
+
+impl InputStream for SourceReader {
+    fn read(&mut self, size: usize) -> StreamResult<bytes::Bytes> {
+        let mut buf = vec![0u8; size.min(MAX_P2_READ)];
+        match self.0.try_read(&mut buf) {
+            Ok(ReadOutcome::Data(n)) => {
+                buf.truncate(n);
+                Ok(buf.into())
+            }
+            Ok(ReadOutcome::WouldBlock) => Ok(bytes::Bytes::new()),
+            Ok(ReadOutcome::Eof) => Err(StreamError::Closed),
+            Err(e) => Err(StreamError::LastOperationFailed(e.into())),
+        }
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for SourceReader {
+    async fn ready(&mut self) {
+        std::future::poll_fn(|cx| self.poll_ready(cx)).await
+    }
+}

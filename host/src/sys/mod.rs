@@ -1,0 +1,6 @@
+//! Platform code, switched once here. Nothing outside `sys/` uses `cfg(unix)`/`cfg(windows)`.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::{host_stdin, HostFd};

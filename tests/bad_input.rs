@@ -1,0 +1,145 @@
+//! Bad input to `wouldblock run`: exit code 2 and exactly one line `wouldblock: error: …` on
+//! stderr, never a panic or a backtrace, whatever RUST_BACKTRACE says.
+
+use std::process::Command;
+use wouldblock_tests::guests::P1_RUST_STDIN_NONBLOCK_READ;
+use wouldblock_tests::{run_with_deadline, temp_dir, Output, DEADLINE};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
+
+fn wouldblock(args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("RUST_BACKTRACE", "full")
+        .env("RUST_LIB_BACKTRACE", "1");
+    run_with_deadline(cmd, None, DEADLINE)
+}
+
+/// Asserts exit code 2 and one error line that contains `needle`.
+fn assert_input_error(out: &Output, needle: &str) {
+    assert_eq!(out.code, Some(2), "{out:?}");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one line: {out:?}");
+    assert!(lines[0].starts_with("wouldblock: error: "), "{out:?}");
+    assert!(
+        lines[0].contains(needle),
+        "`{needle}` not in {:?}",
+        lines[0]
+    );
+    assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn missing_file() {
+    let out = wouldblock(&["run", "/nonexistent/guest.wasm"]);
+    assert_input_error(&out, "/nonexistent/guest.wasm: No such file or directory");
+}
+
+#[test]
+fn directory() {
+    let dir = temp_dir("dir-guest");
+    let out = wouldblock(&["run", dir.to_str().unwrap()]);
+    assert_input_error(&out, "is a directory");
+}
+
+#[test]
+fn empty_file() {
+    let dir = temp_dir("empty");
+    let out = wouldblock(&["run", &write(&dir, "empty.wasm", b"")]);
+    assert_input_error(&out, "empty file");
+}
+
+#[test]
+fn not_wasm() {
+    let dir = temp_dir("notwasm");
+    let out = wouldblock(&["run", &write(&dir, "hello.wasm", b"hello, world\n")]);
+    assert_input_error(&out, "not a WebAssembly binary, and not valid text");
+    let out = wouldblock(&["run", &write(&dir, "bin.wasm", &[0xff, 0xfe, 0x00, 0x01])]);
+    assert_input_error(&out, "not a WebAssembly binary (no \\0asm header) nor text");
+}
+
+#[test]
+fn truncated_module() {
+    let dir = temp_dir("truncated");
+    let bytes = std::fs::read(P1_RUST_STDIN_NONBLOCK_READ).unwrap();
+    let out = wouldblock(&["run", &write(&dir, "t.wasm", &bytes[..bytes.len() / 2])]);
+    assert_input_error(&out, "invalid module");
+}
+
+#[test]
+fn module_without_start() {
+    let dir = temp_dir("nostart");
+    let wat = b"(module (memory (export \"memory\") 1))";
+    let out = wouldblock(&["run", &write(&dir, "nostart.wat", wat)]);
+    assert_input_error(&out, "exports no `_start` function");
+}
+
+#[test]
+fn module_with_unknown_import() {
+    let dir = temp_dir("unknownimport");
+    let wat = b"(module (import \"env\" \"nope\" (func)) (func (export \"_start\")))";
+    let out = wouldblock(&["run", &write(&dir, "imp.wat", wat)]);
+    assert_input_error(&out, "instantiating the module");
+}
+
+#[test]
+fn component_that_is_not_a_command() {
+    let dir = temp_dir("notcommand");
+    let out = wouldblock(&["run", &write(&dir, "c.wat", b"(component)")]);
+    assert_input_error(&out, "instantiating the component as a wasi:cli/command");
+}
+
+#[test]
+fn malformed_stdin_spec() {
+    for (spec, needle) in [
+        (
+            "nope",
+            "expected one of inherit, eof, open, data:TEXT, after:MS:TEXT, file:PATH",
+        ),
+        ("after:x:hi", "MS must be a whole number"),
+        ("after:50", "expected after:MS:TEXT"),
+        ("file:", "file: needs a PATH"),
+    ] {
+        let arg = format!("--stdin={spec}");
+        let out = wouldblock(&["run", &arg, P1_RUST_STDIN_NONBLOCK_READ]);
+        assert_input_error(&out, needle);
+    }
+    let out = wouldblock(&[
+        "run",
+        "--stdin",
+        "file:/nonexistent/in",
+        P1_RUST_STDIN_NONBLOCK_READ,
+    ]);
+    assert_input_error(&out, "--stdin file:/nonexistent/in");
+}
+
+#[test]
+fn malformed_dir_and_env() {
+    let out = wouldblock(&["run", "--dir", "::/x", P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(&out, "expected HOST[::GUEST]");
+    let out = wouldblock(&[
+        "run",
+        "--dir",
+        "/nonexistent/dir",
+        P1_RUST_STDIN_NONBLOCK_READ,
+    ]);
+    assert_input_error(&out, "--dir /nonexistent/dir: not a directory on the host");
+    let out = wouldblock(&["run", "--env", "NOEQUALS", P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(&out, "expected KEY=VALUE");
+}
+
+#[test]
+fn usage_errors() {
+    let out = wouldblock(&["run"]);
+    assert_input_error(&out, "required arguments were not provided");
+    let out = wouldblock(&["frobnicate"]);
+    assert_input_error(&out, "unrecognized subcommand");
+    let out = wouldblock(&["run", "--wasi", "fast", P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(&out, "invalid value 'fast'");
+}

@@ -1,0 +1,138 @@
+//! Builds every guest in `guest/` from source, as wasmtime's test-programs artifacts do:
+//! - Rust (`guest/rust/src/bin/<scenario>.rs`) for wasm32-wasip1 (`p1_rust_<scenario>`) and
+//!   wasm32-wasip2 (`p2_rust_<scenario>`), by a nested cargo with its own target directory;
+//! - C (`guest/c/<scenario>.c`) with clang on wasi-libc (`p1_c_<scenario>`);
+//! - WAT (`guest/wat/<scenario>.wat`), used as text by the host (`p1_wat_<scenario>`).
+//!
+//! Outputs land in `target/guests/` (stable, for `make run`) and `guests.rs` in OUT_DIR: one
+//! path constant per guest, `ALL`, and `foreach_guest!` so that a guest without a host test
+//! fails to compile. A missing toolchain is a build error that says how to install it.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.parent().unwrap().to_path_buf();
+    let guest_dir = root.join("guest");
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"));
+    let out = target_dir.join("guests");
+    fs::create_dir_all(&out).unwrap();
+    println!("cargo:rerun-if-changed={}", guest_dir.display());
+    for sub in ["rust/src", "rust/src/bin", "rust/Cargo.toml", "c", "wat"] {
+        println!("cargo:rerun-if-changed={}", guest_dir.join(sub).display());
+    }
+
+    let mut guests: Vec<(String, PathBuf)> = Vec::new();
+    let scenarios = |dir: &Path, ext: &str| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+            .filter_map(|e| e.ok()?.path().file_name()?.to_str().map(String::from))
+            .filter_map(|n| n.strip_suffix(ext).map(String::from))
+            .collect();
+        v.sort();
+        v
+    };
+
+    // Rust, both targets.
+    let rust_bins = scenarios(&guest_dir.join("rust/src/bin"), ".rs");
+    let rust_target = target_dir.join("guest-build");
+    for (abi, triple) in [("p1", "wasm32-wasip1"), ("p2", "wasm32-wasip2")] {
+        let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            triple,
+            "--manifest-path",
+        ])
+        .arg(guest_dir.join("rust/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &rust_target);
+        for var in [
+            "CARGO_ENCODED_RUSTFLAGS",
+            "RUSTFLAGS",
+            "CARGO_BUILD_TARGET",
+            "CARGO_MAKEFLAGS",
+            "RUSTC_WORKSPACE_WRAPPER",
+            "CARGO_PRIMARY_PACKAGE",
+        ] {
+            cmd.env_remove(var);
+        }
+        let status = cmd.status().expect("running cargo for the guests");
+        assert!(
+            status.success(),
+            "building the Rust guests for {triple} failed; is the target installed? \
+             (`rustup target add {triple}`, or `make setup`)"
+        );
+        for bin in &rust_bins {
+            let built = rust_target
+                .join(triple)
+                .join("release")
+                .join(format!("{bin}.wasm"));
+            let dest = out.join(format!("{abi}_rust_{bin}.wasm"));
+            fs::copy(&built, &dest).unwrap_or_else(|e| panic!("{}: {e}", built.display()));
+            guests.push((format!("{abi}_rust_{bin}"), dest));
+        }
+    }
+
+    // C on wasi-libc.
+    let clang = env::var("WOULDBLOCK_CLANG").unwrap_or_else(|_| "clang".into());
+    for name in scenarios(&guest_dir.join("c"), ".c") {
+        let src = guest_dir.join("c").join(format!("{name}.c"));
+        let dest = out.join(format!("p1_c_{name}.wasm"));
+        let status = Command::new(&clang)
+            .args(["--target=wasm32-wasi", "-O2", "-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&dest)
+            .arg(&src)
+            .status()
+            .unwrap_or_else(|e| panic!("running {clang}: {e}; install clang lld wasi-libc libclang-rt-dev-wasm32 (`make setup`)"));
+        assert!(
+            status.success(),
+            "compiling {} failed; is wasi-libc installed? (`make setup`)",
+            src.display()
+        );
+        guests.push((format!("p1_c_{name}"), dest));
+    }
+
+    // WAT: the host reads the text itself.
+    for name in scenarios(&guest_dir.join("wat"), ".wat") {
+        guests.push((
+            format!("p1_wat_{name}"),
+            guest_dir.join("wat").join(format!("{name}.wat")),
+        ));
+    }
+
+    guests.sort();
+    let mut src = String::new();
+    for (name, path) in &guests {
+        assert!(
+            name.starts_with("p1_") || name.starts_with("p2_"),
+            "guest {name}: unknown ABI prefix"
+        );
+        src += &format!(
+            "/// Path of guest `{name}`.\npub const {}: &str = {:?};\n",
+            name.to_uppercase(),
+            path.display().to_string()
+        );
+    }
+    src += "/// Every guest: (name, path).\npub const ALL: &[(&str, &str)] = &[\n";
+    for (name, _) in &guests {
+        src += &format!("    ({name:?}, {}),\n", name.to_uppercase());
+    }
+    src += "];\n\n/// Calls `$mac!(guest_name)` for every guest.\n#[macro_export]\nmacro_rules! foreach_guest {\n    ($mac:ident) => {\n";
+    for (name, _) in &guests {
+        src += &format!("        $mac!({name});\n");
+    }
+    src += "    };\n}\n";
+    fs::write(
+        PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("guests.rs"),
+        src,
+    )
+    .unwrap();
+}

@@ -1,0 +1,106 @@
+//! Guest artifacts and helpers for the host's integration tests.
+//!
+//! [`guests`] holds one path constant per guest built by `build.rs`, and `foreach_guest!`.
+//! [`run`] runs a command under a deadline: a hang is a failure, not a wait.
+
+pub mod guests {
+    include!(concat!(env!("OUT_DIR"), "/guests.rs"));
+}
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long any one command may take before the test fails. Generous: CI machines are slow,
+/// and a guest that should finish in milliseconds but hangs is caught all the same.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// What a finished command produced.
+#[derive(Debug)]
+pub struct Output {
+    /// The exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output, as text.
+    pub stdout: String,
+    /// Standard error, as text.
+    pub stderr: String,
+}
+
+impl Output {
+    /// The `WB ` report lines the guest printed.
+    pub fn wb_lines(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("WB "))
+            .collect()
+    }
+
+    /// The host's `wouldblock: ` lines on stderr.
+    pub fn host_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("wouldblock: "))
+            .collect()
+    }
+}
+
+/// Runs `cmd` with `stdin` (or an empty, closed stdin) and waits at most `deadline`.
+/// Panics when the deadline passes (the process is killed first).
+pub fn run_with_deadline(mut cmd: Command, stdin: Option<&[u8]>, deadline: Duration) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawning the command");
+    let mut child_stdin = child.stdin.take().unwrap();
+    let input = stdin.map(<[u8]>::to_vec);
+    let feeder = std::thread::spawn(move || {
+        if let Some(bytes) = input {
+            let _ = child_stdin.write_all(&bytes);
+        }
+        drop(child_stdin);
+    });
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the command") {
+            break status;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("deadline of {deadline:?} exceeded: {cmd:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    feeder.join().unwrap();
+    Output {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&out_t.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err_t.join().unwrap()).into_owned(),
+    }
+}
+
+/// Reads and parses a JSON file.
+pub fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A fresh empty directory under the system temp dir, unique to this process and `tag`.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wouldblock-test-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
