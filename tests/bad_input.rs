@@ -143,3 +143,20 @@ fn usage_errors() {
     let out = wouldblock(&["run", "--wasi", "fast", P1_RUST_STDIN_NONBLOCK_READ]);
     assert_input_error(&out, "invalid value 'fast'");
 }
+
+#[test]
+fn explain_bad_input() {
+    let out = wouldblock(&["explain", "9999"]);
+    assert_input_error(
+        &out,
+        "`9999` is not a WASI errno; expected a number from 0 to 76 or a name: success, 2big",
+    );
+    let out = wouldblock(&["explain", "nosuchname"]);
+    assert_input_error(&out, "notcapable");
+    let out = wouldblock(&["explain", "again", "--platform", "beos"]);
+    assert_input_error(&out, "expected one of linux, macos, freebsd, windows, wasi");
+    let out = wouldblock(&["run", "--platform", "beos", P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(&out, "expected one of linux, macos, freebsd, windows, wasi");
+    let out = wouldblock(&["explain", "again", "--handle", "tty"]);
+    assert_input_error(&out, "[possible values: pipe, socket]");
+}

@@ -36,19 +36,29 @@ const READ_HELLO: &str = "WB op=fd_read fd=0 errno=0 name=success n=5 data=hello
 const AGAIN_LINE: &str = "wouldblock: fd_read(fd=0, stdin) -> again (6) x1 = \
     BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]";
 
-/// The report event for `count` non-blocking reads of an empty stdin, rendered for Linux.
-fn again_event(count: u64) -> serde_json::Value {
-    let linux = json!({
-        "platform": "linux",
+/// A would-block on a pipe as Python raises it on `platform`, `errno` being its EAGAIN.
+fn again_on(platform: &str, errno: i32) -> serde_json::Value {
+    json!({
+        "platform": platform,
+        "handle_kind": "pipe",
         "exception": "BlockingIOError",
-        "errno": 11,
+        "errno": errno,
         "name": "EAGAIN",
         "strerror": "Resource temporarily unavailable",
-        "line": "BlockingIOError: [Errno 11] Resource temporarily unavailable",
-    });
+        "line": format!("BlockingIOError: [Errno {errno}] Resource temporarily unavailable"),
+    })
+}
+
+/// The report event for `count` non-blocking reads of an empty stdin, rendered for Linux, with
+/// every platform's rendering.
+fn again_event(count: u64) -> serde_json::Value {
     json!({
         "call": "fd_read", "fd": 0, "handle": "stdin", "wasi_errno": 6, "wasi_name": "again",
-        "count": count, "python": linux.clone(), "renderings": [linux],
+        "count": count, "python": again_on("linux", 11),
+        "renderings": [
+            again_on("linux", 11), again_on("macos", 35), again_on("freebsd", 35),
+            again_on("windows", 11), again_on("wasi", 6),
+        ],
     })
 }
 

@@ -1,7 +1,8 @@
 //! The command line: `wouldblock run`. Parses arguments, runs, prints events, writes the report,
 //! and turns every failure into one line `wouldblock: error: …` and a documented exit code.
 
-use crate::errno::Platform;
+use crate::errno::{HandleKind, Platform};
+use crate::explain;
 use crate::report::{self, Report};
 use crate::run::{self, RunOptions, WasiMode, EXIT_HOST, EXIT_USAGE};
 use crate::spec::{DirSpec, EnvSpec, StdinSpec};
@@ -30,6 +31,27 @@ enum Command {
     /// Run a guest (.wasm or .wat; a preview1 module or a preview2 component).
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
+    /// Show a WASI errno as Python would raise it on each platform.
+    Explain(ExplainArgs),
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// A WASI errno, by number (0-76) or name (e.g. `again`).
+    #[arg(value_name = "ERRNO|NAME")]
+    errno: String,
+    /// Render for this platform: linux, macos, freebsd, windows or wasi (default: the host's).
+    #[arg(long, value_name = "P", conflicts_with = "all_platforms")]
+    platform: Option<Platform>,
+    /// Render for every platform.
+    #[arg(long)]
+    all_platforms: bool,
+    /// The kind of handle the error came from; on Windows a socket reports WSAE* codes.
+    #[arg(long, value_enum, default_value_t = HandleKind::Pipe)]
+    handle: HandleKind,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -46,6 +68,9 @@ struct RunArgs {
     /// Faithful non-blocking handles, or unmodified wasmtime-wasi for comparison.
     #[arg(long, value_enum, default_value_t = WasiMode::Faithful)]
     wasi: WasiMode,
+    /// Render events as Python on this platform would (default: the host's).
+    #[arg(long, value_name = "P")]
+    platform: Option<Platform>,
     /// Write the run report as JSON (schema wouldblock.report/1) to FILE.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -78,14 +103,51 @@ pub fn main_with_args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32
                 let _ = e.print();
                 return 0;
             }
+            // Keep what clap says (including the accepted values), not its usage hints.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid usage");
-            return fail(EXIT_USAGE, first.trim_start_matches("error: "));
+            let kept: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("Usage:")
+                        && !l.starts_with("For more information")
+                })
+                .collect();
+            return fail(EXIT_USAGE, kept.join(" ").trim_start_matches("error: "));
         }
     };
     match cli.command {
         Command::Run(args) => run_command(args),
+        Command::Explain(args) => explain_command(args),
     }
+}
+
+/// The platform to render for when none is named: the host's, else Linux.
+fn default_platform() -> Platform {
+    Platform::host().unwrap_or(Platform::Linux)
+}
+
+fn explain_command(args: ExplainArgs) -> i32 {
+    let errno = match explain::parse_errno(&args.errno) {
+        Ok(e) => e,
+        Err(msg) => return fail(EXIT_USAGE, &msg),
+    };
+    let platforms = match (args.all_platforms, args.platform) {
+        (true, _) => Platform::ALL.to_vec(),
+        (false, Some(p)) => vec![p],
+        (false, None) => vec![default_platform()],
+    };
+    let x = explain::explain(errno, &platforms, args.handle);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&x).expect("an explanation always serializes")
+        );
+    } else {
+        print!("{}", explain::human(&x));
+    }
+    0
 }
 
 fn run_command(args: RunArgs) -> i32 {
@@ -106,7 +168,7 @@ fn run_command(args: RunArgs) -> i32 {
         Err(e) => return fail(e.exit_code(), &e.message()),
     };
     let _ = std::io::stdout().flush();
-    let platform = Platform::host();
+    let platform = args.platform.unwrap_or_else(default_platform);
     for e in outcome.events.events() {
         eprintln!("{}", report::summary_line(platform, e));
     }

@@ -23,6 +23,13 @@ impl Handle {
             Handle::Stdin => "stdin",
         }
     }
+
+    /// Pipe or socket, for platforms that report the two differently.
+    pub fn kind(self) -> crate::errno::HandleKind {
+        match self {
+            Handle::Stdin => crate::errno::HandleKind::Pipe,
+        }
+    }
 }
 
 /// One distinct event and how often it happened.

@@ -1,7 +1,7 @@
 //! `wouldblock`: a WASI host on wasmtime whose non-blocking handles return `again` exactly when
 //! POSIX would return EAGAIN, and which shows every `again` as the exception Python would raise.
 //!
-//! Modules: [`cli`] (the command line), [`run`] (one guest run), [`guest`] (loading),
+//! Modules: [`cli`] (the command line), [`explain`] (the errno command), [`run`] (one guest run), [`guest`] (loading),
 //! [`p1`] and [`p2`] (the two ABIs), [`stdin`] and [`pipe`] (host-managed handles),
 //! [`events`] and [`report`] (what crossed the boundary), [`errno`] and [`python`] (the
 //! errno model), [`spec`] (option languages), [`sys`] (platform code).
@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod errno;
 pub mod events;
+pub mod explain;
 pub mod guest;
 pub mod p1;
 pub mod p2;

@@ -75,7 +75,7 @@ pub struct EventReport<'a> {
 }
 
 fn render(platform: Platform, e: &Event) -> Option<PyError> {
-    python::render(platform, e.errno, e.characters_written)
+    python::render(platform, e.handle.kind(), e.errno, e.characters_written)
 }
 
 impl<'a> Report<'a> {

@@ -73,3 +73,17 @@ impl HostFd {
         }
     }
 }
+
+/// The errno table of the platform the host runs on, if there is one.
+pub fn host_platform() -> Option<crate::errno::Platform> {
+    use crate::errno::Platform;
+    if cfg!(target_os = "linux") {
+        Some(Platform::Linux)
+    } else if cfg!(target_os = "macos") {
+        Some(Platform::Macos)
+    } else if cfg!(target_os = "freebsd") {
+        Some(Platform::Freebsd)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,91 @@
+//! macOS errno numbers and messages.
+//!
+//! Sources: xnu `bsd/sys/errno.h` for the numbers; Apple Libc `gen/errlst.c` (`sys_errlist`)
+//! for the messages, which `strerror` and so CPython's `os.strerror` return.
+//! Aliases: `EWOULDBLOCK == EAGAIN` (35). macOS keeps `ENOTSUP` (45) and `EOPNOTSUPP` (102)
+//! apart; WASI's `notsup` is `ENOTSUP`. `EMULTIHOP` and `ENOLINK` exist but are "(Reserved)".
+//! macOS has no `ENOTCAPABLE`.
+
+use super::Posix;
+
+/// The native errno and its `strerror` text for `posix`.
+pub(super) fn errno(posix: Posix) -> Option<(i32, &'static str)> {
+    match posix {
+        Posix::E2BIG => Some((7, "Argument list too long")),
+        Posix::EACCES => Some((13, "Permission denied")),
+        Posix::EADDRINUSE => Some((48, "Address already in use")),
+        Posix::EADDRNOTAVAIL => Some((49, "Can't assign requested address")),
+        Posix::EAFNOSUPPORT => Some((47, "Address family not supported by protocol family")),
+        Posix::EAGAIN => Some((35, "Resource temporarily unavailable")), // alias: EWOULDBLOCK
+        Posix::EALREADY => Some((37, "Operation already in progress")),
+        Posix::EBADF => Some((9, "Bad file descriptor")),
+        Posix::EBADMSG => Some((94, "Bad message")),
+        Posix::EBUSY => Some((16, "Resource busy")),
+        Posix::ECANCELED => Some((89, "Operation canceled")),
+        Posix::ECHILD => Some((10, "No child processes")),
+        Posix::ECONNABORTED => Some((53, "Software caused connection abort")),
+        Posix::ECONNREFUSED => Some((61, "Connection refused")),
+        Posix::ECONNRESET => Some((54, "Connection reset by peer")),
+        Posix::EDEADLK => Some((11, "Resource deadlock avoided")),
+        Posix::EDESTADDRREQ => Some((39, "Destination address required")),
+        Posix::EDOM => Some((33, "Numerical argument out of domain")),
+        Posix::EDQUOT => Some((69, "Disc quota exceeded")),
+        Posix::EEXIST => Some((17, "File exists")),
+        Posix::EFAULT => Some((14, "Bad address")),
+        Posix::EFBIG => Some((27, "File too large")),
+        Posix::EHOSTUNREACH => Some((65, "No route to host")),
+        Posix::EIDRM => Some((90, "Identifier removed")),
+        Posix::EILSEQ => Some((92, "Illegal byte sequence")),
+        Posix::EINPROGRESS => Some((36, "Operation now in progress")),
+        Posix::EINTR => Some((4, "Interrupted system call")),
+        Posix::EINVAL => Some((22, "Invalid argument")),
+        Posix::EIO => Some((5, "Input/output error")),
+        Posix::EISCONN => Some((56, "Socket is already connected")),
+        Posix::EISDIR => Some((21, "Is a directory")),
+        Posix::ELOOP => Some((62, "Too many levels of symbolic links")),
+        Posix::EMFILE => Some((24, "Too many open files")),
+        Posix::EMLINK => Some((31, "Too many links")),
+        Posix::EMSGSIZE => Some((40, "Message too long")),
+        Posix::EMULTIHOP => Some((95, "EMULTIHOP (Reserved)")),
+        Posix::ENAMETOOLONG => Some((63, "File name too long")),
+        Posix::ENETDOWN => Some((50, "Network is down")),
+        Posix::ENETRESET => Some((52, "Network dropped connection on reset")),
+        Posix::ENETUNREACH => Some((51, "Network is unreachable")),
+        Posix::ENFILE => Some((23, "Too many open files in system")),
+        Posix::ENOBUFS => Some((55, "No buffer space available")),
+        Posix::ENODEV => Some((19, "Operation not supported by device")),
+        Posix::ENOENT => Some((2, "No such file or directory")),
+        Posix::ENOEXEC => Some((8, "Exec format error")),
+        Posix::ENOLCK => Some((77, "No locks available")),
+        Posix::ENOLINK => Some((97, "ENOLINK (Reserved)")),
+        Posix::ENOMEM => Some((12, "Cannot allocate memory")),
+        Posix::ENOMSG => Some((91, "No message of desired type")),
+        Posix::ENOPROTOOPT => Some((42, "Protocol not available")),
+        Posix::ENOSPC => Some((28, "No space left on device")),
+        Posix::ENOSYS => Some((78, "Function not implemented")),
+        Posix::ENOTCONN => Some((57, "Socket is not connected")),
+        Posix::ENOTDIR => Some((20, "Not a directory")),
+        Posix::ENOTEMPTY => Some((66, "Directory not empty")),
+        Posix::ENOTRECOVERABLE => Some((104, "State not recoverable")),
+        Posix::ENOTSOCK => Some((38, "Socket operation on non-socket")),
+        Posix::ENOTSUP => Some((45, "Operation not supported")), // EOPNOTSUPP is 102 here
+        Posix::ENOTTY => Some((25, "Inappropriate ioctl for device")),
+        Posix::ENXIO => Some((6, "Device not configured")),
+        Posix::EOVERFLOW => Some((84, "Value too large to be stored in data type")),
+        Posix::EOWNERDEAD => Some((105, "Previous owner died")),
+        Posix::EPERM => Some((1, "Operation not permitted")),
+        Posix::EPIPE => Some((32, "Broken pipe")),
+        Posix::EPROTO => Some((100, "Protocol error")),
+        Posix::EPROTONOSUPPORT => Some((43, "Protocol not supported")),
+        Posix::EPROTOTYPE => Some((41, "Protocol wrong type for socket")),
+        Posix::ERANGE => Some((34, "Result too large")),
+        Posix::EROFS => Some((30, "Read-only file system")),
+        Posix::ESPIPE => Some((29, "Illegal seek")),
+        Posix::ESRCH => Some((3, "No such process")),
+        Posix::ESTALE => Some((70, "Stale NFS file handle")),
+        Posix::ETIMEDOUT => Some((60, "Operation timed out")),
+        Posix::ETXTBSY => Some((26, "Text file busy")),
+        Posix::EXDEV => Some((18, "Cross-device link")),
+        Posix::ENOTCAPABLE => None,
+    }
+}

@@ -1,0 +1,109 @@
+//! `wouldblock explain`: one WASI errno as Python would raise it on each platform.
+
+use crate::errno::{HandleKind, Platform, WasiErrno};
+use crate::python::{self, PyError};
+use serde::Serialize;
+
+/// One errno explained.
+#[derive(Serialize)]
+pub struct Explanation {
+    /// The WASI value.
+    pub wasi_errno: u16,
+    /// The witx name.
+    pub wasi_name: &'static str,
+    /// The witx description.
+    pub meaning: &'static str,
+    /// The POSIX condition, e.g. `EAGAIN` (`null` for `success`).
+    pub posix: Option<&'static str>,
+    /// The handle kind the renderings are for.
+    pub handle_kind: HandleKind,
+    /// One per platform asked for.
+    pub renderings: Vec<Rendering>,
+}
+
+/// One platform's rendering.
+#[derive(Serialize)]
+pub struct Rendering {
+    /// The platform.
+    pub platform: Platform,
+    /// What Python raises there; `null` where the platform has no such error.
+    pub python: Option<PyError>,
+}
+
+/// Parses `ERRNO|NAME`; the error lists what is accepted.
+pub fn parse_errno(text: &str) -> Result<WasiErrno, String> {
+    WasiErrno::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = WasiErrno::ALL.iter().map(|e| e.name()).collect();
+        format!(
+            "`{text}` is not a WASI errno; expected a number from 0 to 76 or a name: {}",
+            names.join(", ")
+        )
+    })
+}
+
+/// Explains `errno` from a handle of `kind` on `platforms`.
+pub fn explain(errno: WasiErrno, platforms: &[Platform], kind: HandleKind) -> Explanation {
+    Explanation {
+        wasi_errno: errno.raw(),
+        wasi_name: errno.name(),
+        meaning: errno.meaning(),
+        posix: errno.posix().map(|p| p.name()),
+        handle_kind: kind,
+        renderings: platforms
+            .iter()
+            .map(|p| Rendering {
+                platform: *p,
+                python: python::render(*p, kind, errno, None),
+            })
+            .collect(),
+    }
+}
+
+/// The human-readable form: a heading, then one line per platform.
+pub fn human(x: &Explanation) -> String {
+    let mut out = format!("{} ({}): {}", x.wasi_name, x.wasi_errno, x.meaning);
+    if let Some(posix) = x.posix {
+        out += &format!(" [{posix}]");
+    }
+    out.push('\n');
+    for r in &x.renderings {
+        let text = match (&r.python, x.posix) {
+            (Some(py), _) => format!("{}  ({})", py.line, py.name),
+            (None, Some(posix)) => format!("no {posix} on this platform"),
+            (None, None) => "no error: the call succeeded".to_string(),
+        };
+        out += &format!("  {:<8} {text}\n", r.platform.name());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn again_on_all_platforms() {
+        let x = explain(WasiErrno::Again, Platform::ALL, HandleKind::Pipe);
+        assert_eq!(
+            human(&x),
+            "again (6): Resource unavailable, or operation would block. [EAGAIN]\n\
+             \x20 linux    BlockingIOError: [Errno 11] Resource temporarily unavailable  (EAGAIN)\n\
+             \x20 macos    BlockingIOError: [Errno 35] Resource temporarily unavailable  (EAGAIN)\n\
+             \x20 freebsd  BlockingIOError: [Errno 35] Resource temporarily unavailable  (EAGAIN)\n\
+             \x20 windows  BlockingIOError: [Errno 11] Resource temporarily unavailable  (EAGAIN)\n\
+             \x20 wasi     BlockingIOError: [Errno 6] Resource temporarily unavailable  (EAGAIN)\n"
+        );
+    }
+
+    #[test]
+    fn absent_and_success() {
+        let x = explain(WasiErrno::Notcapable, &[Platform::Linux], HandleKind::Pipe);
+        assert!(human(&x).ends_with("  linux    no ENOTCAPABLE on this platform\n"));
+        let x = explain(WasiErrno::Success, &[Platform::Linux], HandleKind::Pipe);
+        assert!(human(&x).ends_with("  linux    no error: the call succeeded\n"));
+        assert!(parse_errno("9999").unwrap_err().contains("0 to 76"));
+        assert!(parse_errno("nosuchname")
+            .unwrap_err()
+            .contains("again, already, badf"));
+    }
+}
