@@ -77,6 +77,7 @@ fn expected_report(
         "platform": {"os": std::env::consts::OS, "arch": std::env::consts::ARCH},
         "render_platform": "linux",
         "exit_code": code,
+        "captured": {"stdout": 0, "stderr": 0},
         "events": events,
     })
 }

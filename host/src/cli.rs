@@ -5,7 +5,7 @@ use crate::errno::{HandleKind, Platform};
 use crate::explain;
 use crate::report::{self, Report};
 use crate::run::{self, RunOptions, WasiMode, EXIT_HOST, EXIT_USAGE};
-use crate::spec::{DirSpec, EnvSpec, StdinSpec};
+use crate::spec::{DirSpec, EnvSpec, OutputSpec, StdinSpec};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -65,6 +65,13 @@ struct RunArgs {
     /// The guest's stdin: inherit, eof, open, data:TEXT, after:MS:TEXT or file:PATH.
     #[arg(long, value_name = "SPEC", default_value = "inherit")]
     stdin: StdinSpec,
+    /// The guest's stdout: inherit, or pipe:CAPACITY[:BYTES/INTERVAL], a bounded pipe drained
+    /// at that rate (or only at exit) into the host's stdout.
+    #[arg(long, value_name = "SPEC", default_value = "inherit")]
+    stdout: OutputSpec,
+    /// The guest's stderr, as --stdout.
+    #[arg(long, value_name = "SPEC", default_value = "inherit")]
+    stderr: OutputSpec,
     /// Faithful non-blocking handles, or unmodified wasmtime-wasi for comparison.
     #[arg(long, value_enum, default_value_t = WasiMode::Faithful)]
     wasi: WasiMode,
@@ -157,6 +164,8 @@ fn run_command(args: RunArgs) -> i32 {
         dirs: args.dirs,
         envs: args.envs,
         stdin: args.stdin,
+        stdout: args.stdout,
+        stderr: args.stderr,
         wasi: args.wasi,
     };
     let engine = match run::engine() {

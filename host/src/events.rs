@@ -14,6 +14,10 @@ use serde::Serialize;
 pub enum Handle {
     /// The guest's stdin.
     Stdin,
+    /// The guest's stdout.
+    Stdout,
+    /// The guest's stderr.
+    Stderr,
 }
 
 impl Handle {
@@ -21,13 +25,15 @@ impl Handle {
     pub fn name(self) -> &'static str {
         match self {
             Handle::Stdin => "stdin",
+            Handle::Stdout => "stdout",
+            Handle::Stderr => "stderr",
         }
     }
 
     /// Pipe or socket, for platforms that report the two differently.
     pub fn kind(self) -> crate::errno::HandleKind {
         match self {
-            Handle::Stdin => crate::errno::HandleKind::Pipe,
+            Handle::Stdin | Handle::Stdout | Handle::Stderr => crate::errno::HandleKind::Pipe,
         }
     }
 }
@@ -58,22 +64,51 @@ pub struct EventLog {
 impl EventLog {
     /// Records one occurrence.
     pub fn record(&mut self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
-        if let Some(e) = self
-            .events
-            .iter_mut()
-            .find(|e| e.call == call && e.fd == fd && e.handle == handle && e.errno == errno)
-        {
-            e.count += 1;
-            return;
+        self.entry(call, fd, handle, errno).count += 1;
+    }
+
+    /// Records one would-block write that came after `written` bytes of short writes; the
+    /// event's `characters_written` is the sum over its occurrences.
+    pub fn record_write(
+        &mut self,
+        call: &'static str,
+        fd: u32,
+        handle: Handle,
+        errno: WasiErrno,
+        written: u64,
+    ) {
+        let e = self.entry(call, fd, handle, errno);
+        e.count += 1;
+        if written > 0 {
+            *e.characters_written.get_or_insert(0) += written;
         }
-        self.events.push(Event {
-            call,
-            fd,
-            handle,
-            errno,
-            count: 1,
-            characters_written: None,
-        });
+    }
+
+    fn entry(
+        &mut self,
+        call: &'static str,
+        fd: u32,
+        handle: Handle,
+        errno: WasiErrno,
+    ) -> &mut Event {
+        let i =
+            match self.events.iter().position(|e| {
+                e.call == call && e.fd == fd && e.handle == handle && e.errno == errno
+            }) {
+                Some(i) => i,
+                None => {
+                    self.events.push(Event {
+                        call,
+                        fd,
+                        handle,
+                        errno,
+                        count: 0,
+                        characters_written: None,
+                    });
+                    self.events.len() - 1
+                }
+            };
+        &mut self.events[i]
     }
 
     /// The events, in order of first occurrence.
@@ -96,5 +131,10 @@ mod tests {
         assert_eq!(ev.len(), 2);
         assert_eq!((ev[0].fd, ev[0].count), (0, 2));
         assert_eq!((ev[1].fd, ev[1].count), (3, 1));
+        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 0);
+        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 5);
+        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 7);
+        let ev = &log.events()[2];
+        assert_eq!((ev.count, ev.characters_written), (3, Some(12)));
     }
 }

@@ -2,7 +2,7 @@
 //! POSIX would return EAGAIN, and which shows every `again` as the exception Python would raise.
 //!
 //! Modules: [`cli`] (the command line), [`explain`] (the errno command), [`run`] (one guest run), [`guest`] (loading),
-//! [`p1`] and [`p2`] (the two ABIs), [`stdin`] and [`pipe`] (host-managed handles),
+//! [`p1`] and [`p2`] (the two ABIs), [`stdin`], [`output`], [`pipe`] and [`signal`] (host-managed handles),
 //! [`events`] and [`report`] (what crossed the boundary), [`errno`] and [`python`] (the
 //! errno model), [`spec`] (option languages), [`sys`] (platform code).
 
@@ -11,12 +11,14 @@ pub mod errno;
 pub mod events;
 pub mod explain;
 pub mod guest;
+pub mod output;
 pub mod p1;
 pub mod p2;
 pub mod pipe;
 pub mod python;
 pub mod report;
 pub mod run;
+pub mod signal;
 pub mod spec;
 pub mod stdin;
 pub mod sys;

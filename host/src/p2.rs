@@ -5,9 +5,7 @@
 //! guest; what the guest makes of them is what the tests assert.
 
 use crate::events::EventLog;
-use crate::run::{exit_status, RunError, RunOptions};
-use crate::spec::StdinSpec;
-use crate::stdin::Stdin;
+use crate::run::{exit_status, Io, RunError, RunOptions};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::error::Context as _;
 use wasmtime::{Engine, Store};
@@ -34,19 +32,12 @@ pub fn run(
     engine: &Engine,
     component: &Component,
     opts: &RunOptions,
-    mut stdin: Stdin,
+    io: &mut Io,
 ) -> Result<(i32, EventLog), RunError> {
     let mut linker: Linker<P2State> = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(RunError::host)?;
     let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
-    match opts.stdin {
-        StdinSpec::Inherit => {
-            builder.inherit_stdin();
-        }
-        _ => {
-            builder.stdin(stdin.stdin_stream());
-        }
-    }
+    io.configure_stock(&mut builder, &opts.stdin);
     let state = P2State {
         ctx: builder.build(),
         table: ResourceTable::new(),
@@ -55,7 +46,7 @@ pub fn run(
     let command = Command::instantiate(&mut store, component, &linker)
         .context("instantiating the component as a wasi:cli/command")
         .map_err(RunError::input)?;
-    stdin.start();
+    io.start();
     let result = command
         .wasi_cli_run()
         .call_run(&mut store)

@@ -1,22 +1,28 @@
-//! An in-memory pipe with POSIX pipe semantics, shared by a host-side producer and a guest.
+//! An in-memory pipe with POSIX pipe semantics, between the host and a guest.
 //!
 //! Promises: bytes come out in the order they went in, none lost or duplicated; a reader sees
 //! "would block" only while the pipe is empty and its writer still open, and end-of-file only
-//! once it is empty and the writer closed. The reader learns readiness without a syscall.
-//! Waiting is possible both synchronously ([`MemPipe::wait_readable`]) and from async code
-//! ([`MemPipe::poll_readable`]), so the same pipe serves preview1 and preview2 guests.
+//! once it is empty and the writer closed; a writer sees "would block" only when the bytes do
+//! not fit. Readiness is known without a syscall. Waiting works synchronously (through the
+//! pipe's [`Signal`]) and from async code ([`MemPipe::poll_readable`],
+//! [`MemPipe::poll_writable`]), so the same pipe serves preview1 and preview2 guests.
 //!
-//! It does not bound its size: a producer's writes always succeed.
+//! The guest's stdin is an unbounded pipe the host writes; a `pipe:` stdout or stderr is a
+//! bounded pipe the guest writes and a host thread drains.
 
+use crate::signal::Signal;
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::Instant;
+
+/// `PIPE_BUF` as on Linux: writes of at most this many bytes are atomic.
+pub const PIPE_BUF: usize = 4096;
 
 /// The outcome of a non-blocking read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadOutcome {
-    /// This many bytes were read (never 0).
+    /// This many bytes were read (0 only for a zero-length read).
     Data(usize),
     /// The writer is closed and every byte has been read.
     Eof,
@@ -31,23 +37,47 @@ struct State {
     wakers: Vec<Waker>,
 }
 
-/// A pipe: one host-side writer, any number of guest-side readers.
-#[derive(Default)]
+/// A pipe of `capacity` bytes.
 pub struct MemPipe {
     state: Mutex<State>,
-    readable: Condvar,
+    capacity: usize,
+    signal: Arc<Signal>,
 }
 
 impl MemPipe {
-    /// An empty pipe with its writer open.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty pipe that holds at most `capacity` bytes (`usize::MAX`: unbounded), waking
+    /// `signal` on every change.
+    pub fn new(capacity: usize, signal: Arc<Signal>) -> Self {
+        MemPipe {
+            state: Mutex::default(),
+            capacity,
+            signal,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the buffer half-updated (every update is
-        // a single VecDeque call), so a poisoned lock is still consistent.
+        // Every update is a single VecDeque call, so a poisoned lock is still consistent.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wakes synchronous and async waiters after a change.
+    fn changed(&self, mut st: MutexGuard<'_, State>) {
+        let wakers = std::mem::take(&mut st.wakers);
+        drop(st);
+        self.signal.notify();
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// The capacity in bytes.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The signal this pipe wakes.
+    pub fn signal(&self) -> &Arc<Signal> {
+        &self.signal
     }
 
     /// Reads what is there into `out`, without waiting.
@@ -60,16 +90,27 @@ impl MemPipe {
                 ReadOutcome::WouldBlock
             };
         }
-        if out.is_empty() {
-            return ReadOutcome::Data(0);
-        }
         let n = out.len().min(st.buf.len());
         let (a, b) = st.buf.as_slices();
         let from_a = n.min(a.len());
         out[..from_a].copy_from_slice(&a[..from_a]);
         out[from_a..n].copy_from_slice(&b[..n - from_a]);
         st.buf.drain(..n);
+        if n > 0 {
+            self.changed(st);
+        }
         ReadOutcome::Data(n)
+    }
+
+    /// Takes up to `max` bytes, for the host-side reader of an output pipe.
+    pub fn take(&self, max: usize) -> Vec<u8> {
+        let mut st = self.lock();
+        let n = max.min(st.buf.len());
+        let out: Vec<u8> = st.buf.drain(..n).collect();
+        if n > 0 {
+            self.changed(st);
+        }
+        out
     }
 
     /// Bytes buffered now, and whether the writer has closed.
@@ -78,47 +119,71 @@ impl MemPipe {
         (st.buf.len(), st.writer_closed)
     }
 
-    /// Appends `data` and wakes readers.
-    pub fn write(&self, data: &[u8]) {
-        let wakers = {
-            let mut st = self.lock();
-            st.buf.extend(data);
-            std::mem::take(&mut st.wakers)
+    /// Free space now.
+    pub fn free(&self) -> usize {
+        self.capacity.saturating_sub(self.lock().buf.len())
+    }
+
+    /// A non-blocking write with POSIX pipe semantics: a write of at most [`PIPE_BUF`] bytes
+    /// goes in whole or not at all; a larger one takes what fits. Returns the bytes accepted;
+    /// 0 for a non-empty `data` means "would block".
+    pub fn try_write(&self, data: &[u8]) -> usize {
+        let mut st = self.lock();
+        let free = self.capacity.saturating_sub(st.buf.len());
+        let atomic = data.len() <= PIPE_BUF.min(self.capacity);
+        let n = if atomic && free < data.len() {
+            0
+        } else {
+            data.len().min(free)
         };
-        self.wake(wakers);
+        if n > 0 {
+            st.buf.extend(&data[..n]);
+            self.changed(st);
+        }
+        n
+    }
+
+    /// Appends all of `data` regardless of capacity (the host feeding a guest's stdin).
+    pub fn write(&self, data: &[u8]) {
+        let mut st = self.lock();
+        st.buf.extend(data);
+        self.changed(st);
     }
 
     /// Closes the writer: once drained, readers see end-of-file.
     pub fn close_writer(&self) {
-        let wakers = {
-            let mut st = self.lock();
-            st.writer_closed = true;
-            std::mem::take(&mut st.wakers)
-        };
-        self.wake(wakers);
+        let mut st = self.lock();
+        st.writer_closed = true;
+        self.changed(st);
     }
 
-    fn wake(&self, wakers: Vec<Waker>) {
-        self.readable.notify_all();
-        for w in wakers {
-            w.wake();
-        }
-    }
-
-    /// Waits up to `timeout` for data or end-of-file; true if a read would not block now.
-    pub fn wait_readable(&self, timeout: Duration) -> bool {
+    /// True when a read would not block.
+    pub fn is_readable(&self) -> bool {
         let st = self.lock();
-        let (st, _) = self
-            .readable
-            .wait_timeout_while(st, timeout, |st| st.buf.is_empty() && !st.writer_closed)
-            .unwrap_or_else(|p| p.into_inner());
         !st.buf.is_empty() || st.writer_closed
     }
 
-    /// Async readiness: ready once a read would not block.
-    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
+    /// True when a write of up to [`PIPE_BUF`] bytes would not block (as `poll`'s `POLLOUT`).
+    pub fn is_writable(&self) -> bool {
+        self.free() >= PIPE_BUF.min(self.capacity)
+    }
+
+    /// Waits until `ready(self)` or `deadline`; true if ready.
+    pub fn wait_until(&self, ready: impl Fn(&Self) -> bool, deadline: Instant) -> bool {
+        loop {
+            let seen = self.signal.generation();
+            if ready(self) {
+                return true;
+            }
+            if !self.signal.wait_past(seen, deadline) {
+                return ready(self);
+            }
+        }
+    }
+
+    fn poll_until(&self, cx: &mut Context<'_>, ready: impl Fn(&State) -> bool) -> Poll<()> {
         let mut st = self.lock();
-        if !st.buf.is_empty() || st.writer_closed {
+        if ready(&st) {
             return Poll::Ready(());
         }
         if !st.wakers.iter().any(|w| w.will_wake(cx.waker())) {
@@ -126,16 +191,31 @@ impl MemPipe {
         }
         Poll::Pending
     }
+
+    /// Async readiness for reading.
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_until(cx, |st| !st.buf.is_empty() || st.writer_closed)
+    }
+
+    /// Async readiness for writing: at least one byte of space.
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let cap = self.capacity;
+        self.poll_until(cx, move |st| st.buf.len() < cap)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn pipe(capacity: usize) -> MemPipe {
+        MemPipe::new(capacity, Arc::new(Signal::new()))
+    }
 
     #[test]
     fn would_block_then_data_then_eof() {
-        let p = MemPipe::new();
+        let p = pipe(usize::MAX);
         let mut buf = [0u8; 4];
         assert_eq!(p.try_read(&mut buf), ReadOutcome::WouldBlock);
         p.write(b"hello");
@@ -148,12 +228,38 @@ mod tests {
     }
 
     #[test]
+    fn posix_pipe_writes() {
+        let p = pipe(8192);
+        // Small writes are atomic: all or nothing.
+        assert_eq!(p.try_write(&[1; 6000]), 6000);
+        assert!(!p.is_writable());
+        assert_eq!(p.try_write(&[2; 3000]), 0);
+        // A write larger than PIPE_BUF takes what fits.
+        assert_eq!(p.try_write(&[3; 5000]), 2192);
+        assert_eq!(p.free(), 0);
+        assert_eq!(p.take(100).len(), 100);
+        assert_eq!(p.try_write(&[4; 200]), 0);
+        assert_eq!(p.try_write(&[4; 100]), 100);
+        // A pipe smaller than PIPE_BUF: atomic up to its capacity.
+        let small = pipe(16);
+        assert!(small.is_writable());
+        assert_eq!(small.try_write(&[5; 10]), 10);
+        assert!(!small.is_writable());
+        assert_eq!(small.try_write(&[5; 10]), 0);
+        assert_eq!(small.try_write(&[5; 20]), 6);
+    }
+
+    #[test]
     fn wait_wakes_on_write_from_another_thread() {
-        let p = Arc::new(MemPipe::new());
-        assert!(!p.wait_readable(Duration::from_millis(1)));
+        let p = Arc::new(pipe(usize::MAX));
+        let soon = Instant::now() + Duration::from_millis(1);
+        assert!(!p.wait_until(MemPipe::is_readable, soon));
         let q = p.clone();
         let t = std::thread::spawn(move || q.write(b"x"));
-        assert!(p.wait_readable(Duration::from_secs(10)));
+        assert!(p.wait_until(
+            MemPipe::is_readable,
+            Instant::now() + Duration::from_secs(10)
+        ));
         t.join().unwrap();
     }
 }

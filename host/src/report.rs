@@ -27,6 +27,8 @@ pub struct Report<'a> {
     pub render_platform: Platform,
     /// The guest's exit code.
     pub exit_code: i32,
+    /// Bytes the guest wrote through `pipe:` outputs, all forwarded to the host.
+    pub captured: crate::run::Captured,
     /// Each distinct event.
     pub events: Vec<EventReport<'a>>,
 }
@@ -105,6 +107,7 @@ impl<'a> Report<'a> {
             platform: HostPlatform::current(),
             render_platform: platform,
             exit_code: outcome.exit_code,
+            captured: outcome.captured,
             events,
         }
     }

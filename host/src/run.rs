@@ -6,9 +6,12 @@
 
 use crate::events::EventLog;
 use crate::guest::{self, Guest};
-use crate::spec::{DirSpec, EnvSpec, StdinSpec};
+use crate::output::{Output, Which};
+use crate::signal::Signal;
+use crate::spec::{DirSpec, EnvSpec, OutputSpec, StdinSpec};
 use crate::stdin::Stdin;
 use std::path::PathBuf;
+use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
@@ -42,6 +45,10 @@ pub struct RunOptions {
     pub envs: Vec<EnvSpec>,
     /// Where stdin comes from.
     pub stdin: StdinSpec,
+    /// Where stdout goes.
+    pub stdout: OutputSpec,
+    /// Where stderr goes.
+    pub stderr: OutputSpec,
     /// Faithful or stock preview1.
     pub wasi: WasiMode,
 }
@@ -126,9 +133,74 @@ impl RunOptions {
             b.preopened_dir(&d.host, &d.guest, FsPerms::ReadWrite)
                 .map_err(|e| anyhow::anyhow!("--dir {}: {e}", d.host.display()))?;
         }
-        b.inherit_stdout().inherit_stderr();
         Ok(b)
     }
+}
+
+/// The guest's three standard handles and the signal they wake.
+pub struct Io {
+    /// Woken by every change to a host-managed handle.
+    pub signal: Arc<Signal>,
+    /// fd 0.
+    pub stdin: Stdin,
+    /// fd 1.
+    pub stdout: Output,
+    /// fd 2.
+    pub stderr: Output,
+}
+
+impl Io {
+    /// Opens the handles `opts` names.
+    pub fn open(opts: &RunOptions) -> anyhow::Result<Io> {
+        let signal = Arc::new(Signal::new());
+        Ok(Io {
+            stdin: Stdin::open(&opts.stdin, &signal)?,
+            stdout: Output::open(&opts.stdout, Which::Stdout, &signal),
+            stderr: Output::open(&opts.stderr, Which::Stderr, &signal),
+            signal,
+        })
+    }
+
+    /// Gives wasmtime-wasi the handles (preview2 and stock preview1): `inherit` as
+    /// wasmtime-wasi's own, anything else as streams over the host-managed handles.
+    pub fn configure_stock(&self, builder: &mut WasiCtxBuilder, stdin: &StdinSpec) {
+        match stdin {
+            StdinSpec::Inherit => builder.inherit_stdin(),
+            _ => builder.stdin(self.stdin.stdin_stream()),
+        };
+        match self.stdout.stdout_stream() {
+            Some(s) => builder.stdout(s),
+            None => builder.inherit_stdout(),
+        };
+        match self.stderr.stdout_stream() {
+            Some(s) => builder.stderr(s),
+            None => builder.inherit_stderr(),
+        };
+    }
+
+    /// Starts the schedules: stdin's feed, the output drains.
+    pub fn start(&mut self) {
+        self.stdin.start();
+        self.stdout.start();
+        self.stderr.start();
+    }
+
+    /// Forwards what is left in the output pipes; the bytes that went through each.
+    pub fn finish(&mut self) -> Captured {
+        Captured {
+            stdout: self.stdout.finish(),
+            stderr: self.stderr.finish(),
+        }
+    }
+}
+
+/// Bytes the guest wrote through `pipe:` outputs (0 for `inherit`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Captured {
+    /// Through stdout.
+    pub stdout: u64,
+    /// Through stderr.
+    pub stderr: u64,
 }
 
 /// What a finished run produced.
@@ -139,6 +211,8 @@ pub struct Outcome {
     pub exit_code: i32,
     /// The would-block events it met.
     pub events: EventLog,
+    /// Bytes that went through `pipe:` outputs.
+    pub captured: Captured,
 }
 
 /// A fresh engine configured for guests.
@@ -150,15 +224,19 @@ pub fn engine() -> anyhow::Result<Engine> {
 /// Runs the guest `opts` names, to completion.
 pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Outcome, RunError> {
     let guest = guest::load(engine, &opts.guest)?;
-    let stdin = Stdin::open(&opts.stdin).map_err(RunError::Input)?;
+    let mut io = Io::open(opts).map_err(RunError::Input)?;
     let abi = guest.abi();
-    let (exit_code, events) = match &guest {
-        Guest::Module(m) => crate::p1::run(engine, m, opts, stdin)?,
-        Guest::Component(c) => crate::p2::run(engine, c, opts, stdin)?,
+    let result = match &guest {
+        Guest::Module(m) => crate::p1::run(engine, m, opts, &mut io),
+        Guest::Component(c) => crate::p2::run(engine, c, opts, &mut io),
     };
+    // Whatever happened, what the guest wrote reaches the host.
+    let captured = io.finish();
+    let (exit_code, events) = result?;
     Ok(Outcome {
         abi,
         exit_code,
         events,
+        captured,
     })
 }

@@ -61,6 +61,85 @@ impl std::str::FromStr for StdinSpec {
     }
 }
 
+/// Where the guest's stdout or stderr goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputSpec {
+    /// The host's own stdout/stderr, written without changing its flags.
+    Inherit,
+    /// A bounded pipe of `capacity` bytes whose reader takes `drain` (bytes per interval), or
+    /// nothing until the guest exits; what it takes goes to the host's stdout/stderr.
+    Pipe {
+        /// The pipe's size in bytes (at least 1).
+        capacity: usize,
+        /// How fast the reader drains it.
+        drain: Option<Drain>,
+    },
+}
+
+/// A drain rate: `bytes` every `every`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Drain {
+    /// Bytes taken each time (at least 1).
+    pub bytes: usize,
+    /// How often (more than zero).
+    pub every: Duration,
+}
+
+const OUTPUT_FORMS: &str =
+    "inherit, pipe:CAPACITY or pipe:CAPACITY:BYTES/INTERVAL (e.g. pipe:65536:4096/10ms)";
+
+/// Parses `10ms`, `2s`, `500us`.
+fn parse_interval(s: &str) -> Option<Duration> {
+    let (num, unit): (String, String) = s.chars().partition(|c| c.is_ascii_digit());
+    let n: u64 = num.parse().ok()?;
+    if !s.starts_with(num.as_str()) {
+        return None;
+    }
+    let d = match unit.as_str() {
+        "us" => Duration::from_micros(n),
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        _ => return None,
+    };
+    (!d.is_zero()).then_some(d)
+}
+
+impl std::str::FromStr for OutputSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "inherit" {
+            return Ok(OutputSpec::Inherit);
+        }
+        let Some(rest) = s.strip_prefix("pipe:") else {
+            return Err(format!(
+                "`{s}` is not an output spec; expected {OUTPUT_FORMS}"
+            ));
+        };
+        let (cap, drain) = match rest.split_once(':') {
+            Some((c, d)) => (c, Some(d)),
+            None => (rest, None),
+        };
+        let capacity: usize =
+            cap.parse().ok().filter(|c| *c > 0).ok_or_else(|| {
+                format!("`{s}`: CAPACITY must be a whole number of bytes above 0")
+            })?;
+        let drain = match drain {
+            None => None,
+            Some(d) => {
+                let bad = || {
+                    format!("`{s}`: the drain must be BYTES/INTERVAL with BYTES above 0 and INTERVAL like 10ms, 500us or 1s")
+                };
+                let (bytes, every) = d.split_once('/').ok_or_else(bad)?;
+                let bytes: usize = bytes.parse().ok().filter(|b| *b > 0).ok_or_else(bad)?;
+                let every = parse_interval(every).ok_or_else(bad)?;
+                Some(Drain { bytes, every })
+            }
+        };
+        Ok(OutputSpec::Pipe { capacity, drain })
+    }
+}
+
 /// A preopened directory: `HOST[::GUEST]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirSpec {
@@ -133,6 +212,55 @@ mod tests {
         assert_eq!("file:/x".parse(), Ok(StdinSpec::File("/x".into())));
         for bad in ["", "opn", "after:x:y", "after:50", "file:", "after:-1:x"] {
             let err = bad.parse::<StdinSpec>().unwrap_err();
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn output_forms() {
+        assert_eq!("inherit".parse(), Ok(OutputSpec::Inherit));
+        assert_eq!(
+            "pipe:64".parse(),
+            Ok(OutputSpec::Pipe {
+                capacity: 64,
+                drain: None
+            })
+        );
+        assert_eq!(
+            "pipe:65536:4096/10ms".parse(),
+            Ok(OutputSpec::Pipe {
+                capacity: 65536,
+                drain: Some(Drain {
+                    bytes: 4096,
+                    every: Duration::from_millis(10)
+                })
+            })
+        );
+        assert_eq!(
+            "pipe:1:1/500us".parse::<OutputSpec>().unwrap(),
+            OutputSpec::Pipe {
+                capacity: 1,
+                drain: Some(Drain {
+                    bytes: 1,
+                    every: Duration::from_micros(500)
+                })
+            }
+        );
+        for bad in [
+            "",
+            "pipe",
+            "pipe:",
+            "pipe:0",
+            "pipe:x",
+            "pipe:8:",
+            "pipe:8:0/1ms",
+            "pipe:8:4/0ms",
+            "pipe:8:4/10",
+            "pipe:8:4/ms",
+            "pipe:8:4/1h",
+            "file:x",
+        ] {
+            let err = bad.parse::<OutputSpec>().unwrap_err();
             assert!(!err.contains('\n'), "{err}");
         }
     }

@@ -9,6 +9,7 @@
 //! the same source that never reads ahead.
 
 use crate::pipe::{MemPipe, ReadOutcome};
+use crate::signal::Signal;
 use crate::spec::StdinSpec;
 use crate::sys::{self, HostFd};
 use anyhow::{Context as _, Result};
@@ -16,7 +17,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime_wasi::cli::{IsTerminal, StdinStream};
 use wasmtime_wasi::p2::{InputStream, Pollable, StreamError, StreamResult};
 
@@ -37,8 +38,9 @@ pub struct Stdin {
 }
 
 impl Stdin {
-    /// Opens the source `spec` names. Fails (an input error) when a `file:` cannot be opened.
-    pub fn open(spec: &StdinSpec) -> Result<Stdin> {
+    /// Opens the source `spec` names, waking `signal` on every change. Fails (an input error)
+    /// when a `file:` cannot be opened.
+    pub fn open(spec: &StdinSpec, signal: &Arc<Signal>) -> Result<Stdin> {
         let source = match spec {
             StdinSpec::Inherit => Source::Host(Arc::new(sys::host_stdin())),
             StdinSpec::File(path) => {
@@ -50,7 +52,7 @@ impl Stdin {
                 Source::Host(Arc::new(HostFd::from_owned(file.into())))
             }
             StdinSpec::Eof | StdinSpec::Open | StdinSpec::Data(_) | StdinSpec::After(..) => {
-                Source::Mem(Arc::new(MemPipe::new()))
+                Source::Mem(Arc::new(MemPipe::new(usize::MAX, signal.clone())))
             }
         };
         Ok(Stdin {
@@ -121,7 +123,9 @@ impl Source {
     /// Waits up to `timeout`; true when a read would not block.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
         match self {
-            Source::Mem(pipe) => Ok(pipe.wait_readable(timeout)),
+            Source::Mem(pipe) => {
+                Ok(pipe.wait_until(MemPipe::is_readable, Instant::now() + timeout))
+            }
             Source::Host(fd) => fd.wait_readable(timeout),
         }
     }

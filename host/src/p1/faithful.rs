@@ -1,20 +1,26 @@
 //! The faithful preview1 overrides: non-blocking stdin that returns `again` when POSIX would.
 //!
-//! Shadows `fd_read`, `fd_fdstat_get`, `fd_fdstat_set_flags`, `fd_close` and `fd_renumber`.
-//! A call on a descriptor the host does not manage goes to wasmtime-wasi unchanged
-//! ([`super::stock`]). On a managed descriptor:
+//! Shadows `fd_read`, `fd_write`, `fd_fdstat_get`, `fd_fdstat_set_flags`, `fd_close`,
+//! `fd_renumber` and `poll_oneoff` ([`super::poll`]). A call on a descriptor the host does not
+//! manage goes to wasmtime-wasi unchanged ([`super::stock`]). On a managed descriptor
+//! (stdin, stdout, stderr):
 //! - `fd_fdstat_set_flags` accepts `nonblock` and `append`, ignores the sync flags as Linux
 //!   `F_SETFL` does on a pipe, and rejects undefined bits with `inval`;
 //! - `fd_fdstat_get` reports the flags the guest set;
 //! - `fd_read` returns data when there is some, 0 at end-of-file, and with `nonblock` set and
-//!   nothing to read, `again` at once (recorded as an event); without `nonblock` it waits.
+//!   nothing to read, `again` at once (recorded as an event); without `nonblock` it waits;
+//! - `fd_write` with `nonblock` set writes what fits with POSIX pipe semantics (at most
+//!   `PIPE_BUF` bytes are atomic) and returns `again` when nothing fits, recorded with
+//!   `characters_written` = the bytes of short writes just before; without `nonblock` it
+//!   waits for space and writes everything.
 
-use super::fds::{ALL_FLAGS, NONBLOCK, SETTABLE};
+use super::fds::{Endpoint, ALL_FLAGS, NONBLOCK, SETTABLE};
 use super::{stock, P1State};
 use crate::errno::WasiErrno;
-use crate::pipe::ReadOutcome;
+use crate::output::Sink;
+use crate::pipe::{ReadOutcome, PIPE_BUF};
 use std::ops::Range;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime::{Caller, Linker, Result};
 
 const MODULE: &str = "wasi_snapshot_preview1";
@@ -26,6 +32,8 @@ const WAIT_SLICE: Duration = Duration::from_millis(50);
 pub fn add_to_linker(linker: &mut Linker<P1State>) -> Result<()> {
     linker.allow_shadowing(true);
     linker.func_wrap(MODULE, "fd_read", fd_read)?;
+    linker.func_wrap(MODULE, "fd_write", fd_write)?;
+    linker.func_wrap(MODULE, "poll_oneoff", super::poll::poll_oneoff)?;
     linker.func_wrap(MODULE, "fd_fdstat_get", fd_fdstat_get)?;
     linker.func_wrap(MODULE, "fd_fdstat_set_flags", fd_fdstat_set_flags)?;
     linker.func_wrap(MODULE, "fd_close", fd_close)?;
@@ -87,6 +95,9 @@ fn fd_read(
     }
     let (mem, state) = stock::memory_and_state(&mut caller)?;
     let m = state.fds.get(fd as u32).expect("checked above");
+    let Endpoint::Read(source) = &m.endpoint else {
+        return Ok(errno(WasiErrno::Badf));
+    };
     let nonblocking = m.flags & NONBLOCK != 0;
     let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
         .and_then(|buf| write_u32(mem, nread as u32, 0).map(|()| buf))
@@ -99,7 +110,7 @@ fn fd_read(
         return Ok(errno(WasiErrno::Success));
     }
     loop {
-        let n = match m.source.try_read(&mut mem[buf.clone()]) {
+        let n = match source.try_read(&mut mem[buf.clone()]) {
             Ok(ReadOutcome::Data(n)) => n,
             Ok(ReadOutcome::Eof) => 0,
             Ok(ReadOutcome::WouldBlock) if nonblocking => {
@@ -108,7 +119,7 @@ fn fd_read(
                     .record("fd_read", fd as u32, m.handle, WasiErrno::Again);
                 return Ok(errno(WasiErrno::Again));
             }
-            Ok(ReadOutcome::WouldBlock) => match m.source.wait_readable(WAIT_SLICE) {
+            Ok(ReadOutcome::WouldBlock) => match source.wait_readable(WAIT_SLICE) {
                 Ok(_) => continue,
                 Err(_) => return Ok(errno(WasiErrno::Io)),
             },
@@ -117,6 +128,130 @@ fn fd_read(
         write_u32(mem, nread as u32, n as u32).expect("checked before reading");
         return Ok(errno(WasiErrno::Success));
     }
+}
+
+/// The bytes of an iovec array, gathered: borrowed when one buffer holds them all.
+fn gather(mem: &[u8], iovs: u32, iovs_len: u32) -> Result<std::borrow::Cow<'_, [u8]>, WasiErrno> {
+    guest_range(mem, iovs, iovs_len.checked_mul(8).ok_or(WasiErrno::Fault)?)?;
+    let mut ranges = Vec::new();
+    for i in 0..iovs_len {
+        let base = iovs + i * 8;
+        let r = guest_range(mem, read_u32(mem, base)?, read_u32(mem, base + 4)?)?;
+        if !r.is_empty() {
+            ranges.push(r);
+        }
+    }
+    Ok(match ranges.as_slice() {
+        [] => std::borrow::Cow::Borrowed(&[][..]),
+        [one] => std::borrow::Cow::Borrowed(&mem[one.clone()]),
+        many => std::borrow::Cow::Owned(
+            many.iter()
+                .flat_map(|r| mem[r.clone()].iter().copied())
+                .collect(),
+        ),
+    })
+}
+
+/// The WASI errno for a failed host write.
+fn write_errno(e: &std::io::Error) -> WasiErrno {
+    match e.kind() {
+        std::io::ErrorKind::WouldBlock => WasiErrno::Again,
+        std::io::ErrorKind::BrokenPipe => WasiErrno::Pipe,
+        _ => WasiErrno::Io,
+    }
+}
+
+/// One non-blocking write attempt: the bytes accepted (0: would block).
+fn write_nonblocking(sink: &Sink, data: &[u8]) -> Result<usize, WasiErrno> {
+    match sink {
+        Sink::Pipe(p) => Ok(p.try_write(data)),
+        Sink::Host(fd) => match fd.wait_writable(Duration::ZERO) {
+            // POLLOUT promises room for PIPE_BUF bytes: never write more, never block.
+            Ok(true) => fd
+                .write(&data[..data.len().min(PIPE_BUF)])
+                .or_else(|e| match write_errno(&e) {
+                    WasiErrno::Again => Ok(0),
+                    other => Err(other),
+                }),
+            Ok(false) => Ok(0),
+            Err(e) => Err(write_errno(&e)),
+        },
+    }
+}
+
+/// A blocking write of all of `data`.
+fn write_blocking(sink: &Sink, data: &[u8]) -> Result<(), WasiErrno> {
+    match sink {
+        Sink::Pipe(p) => {
+            let mut done = 0;
+            while done < data.len() {
+                let n = p.try_write(&data[done..]);
+                if n == 0 {
+                    let need = (data.len() - done).min(PIPE_BUF).min(p.capacity());
+                    p.wait_until(|p| p.free() >= need, Instant::now() + WAIT_SLICE);
+                }
+                done += n;
+            }
+            Ok(())
+        }
+        Sink::Host(fd) => fd.write_all(data).map_err(|e| write_errno(&e)),
+    }
+}
+
+fn fd_write(
+    mut caller: Caller<'_, P1State>,
+    fd: i32,
+    iovs: i32,
+    iovs_len: i32,
+    nwritten: i32,
+) -> Result<i32> {
+    if caller.data().fds.get(fd as u32).is_none() {
+        return stock::call(&mut caller, |ctx, mem| {
+            stock::in_tokio(stock::abi::fd_write(ctx, mem, fd, iovs, iovs_len, nwritten))
+        });
+    }
+    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    if let Err(e) = guest_range(mem, nwritten as u32, 4) {
+        return Ok(errno(e));
+    }
+    let data = match gather(mem, iovs as u32, iovs_len as u32) {
+        Ok(d) => d,
+        Err(e) => return Ok(errno(e)),
+    };
+    let m = state.fds.get_mut(fd as u32).expect("checked above");
+    let Endpoint::Write(sink) = &m.endpoint else {
+        return Ok(errno(WasiErrno::Badf));
+    };
+    let len = data.len();
+    let result = if len == 0 {
+        Ok(0)
+    } else if m.flags & NONBLOCK != 0 {
+        match write_nonblocking(sink, &data) {
+            Ok(0) => Err(WasiErrno::Again),
+            other => other,
+        }
+    } else {
+        write_blocking(sink, &data).map(|()| len)
+    };
+    drop(data);
+    let n = match result {
+        Ok(n) => n,
+        Err(WasiErrno::Again) => {
+            let written = std::mem::take(&mut m.short_written);
+            state
+                .events
+                .record_write("fd_write", fd as u32, m.handle, WasiErrno::Again, written);
+            return Ok(errno(WasiErrno::Again));
+        }
+        Err(e) => return Ok(errno(e)),
+    };
+    if n < len {
+        m.short_written += n as u64;
+    } else {
+        m.short_written = 0;
+    }
+    write_u32(mem, nwritten as u32, n as u32).expect("checked before writing");
+    Ok(errno(WasiErrno::Success))
 }
 
 fn fd_fdstat_get(mut caller: Caller<'_, P1State>, fd: i32, buf: i32) -> Result<i32> {

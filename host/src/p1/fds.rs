@@ -5,6 +5,7 @@
 //! call succeeded), so a number always means the same object to both tables.
 
 use crate::events::Handle;
+use crate::output::Sink;
 use crate::stdin::Source;
 
 /// `fdflags.append`.
@@ -22,14 +23,37 @@ pub const ALL_FLAGS: u16 = APPEND | DSYNC | NONBLOCK | RSYNC | SYNC;
 /// The bits `F_SETFL` can change on a pipe (Linux `fcntl(2)`: the sync flags are ignored).
 pub const SETTABLE: u16 = APPEND | NONBLOCK;
 
+/// Which way bytes flow through a managed descriptor.
+pub enum Endpoint {
+    /// The guest reads: stdin.
+    Read(Source),
+    /// The guest writes: stdout, stderr.
+    Write(Sink),
+}
+
 /// A host-managed descriptor.
 pub struct Managed {
     /// What it is, for events.
     pub handle: Handle,
-    /// Where its bytes come from.
-    pub source: Source,
+    /// Where its bytes come from or go.
+    pub endpoint: Endpoint,
     /// Its fdflags as the guest set them.
     pub flags: u16,
+    /// Bytes accepted by short non-blocking writes since the last complete write or `again`:
+    /// what Python reports as `characters_written` when the next write would block.
+    pub short_written: u64,
+}
+
+impl Managed {
+    /// A descriptor with no flags set.
+    pub fn new(handle: Handle, endpoint: Endpoint) -> Self {
+        Managed {
+            handle,
+            endpoint,
+            flags: 0,
+            short_written: 0,
+        }
+    }
 }
 
 /// Host-managed descriptors by number.

@@ -2,13 +2,15 @@
 
 mod faithful;
 mod fds;
+mod poll;
 pub mod stock;
 
 use crate::events::{EventLog, Handle};
-use crate::run::{exit_status, RunError, RunOptions, WasiMode};
+use crate::run::{exit_status, Io, RunError, RunOptions, WasiMode};
+use crate::signal::Signal;
 use crate::spec::StdinSpec;
-use crate::stdin::Stdin;
-use fds::{Fds, Managed};
+use fds::{Endpoint, Fds, Managed};
+use std::sync::Arc;
 use wasmtime::error::Context as _;
 use wasmtime::{Engine, Linker, Module, Store};
 use wasmtime_wasi::cli::{IsTerminal, StdinStream};
@@ -22,6 +24,8 @@ pub struct P1State {
     pub fds: Fds,
     /// Would-block events met so far.
     pub events: EventLog,
+    /// Woken by every change to a host-managed handle.
+    pub signal: Arc<Signal>,
 }
 
 /// Stdin as stock wasmtime-wasi sees it in faithful mode: the host reads fd 0 itself, so the
@@ -47,7 +51,7 @@ pub fn run(
     engine: &Engine,
     module: &Module,
     opts: &RunOptions,
-    mut stdin: Stdin,
+    io: &mut Io,
 ) -> Result<(i32, EventLog), RunError> {
     let mut linker: Linker<P1State> = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s| &mut s.wasi).map_err(RunError::host)?;
@@ -58,31 +62,33 @@ pub fn run(
     let mut fds = Fds::default();
     match opts.wasi {
         WasiMode::Faithful => {
+            // The host answers for fds 0-2 itself; stock keeps the numbers taken (with the
+            // right terminal-ness for fdstat) and never touches the data.
             let terminal = opts.stdin == StdinSpec::Inherit
                 && std::io::IsTerminal::is_terminal(&std::io::stdin());
             builder.stdin(Placeholder { terminal });
             fds.insert(
                 0,
-                Managed {
-                    handle: Handle::Stdin,
-                    source: stdin.source().clone(),
-                    flags: 0,
-                },
+                Managed::new(Handle::Stdin, Endpoint::Read(io.stdin.source().clone())),
+            );
+            fds.insert(
+                1,
+                Managed::new(Handle::Stdout, Endpoint::Write(io.stdout.sink().clone())),
+            );
+            fds.insert(
+                2,
+                Managed::new(Handle::Stderr, Endpoint::Write(io.stderr.sink().clone())),
             );
         }
-        WasiMode::Stock => match opts.stdin {
-            StdinSpec::Inherit => {
-                builder.inherit_stdin();
-            }
-            _ => {
-                builder.stdin(stdin.stdin_stream());
-            }
-        },
+        WasiMode::Stock => {
+            io.configure_stock(&mut builder, &opts.stdin);
+        }
     }
     let state = P1State {
         wasi: builder.build_p1(),
         fds,
         events: EventLog::default(),
+        signal: io.signal.clone(),
     };
     let mut store = Store::new(engine, state);
     let instance = linker
@@ -93,7 +99,7 @@ pub fn run(
         .get_typed_func::<(), ()>(&mut store, "_start")
         .context("the module exports no `_start` function: not a WASI command")
         .map_err(RunError::input)?;
-    stdin.start();
+    io.start();
     let result = start.call(&mut store, ());
     let code = exit_status(result.map(|()| 0))?;
     Ok((code, std::mem::take(&mut store.data_mut().events)))

@@ -10,7 +10,6 @@
 use super::P1State;
 use wasmtime::{bail, Result};
 use wasmtime::{AsContextMut, Caller, Extern};
-use wasmtime_wasi::p1::wasi_snapshot_preview1::WasiSnapshotPreview1 as _;
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wiggle::GuestMemory;
 
@@ -38,4 +37,61 @@ pub fn call<R>(
     state.wasi.set_hostcall_fuel(fuel);
     let mut mem = GuestMemory::Unshared(mem);
     f(&mut state.wasi, &mut mem)
+}
+
+use crate::errno::WasiErrno;
+use wasmtime_wasi::p1::types;
+use wasmtime_wasi::p1::wasi_snapshot_preview1::WasiSnapshotPreview1;
+
+/// A stock call's typed result: the value, or the errno it returned to the guest.
+fn errno_of<T>(r: Result<T, types::Error>) -> Result<Result<T, WasiErrno>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) => {
+            let errno = e.downcast()?;
+            let raw = errno as u32;
+            Ok(Err(WasiErrno::from_raw(raw).unwrap_or(WasiErrno::Io)))
+        }
+    }
+}
+
+/// How a descriptor the host does not manage polls, as stock sees it.
+pub enum Pollable {
+    /// A regular file: always ready; this many bytes from the position to the end.
+    File {
+        /// Bytes left to read.
+        remaining: u64,
+    },
+}
+
+/// Stock's view of the unmanaged descriptor `fd` for `poll_oneoff`: a regular file, or the
+/// errno stock's own `poll_oneoff` would fail the call with (`badf`).
+pub fn pollable(caller: &mut Caller<'_, P1State>, fd: u32) -> Result<Result<Pollable, WasiErrno>> {
+    call(caller, |ctx, mem| {
+        let stat = match errno_of(in_tokio(ctx.fd_fdstat_get(mem, fd.into())))? {
+            Ok(stat) => stat,
+            Err(e) => return Ok(Err(e)),
+        };
+        if !matches!(stat.fs_filetype, types::Filetype::RegularFile) {
+            return Ok(Err(WasiErrno::Badf));
+        }
+        let size = match errno_of(in_tokio(ctx.fd_filestat_get(mem, fd.into())))? {
+            Ok(st) => st.size,
+            Err(e) => return Ok(Err(e)),
+        };
+        let pos = errno_of(ctx.fd_tell(mem, fd.into()))?.unwrap_or(0);
+        Ok(Ok(Pollable::File {
+            remaining: size.saturating_sub(pos),
+        }))
+    })
+}
+
+/// The guest's view of clock `id` now (`clock_time_get`), or its errno.
+pub fn clock_now(caller: &mut Caller<'_, P1State>, id: u32) -> Result<Result<u64, WasiErrno>> {
+    let id = match id {
+        0 => types::Clockid::Realtime,
+        1 => types::Clockid::Monotonic,
+        _ => return Ok(Err(WasiErrno::Inval)),
+    };
+    call(caller, |ctx, mem| errno_of(ctx.clock_time_get(mem, id, 1)))
 }

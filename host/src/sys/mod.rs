@@ -3,4 +3,4 @@
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::{host_platform, host_stdin, HostFd};
+pub use unix::{host_platform, host_stderr, host_stdin, host_stdout, poll_many, HostFd};

@@ -39,23 +39,7 @@ impl HostFd {
     /// Waits up to `timeout` for the descriptor to become readable (data, end-of-file or
     /// error); true if a read would not block now.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
-        let mut pfd = libc::pollfd {
-            fd: self.fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-        loop {
-            // SAFETY: one valid pollfd, count 1.
-            let n = unsafe { libc::poll(&mut pfd, 1, ms) };
-            if n >= 0 {
-                return Ok(n > 0);
-            }
-            let err = io::Error::last_os_error();
-            if err.kind() != io::ErrorKind::Interrupted {
-                return Err(err);
-            }
-        }
+        self.poll_one(libc::POLLIN, timeout)
     }
 
     /// One `read(2)`; call only after [`HostFd::wait_readable`] said readable.
@@ -85,5 +69,137 @@ pub fn host_platform() -> Option<crate::errno::Platform> {
         Some(Platform::Freebsd)
     } else {
         None
+    }
+}
+
+/// The host's own stdout.
+pub fn host_stdout() -> HostFd {
+    HostFd {
+        fd: 1,
+        _owned: None,
+    }
+}
+
+/// The host's own stderr.
+pub fn host_stderr() -> HostFd {
+    HostFd {
+        fd: 2,
+        _owned: None,
+    }
+}
+
+impl HostFd {
+    /// Waits up to `timeout` for the descriptor to accept a write of `PIPE_BUF` bytes
+    /// without blocking (`POLLOUT`); true if it would.
+    pub fn wait_writable(&self, timeout: Duration) -> io::Result<bool> {
+        self.poll_one(libc::POLLOUT, timeout)
+    }
+
+    fn poll_one(&self, events: libc::c_short, timeout: Duration) -> io::Result<bool> {
+        let mut pfd = libc::pollfd {
+            fd: self.fd,
+            events,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        loop {
+            // SAFETY: one valid pollfd, count 1.
+            let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if n >= 0 {
+                return Ok(n > 0);
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+
+    /// One `write(2)`: the bytes written.
+    pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            // SAFETY: buf is valid for buf.len() bytes.
+            let n = unsafe { libc::write(self.fd, buf.as_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+
+    /// Writes all of `buf`, blocking as the descriptor does.
+    pub fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = self.write(buf)?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Bytes waiting to be read (`FIONREAD`), where the descriptor can tell.
+    pub fn readable_bytes(&self) -> Option<u64> {
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int.
+        let rc = unsafe { libc::ioctl(self.fd, libc::FIONREAD as _, &mut n) };
+        (rc == 0).then(|| u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Free space in a pipe (its size minus what is queued); `None` for other descriptors.
+    pub fn writable_bytes(&self) -> Option<u64> {
+        pipe_free_space(self.fd)
+    }
+
+    /// The raw descriptor, for `poll` over several.
+    pub fn raw(&self) -> RawFd {
+        self.fd
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn pipe_free_space(fd: RawFd) -> Option<u64> {
+    // SAFETY: F_GETPIPE_SZ takes no argument; it fails on anything but a pipe.
+    let size = unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) };
+    if size < 0 {
+        return None;
+    }
+    let mut queued: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int.
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD as _, &mut queued) };
+    (rc == 0).then(|| u64::try_from(size.saturating_sub(queued)).unwrap_or(0))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pipe_free_space(_fd: RawFd) -> Option<u64> {
+    None
+}
+
+/// `poll(2)` over several descriptors (`true`: for writing) for up to `timeout`; whether
+/// each is ready (or in error, so that the next call reports it).
+pub fn poll_many(fds: &[(RawFd, bool)], timeout: Duration) -> io::Result<Vec<bool>> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|(fd, write)| libc::pollfd {
+            fd: *fd,
+            events: if *write { libc::POLLOUT } else { libc::POLLIN },
+            revents: 0,
+        })
+        .collect();
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    loop {
+        // SAFETY: pfds is a valid array of pfds.len() entries.
+        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
+        if n >= 0 {
+            return Ok(pfds.iter().map(|p| p.revents != 0).collect());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
     }
 }

@@ -1,0 +1,211 @@
+//! The guest's stdout and stderr as the host manages them.
+//!
+//! `inherit` writes straight to the host's descriptor (never changing its flags); `pipe:` is a
+//! bounded [`MemPipe`] that a host thread drains at the given rate into the host's descriptor,
+//! or not at all until the guest exits. [`Output::finish`] stops the drain and forwards what
+//! is left, so nothing the guest wrote is lost. Bytes forwarded are counted for the report.
+
+use crate::pipe::MemPipe;
+use crate::signal::Signal;
+use crate::spec::{Drain, OutputSpec};
+use crate::sys::{self, HostFd};
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+/// Which of the two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// fd 1.
+    Stdout,
+    /// fd 2.
+    Stderr,
+}
+
+/// Where the guest's bytes go.
+#[derive(Clone)]
+pub enum Sink {
+    /// The host's own descriptor.
+    Host(Arc<HostFd>),
+    /// A bounded pipe drained by the host.
+    Pipe(Arc<MemPipe>),
+}
+
+/// One output: its sink and, for a pipe, the drain.
+pub struct Output {
+    sink: Sink,
+    host: Arc<HostFd>,
+    drain: Option<Drain>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    forwarded: Arc<AtomicU64>,
+}
+
+impl Output {
+    /// Sets up `spec` for `which`, waking `signal` on every change.
+    pub fn open(spec: &OutputSpec, which: Which, signal: &Arc<Signal>) -> Output {
+        let host = Arc::new(match which {
+            Which::Stdout => sys::host_stdout(),
+            Which::Stderr => sys::host_stderr(),
+        });
+        let (sink, drain) = match spec {
+            OutputSpec::Inherit => (Sink::Host(host.clone()), None),
+            OutputSpec::Pipe { capacity, drain } => (
+                Sink::Pipe(Arc::new(MemPipe::new(*capacity, signal.clone()))),
+                *drain,
+            ),
+        };
+        Output {
+            sink,
+            host,
+            drain,
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: None,
+            forwarded: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The sink, for handles that write it.
+    pub fn sink(&self) -> &Sink {
+        &self.sink
+    }
+
+    /// Starts draining (a pipe with a drain rate). Idempotent.
+    pub fn start(&mut self) {
+        let (Sink::Pipe(pipe), Some(drain), None) = (&self.sink, self.drain, &self.thread) else {
+            return;
+        };
+        let (pipe, host, stop, forwarded) = (
+            pipe.clone(),
+            self.host.clone(),
+            self.stop.clone(),
+            self.forwarded.clone(),
+        );
+        let thread = std::thread::Builder::new()
+            .name("wouldblock-drain".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Acquire) {
+                    std::thread::sleep(drain.every);
+                    forward(&pipe.take(drain.bytes), &host, &forwarded);
+                }
+            })
+            .expect("spawning the drain thread");
+        self.thread = Some(thread);
+    }
+
+    /// Stops the drain and forwards everything still in the pipe; returns the bytes the guest
+    /// wrote to a pipe sink in all (0 for `inherit`, whose bytes went straight through).
+    pub fn finish(&mut self) -> u64 {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        if let Sink::Pipe(pipe) = &self.sink {
+            forward(&pipe.take(usize::MAX), &self.host, &self.forwarded);
+        }
+        self.forwarded.load(Ordering::Acquire)
+    }
+
+    /// A wasmtime-wasi stdout over a pipe sink (preview2, stock preview1); `None` for
+    /// `inherit`, which wasmtime-wasi serves itself.
+    pub fn stdout_stream(&self) -> Option<PipeStdout> {
+        match &self.sink {
+            Sink::Pipe(pipe) => Some(PipeStdout(pipe.clone())),
+            Sink::Host(_) => None,
+        }
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn forward(bytes: &[u8], host: &HostFd, forwarded: &AtomicU64) {
+    if bytes.is_empty() {
+        return;
+    }
+    // The host's own stdout closing early loses nothing the report needs: the count is kept.
+    let _ = host.write_all(bytes);
+    forwarded.fetch_add(bytes.len() as u64, Ordering::AcqRel);
+}
+
+/// wasmtime-wasi's view of a pipe sink.
+pub struct PipeStdout(Arc<MemPipe>);
+
+impl IsTerminal for PipeStdout {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for PipeStdout {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(PipeWriter(self.0.clone()))
+    }
+
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(PipeWriter(self.0.clone()))
+    }
+}
+
+struct PipeWriter(Arc<MemPipe>);
+
+impl tokio::io::AsyncWrite for PipeWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let n = self.0.try_write(buf);
+            if n > 0 || buf.is_empty() {
+                return Poll::Ready(Ok(n));
+            }
+            if self.0.poll_writable(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl OutputStream for PipeWriter {
+    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+        // The caller asked check_write first and writes at most that much: it all fits.
+        if self.0.try_write(&bytes) != bytes.len() {
+            return Err(StreamError::Trap(wasmtime::format_err!(
+                "write exceeded the permitted size"
+            )));
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(self.0.free())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for PipeWriter {
+    async fn ready(&mut self) {
+        std::future::poll_fn(|cx| self.0.poll_writable(cx)).await
+    }
+}

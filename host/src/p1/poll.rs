@@ -1,0 +1,296 @@
+//! `poll_oneoff`, faithful to POSIX `poll`: over host-managed descriptors, descriptors stock
+//! wasmtime-wasi owns, and clocks.
+//!
+//! - `fd_read` fires only when a read would not block, with `nbytes` = bytes available, and
+//!   with `FDREADWRITE_HANGUP` once the writer has closed (end-of-file);
+//! - `fd_write` fires when a write of `PIPE_BUF` bytes would not block (`POLLOUT`), with
+//!   `nbytes` = free space (for a host pipe `F_GETPIPE_SZ` minus `FIONREAD`, for other host
+//!   descriptors `PIPE_BUF`);
+//! - a regular file stock owns is always ready (`nbytes` = bytes to its end); any other
+//!   descriptor stock owns fails the call with `badf`, as stock does;
+//! - clocks: relative, or absolute on `realtime`/`monotonic`; another clock id fails the call
+//!   with `inval`, as stock does;
+//! - every subscription ready at the moment of the check is reported, clocks included: a
+//!   timeout and a ready descriptor may arrive together, as POSIX allows.
+//!
+//! Waiting never spins: in-memory pipes wake the store's [`crate::signal::Signal`]; host
+//! descriptors are waited on with `poll(2)` (in slices when both kinds are involved).
+
+use super::fds::Endpoint;
+use super::{stock, P1State};
+use crate::errno::WasiErrno;
+use crate::output::Sink;
+use crate::pipe::PIPE_BUF;
+use crate::stdin::Source;
+use crate::sys::{self, HostFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::{Caller, Result};
+
+const SUBSCRIPTION_SIZE: u32 = 48;
+const EVENT_SIZE: u32 = 32;
+const EVENTTYPE_CLOCK: u8 = 0;
+const EVENTTYPE_FD_READ: u8 = 1;
+const EVENTTYPE_FD_WRITE: u8 = 2;
+const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
+const FDREADWRITE_HANGUP: u16 = 1;
+/// How long one wait lasts when both host descriptors and in-memory pipes are involved.
+const MIXED_SLICE: Duration = Duration::from_millis(2);
+
+/// What a subscription waits for.
+enum Want {
+    Clock(Instant),
+    Read(Probe),
+    Write(Probe),
+}
+
+/// How to ask a descriptor for readiness.
+enum Probe {
+    Managed(Endpoint2),
+    StockFile { remaining: u64 },
+}
+
+/// The managed endpoint, cloned out of the table so the loop holds no borrow of the store.
+enum Endpoint2 {
+    Source(Source),
+    Sink(Sink),
+}
+
+struct Sub {
+    userdata: u64,
+    want: Want,
+}
+
+/// One event to report: type, nbytes, flags.
+struct Ready {
+    kind: u8,
+    nbytes: u64,
+    flags: u16,
+}
+
+fn le_u64(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
+}
+
+fn le_u32(b: &[u8]) -> u32 {
+    u32::from_le_bytes(b[..4].try_into().expect("4 bytes"))
+}
+
+fn le_u16(b: &[u8]) -> u16 {
+    u16::from_le_bytes(b[..2].try_into().expect("2 bytes"))
+}
+
+fn range(mem_len: usize, ptr: u32, len: u64) -> Option<std::ops::Range<usize>> {
+    let start = ptr as usize;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    (end <= mem_len).then_some(start..end)
+}
+
+/// The `poll_oneoff` override.
+pub fn poll_oneoff(
+    mut caller: Caller<'_, P1State>,
+    subs: i32,
+    events: i32,
+    n: i32,
+    nevents: i32,
+) -> Result<i32> {
+    let errno = |e: WasiErrno| Ok(i32::from(e.raw()));
+    let (subs, events, n, nevents) = (subs as u32, events as u32, n as u32, nevents as u32);
+    if n == 0 {
+        return errno(WasiErrno::Inval);
+    }
+    let raw: Vec<u8> = {
+        let (mem, _) = stock::memory_and_state(&mut caller)?;
+        let (Some(sr), Some(_), Some(_)) = (
+            range(mem.len(), subs, u64::from(n) * u64::from(SUBSCRIPTION_SIZE)),
+            range(mem.len(), events, u64::from(n) * u64::from(EVENT_SIZE)),
+            range(mem.len(), nevents, 4),
+        ) else {
+            return errno(WasiErrno::Fault);
+        };
+        mem[sr].to_vec()
+    };
+    let start = Instant::now();
+    let mut parsed = Vec::with_capacity(n as usize);
+    for s in raw.chunks_exact(SUBSCRIPTION_SIZE as usize) {
+        let userdata = le_u64(&s[0..]);
+        let want = match s[8] {
+            0 => {
+                let (id, timeout, flags) = (le_u32(&s[16..]), le_u64(&s[24..]), le_u16(&s[40..]));
+                let wait = if flags & SUBCLOCKFLAGS_ABSTIME != 0 {
+                    match stock::clock_now(&mut caller, id)? {
+                        Ok(now) => timeout.saturating_sub(now),
+                        Err(e) => return errno(e),
+                    }
+                } else if id <= 1 {
+                    timeout
+                } else {
+                    return errno(WasiErrno::Inval);
+                };
+                Want::Clock(
+                    start
+                        .checked_add(Duration::from_nanos(wait))
+                        .unwrap_or(start + Duration::from_secs(u32::MAX.into())),
+                )
+            }
+            tag @ (1 | 2) => {
+                let fd = le_u32(&s[16..]);
+                let probe = match caller.data().fds.get(fd) {
+                    Some(m) => Probe::Managed(match &m.endpoint {
+                        Endpoint::Read(src) => Endpoint2::Source(src.clone()),
+                        Endpoint::Write(sink) => Endpoint2::Sink(sink.clone()),
+                    }),
+                    None => match stock::pollable(&mut caller, fd)? {
+                        Ok(stock::Pollable::File { remaining }) => Probe::StockFile { remaining },
+                        Err(e) => return errno(e),
+                    },
+                };
+                if tag == 1 {
+                    Want::Read(probe)
+                } else {
+                    Want::Write(probe)
+                }
+            }
+            _ => return errno(WasiErrno::Inval),
+        };
+        parsed.push(Sub { userdata, want });
+    }
+    let signal = caller.data().signal.clone();
+    let ready = wait_for_any(&parsed, &signal);
+    let (mem, _) = stock::memory_and_state(&mut caller)?;
+    let mut count = 0u32;
+    for (sub, r) in parsed.iter().zip(&ready) {
+        let Some(r) = r else { continue };
+        let at = (events + count * EVENT_SIZE) as usize;
+        let ev = &mut mem[at..at + EVENT_SIZE as usize];
+        ev.fill(0);
+        ev[0..8].copy_from_slice(&sub.userdata.to_le_bytes());
+        ev[10] = r.kind;
+        ev[16..24].copy_from_slice(&r.nbytes.to_le_bytes());
+        ev[24..26].copy_from_slice(&r.flags.to_le_bytes());
+        count += 1;
+    }
+    let at = nevents as usize;
+    mem[at..at + 4].copy_from_slice(&count.to_le_bytes());
+    errno(WasiErrno::Success)
+}
+
+/// Host descriptors among the subscriptions, with whether each is polled for writing.
+fn host_fds(subs: &[Sub]) -> Vec<(Arc<HostFd>, bool)> {
+    subs.iter()
+        .filter_map(|s| match &s.want {
+            Want::Read(Probe::Managed(Endpoint2::Source(Source::Host(fd)))) => {
+                Some((fd.clone(), false))
+            }
+            Want::Write(Probe::Managed(Endpoint2::Sink(Sink::Host(fd)))) => {
+                Some((fd.clone(), true))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Checks every subscription once; `host_ready` holds `poll(2)`'s answer for [`host_fds`].
+fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> {
+    let mut host = host_ready.iter();
+    subs.iter()
+        .map(|s| match &s.want {
+            Want::Clock(deadline) => (now >= *deadline).then_some(Ready {
+                kind: EVENTTYPE_CLOCK,
+                nbytes: 0,
+                flags: 0,
+            }),
+            Want::Read(probe) => {
+                let (ready, nbytes, hangup) = match probe {
+                    Probe::StockFile { remaining } => (true, *remaining, *remaining == 0),
+                    Probe::Managed(Endpoint2::Source(Source::Mem(p))) => {
+                        let (avail, closed) = p.readiness();
+                        (avail > 0 || closed, avail as u64, closed)
+                    }
+                    Probe::Managed(Endpoint2::Source(Source::Host(fd))) => {
+                        let ready = *host.next().expect("one answer per host fd");
+                        let nbytes = if ready {
+                            fd.readable_bytes().unwrap_or(0)
+                        } else {
+                            0
+                        };
+                        (ready, nbytes, false)
+                    }
+                    // Reading a write-only descriptor: ready, as POSIX reports an error at once.
+                    Probe::Managed(Endpoint2::Sink(_)) => (true, 0, false),
+                };
+                let flags = if hangup { FDREADWRITE_HANGUP } else { 0 };
+                ready.then_some(Ready {
+                    kind: EVENTTYPE_FD_READ,
+                    nbytes,
+                    flags,
+                })
+            }
+            Want::Write(probe) => {
+                let (ready, nbytes) = match probe {
+                    Probe::StockFile { .. } => (true, PIPE_BUF as u64),
+                    Probe::Managed(Endpoint2::Sink(Sink::Pipe(p))) => {
+                        (p.is_writable(), p.free() as u64)
+                    }
+                    Probe::Managed(Endpoint2::Sink(Sink::Host(fd))) => {
+                        let ready = *host.next().expect("one answer per host fd");
+                        (ready, fd.writable_bytes().unwrap_or(PIPE_BUF as u64))
+                    }
+                    Probe::Managed(Endpoint2::Source(_)) => (true, 0),
+                };
+                ready.then_some(Ready {
+                    kind: EVENTTYPE_FD_WRITE,
+                    nbytes,
+                    flags: 0,
+                })
+            }
+        })
+        .collect()
+}
+
+/// Blocks until at least one subscription is ready; returns each one's event.
+fn wait_for_any(subs: &[Sub], signal: &crate::signal::Signal) -> Vec<Option<Ready>> {
+    let hosts = host_fds(subs);
+    let raw: Vec<(std::os::fd::RawFd, bool)> = hosts.iter().map(|(fd, w)| (fd.raw(), *w)).collect();
+    let has_mem = subs.iter().any(|s| {
+        matches!(
+            &s.want,
+            Want::Read(Probe::Managed(Endpoint2::Source(Source::Mem(_))))
+                | Want::Write(Probe::Managed(Endpoint2::Sink(Sink::Pipe(_))))
+        )
+    });
+    let next_clock = subs
+        .iter()
+        .filter_map(|s| match s.want {
+            Want::Clock(d) => Some(d),
+            _ => None,
+        })
+        .min();
+    loop {
+        let seen = signal.generation();
+        let host_ready = if raw.is_empty() {
+            Vec::new()
+        } else {
+            sys::poll_many(&raw, Duration::ZERO).unwrap_or_else(|_| vec![true; raw.len()])
+        };
+        let now = Instant::now();
+        let ready = check(subs, &host_ready, now);
+        if ready.iter().any(Option::is_some) {
+            return ready;
+        }
+        let until_clock = next_clock.map(|d| d.saturating_duration_since(now));
+        if raw.is_empty() {
+            // Only in-memory pipes and clocks: sleep until a pipe changes or the clock fires.
+            let deadline = next_clock.unwrap_or(now + Duration::from_secs(3600));
+            signal.wait_past(seen, deadline);
+        } else {
+            let slice = match (has_mem, until_clock) {
+                (true, Some(c)) => c.min(MIXED_SLICE),
+                (true, None) => MIXED_SLICE,
+                (false, Some(c)) => c,
+                (false, None) => Duration::from_secs(3600),
+            };
+            let _ = sys::poll_many(&raw, slice);
+        }
+    }
+}
