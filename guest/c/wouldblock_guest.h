@@ -24,9 +24,16 @@ static inline const char *wb_errno_name(int e) {
     return (e >= 0 && e < 77) ? WB_NAMES[e] : "unknown";
 }
 
-/* Prints `WB op=<op> fd=<fd> errno=<e> name=<name>` followed by `extra` (may be ""). */
+/* Prints `WB op=<op> fd=<fd> errno=<e> name=<name>` followed by `extra` (may be "");
+ * `fd=none` for a negative fd (calls on no descriptor). */
 static inline void wb_report(const char *op, int fd, int e, const char *extra) {
-    printf("WB op=%s fd=%d errno=%d name=%s%s%s\n", op, fd, e, wb_errno_name(e),
+    char fdtext[16];
+    if (fd < 0) {
+        snprintf(fdtext, sizeof fdtext, "none");
+    } else {
+        snprintf(fdtext, sizeof fdtext, "%d", fd);
+    }
+    printf("WB op=%s fd=%s errno=%d name=%s%s%s\n", op, fdtext, e, wb_errno_name(e),
            extra[0] ? " " : "", extra);
     fflush(stdout);
 }

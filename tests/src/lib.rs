@@ -24,6 +24,8 @@ pub struct Output {
     pub stdout: String,
     /// Standard error, as text.
     pub stderr: String,
+    /// Standard error, as bytes.
+    pub stderr_bytes: Vec<u8>,
 }
 
 impl Output {
@@ -44,20 +46,45 @@ impl Output {
     }
 }
 
-/// Runs `cmd` with `stdin` (or an empty, closed stdin) and waits at most `deadline`.
-/// Panics when the deadline passes (the process is killed first).
-pub fn run_with_deadline(mut cmd: Command, stdin: Option<&[u8]>, deadline: Duration) -> Output {
-    cmd.stdin(Stdio::piped())
+/// Runs `cmd` with `stdin` written to a pipe then closed (or `/dev/null` for `None`), and
+/// waits at most `deadline`. Panics when the deadline passes (the process is killed first).
+pub fn run_with_deadline(cmd: Command, stdin: Option<&[u8]>, deadline: Duration) -> Output {
+    match stdin {
+        Some(bytes) => run_with_feed(cmd, vec![(Duration::ZERO, bytes.to_vec())], deadline),
+        None => run_inner(cmd, None, deadline),
+    }
+}
+
+/// Runs `cmd` with a stdin pipe fed `chunks`, each after its delay, then closed; waits at
+/// most `deadline`.
+pub fn run_with_feed(cmd: Command, chunks: Vec<(Duration, Vec<u8>)>, deadline: Duration) -> Output {
+    run_inner(cmd, Some(chunks), deadline)
+}
+
+fn run_inner(
+    mut cmd: Command,
+    feed: Option<Vec<(Duration, Vec<u8>)>>,
+    deadline: Duration,
+) -> Output {
+    let stdin = if feed.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
+    cmd.stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawning the command");
-    let mut child_stdin = child.stdin.take().unwrap();
-    let input = stdin.map(<[u8]>::to_vec);
+    let child_stdin = child.stdin.take();
     let feeder = std::thread::spawn(move || {
-        if let Some(bytes) = input {
-            let _ = child_stdin.write_all(&bytes);
+        if let (Some(mut pipe), Some(chunks)) = (child_stdin, feed) {
+            for (delay, bytes) in chunks {
+                std::thread::sleep(delay);
+                if pipe.write_all(&bytes).is_err() {
+                    break;
+                }
+            }
         }
-        drop(child_stdin);
     });
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
@@ -84,10 +111,12 @@ pub fn run_with_deadline(mut cmd: Command, stdin: Option<&[u8]>, deadline: Durat
         std::thread::sleep(Duration::from_millis(2));
     };
     feeder.join().unwrap();
+    let stderr_bytes = err_t.join().unwrap();
     Output {
         code: status.code(),
         stdout: String::from_utf8_lossy(&out_t.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&err_t.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr_bytes).into_owned(),
+        stderr_bytes,
     }
 }
 

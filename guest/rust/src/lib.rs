@@ -22,6 +22,8 @@ mod raw {
         pub fn fd_fdstat_set_flags(fd: u32, flags: u32) -> u16;
         pub fn fd_fdstat_get(fd: u32, out: *mut u8) -> u16;
         pub fn fd_read(fd: u32, iovs: *const u32, iovs_len: u32, nread: *mut u32) -> u16;
+        pub fn fd_write(fd: u32, iovs: *const u32, iovs_len: u32, nwritten: *mut u32) -> u16;
+        pub fn poll_oneoff(subs: *const u8, events: *mut u8, n: u32, nevents: *mut u32) -> u16;
     }
 }
 
@@ -69,9 +71,11 @@ pub fn read(fd: u32, buf: &mut [u8]) -> (Errno, usize) {
     (errno, nread as usize)
 }
 
-/// Prints one report line: `WB op=<op> fd=<fd> errno=<n> name=<name>` and `extra`.
+/// Prints one report line: `WB op=<op> fd=<fd> errno=<n> name=<name>` and `extra`
+/// (`fd=none` for calls on no descriptor, passed as `u32::MAX`).
 pub fn report(op: &str, fd: u32, errno: Errno, extra: &str) {
     let sep = if extra.is_empty() { "" } else { " " };
+    let fd = if fd == u32::MAX { "none".to_string() } else { fd.to_string() };
     println!(
         "WB op={op} fd={fd} errno={errno} name={}{sep}{extra}",
         errno_name(errno)
@@ -108,4 +112,111 @@ pub fn report_read(fd: u32, size: usize) -> Errno {
     };
     report("fd_read", fd, errno, &extra);
     errno
+}
+
+/// `fd_write(fd, data)` with one iovec: the errno and the count written.
+pub fn write(fd: u32, data: &[u8]) -> (Errno, usize) {
+    let iov = [data.as_ptr() as u32, data.len() as u32];
+    let mut n = 0u32;
+    // SAFETY: one iovec over data; n is a valid u32.
+    let errno = unsafe { raw::fd_write(fd, iov.as_ptr(), 1, &mut n) };
+    (errno, n as usize)
+}
+
+/// Reports one `fd_write` of `data`, with the count on success.
+pub fn report_write(fd: u32, data: &[u8]) -> (Errno, usize) {
+    let (errno, n) = write(fd, data);
+    let extra = if errno == SUCCESS {
+        format!("len={} n={n}", data.len())
+    } else {
+        format!("len={}", data.len())
+    };
+    report("fd_write", fd, errno, &extra);
+    (errno, n)
+}
+
+/// A `poll_oneoff` subscription.
+#[derive(Clone, Copy, Debug)]
+pub enum Sub {
+    /// A relative clock on the monotonic clock, in nanoseconds.
+    Clock(u64),
+    /// An absolute deadline on clock `id` (0 realtime, 1 monotonic), in nanoseconds.
+    ClockAbs(u32, u64),
+    /// Readable.
+    Read(u32),
+    /// Writable.
+    Write(u32),
+}
+
+/// A `poll_oneoff` event.
+#[derive(Clone, Copy, Debug)]
+pub struct Event {
+    /// The index of the subscription it answers (its userdata).
+    pub index: u64,
+    /// The event's errno.
+    pub errno: Errno,
+    /// 0 clock, 1 fd_read, 2 fd_write.
+    pub kind: u8,
+    /// Bytes available (read) or free (write).
+    pub nbytes: u64,
+    /// `fdreadwrite` flags: 1 is hangup.
+    pub flags: u16,
+}
+
+/// `poll_oneoff` over `subs` (userdata = index): the errno and the events.
+pub fn poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
+    let mut raw = vec![0u64; subs.len() * 6];
+    for (i, s) in subs.iter().enumerate() {
+        let w = &mut raw[i * 6..i * 6 + 6];
+        w[0] = i as u64;
+        let (tag, a, b, flags) = match *s {
+            Sub::Clock(ns) => (0u64, 1u64, ns, 0u64),
+            Sub::ClockAbs(id, ns) => (0, u64::from(id), ns, 1),
+            Sub::Read(fd) => (1, u64::from(fd), 0, 0),
+            Sub::Write(fd) => (2, u64::from(fd), 0, 0),
+        };
+        w[1] = tag;
+        w[2] = a;
+        w[3] = b;
+        w[5] = flags;
+    }
+    let mut out = vec![0u64; subs.len() * 4];
+    let mut n = 0u32;
+    // SAFETY: subscriptions are 48 bytes and events 32, both 8-aligned, as laid out above.
+    let errno = unsafe {
+        raw::poll_oneoff(raw.as_ptr().cast(), out.as_mut_ptr().cast(), subs.len() as u32, &mut n)
+    };
+    let events = (0..n as usize)
+        .map(|i| {
+            let e = &out[i * 4..i * 4 + 4];
+            Event {
+                index: e[0],
+                errno: (e[1] & 0xffff) as u16,
+                kind: ((e[1] >> 16) & 0xff) as u8,
+                nbytes: e[2],
+                flags: (e[3] & 0xffff) as u16,
+            }
+        })
+        .collect();
+    (errno, events)
+}
+
+/// Reports a `poll_oneoff` and each of its events, in the order of the subscriptions.
+pub fn report_poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
+    let (errno, mut events) = poll(subs);
+    events.sort_by_key(|e| e.index);
+    report("poll_oneoff", u32::MAX, errno, &format!("nevents={}", events.len()));
+    for e in &events {
+        let (kind, fd) = match subs.get(e.index as usize) {
+            Some(Sub::Read(fd)) => ("fd_read", fd.to_string()),
+            Some(Sub::Write(fd)) => ("fd_write", fd.to_string()),
+            _ => ("clock", "none".to_string()),
+        };
+        let extra = match e.kind {
+            0 => format!("type={kind}"),
+            _ => format!("type={kind} nbytes={} hangup={}", e.nbytes, e.flags & 1),
+        };
+        println!("WB op=event fd={fd} errno={} name={} {extra}", e.errno, errno_name(e.errno));
+    }
+    (errno, events)
 }
