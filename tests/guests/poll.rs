@@ -216,3 +216,53 @@ pub fn p2_rust_poll_clock() {
         "{out:?}"
     );
 }
+
+/// Data waiting and a clock already expired: faithful reports both in one call; stock (and
+/// preview2, whose adapter polls the same way) reported only the descriptor when this was
+/// written — either is legal, since the clock's readiness races with the descriptor's there.
+#[test]
+pub fn p1_rust_poll_ready_and_timeout() {
+    let guest = P1_RUST_POLL_READY_AND_TIMEOUT;
+    let read = "WB op=event fd=0 errno=0 name=success type=fd_read nbytes=2 hangup=1";
+    let out = wouldblock(&["run", "--stdin", "data:hi", guest]);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (
+            Some(0),
+            vec![
+                "WB op=poll_oneoff fd=none errno=0 name=success nevents=2",
+                read,
+                CLOCK
+            ]
+        ),
+        "{out:?}"
+    );
+    let out = wouldblock(&["run", "--stdin", "open", guest]);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (Some(0), vec![POLL1, CLOCK]),
+        "{out:?}"
+    );
+    check_stock_ready_and_timeout(&["run", "--wasi", "stock", "--stdin", "data:hi", guest]);
+}
+
+/// Stock's answer with data waiting: the descriptor (nbytes=1, no hangup), maybe the clock.
+fn check_stock_ready_and_timeout(args: &[&str]) {
+    let read = "WB op=event fd=0 errno=0 name=success type=fd_read nbytes=1 hangup=0";
+    let out = wouldblock(args);
+    let lines = out.wb_lines();
+    let either = [
+        vec![POLL1, read],
+        vec![
+            "WB op=poll_oneoff fd=none errno=0 name=success nevents=2",
+            read,
+            CLOCK,
+        ],
+    ];
+    assert!(out.code == Some(0) && either.contains(&lines), "{out:?}");
+}
+
+#[test]
+pub fn p2_rust_poll_ready_and_timeout() {
+    check_stock_ready_and_timeout(&["run", "--stdin", "data:hi", P2_RUST_POLL_READY_AND_TIMEOUT]);
+}
