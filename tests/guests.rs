@@ -6,12 +6,15 @@
 
 #[path = "guests/poll.rs"]
 mod poll;
+#[path = "guests/sockets.rs"]
+mod sockets;
 #[path = "guests/stdin.rs"]
 mod stdin;
 #[path = "guests/writes.rs"]
 mod writes;
 
 pub use poll::*;
+pub use sockets::*;
 pub use stdin::*;
 pub use writes::*;
 
@@ -19,7 +22,7 @@ use serde_json::json;
 use std::process::Command;
 use wouldblock_tests::{foreach_guest, run_with_deadline, Output, DEADLINE};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
+pub const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
 
 macro_rules! assert_test_exists {
     ($name:ident) => {

@@ -26,6 +26,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a guest (.wasm or .wat; a preview1 module or a preview2 component).
@@ -72,6 +74,10 @@ struct RunArgs {
     /// The guest's stderr, as --stdout.
     #[arg(long, value_name = "SPEC", default_value = "inherit")]
     stderr: OutputSpec,
+    /// Listen on HOST:PORT (numeric host; port 0 picks one and prints it) and hand the socket
+    /// to a preview1 guest after its preopened directories, with LISTEN_FDS=N (repeatable).
+    #[arg(long = "tcplisten", value_name = "HOST:PORT")]
+    tcplisten: Vec<crate::net::ListenSpec>,
     /// Faithful non-blocking handles, or unmodified wasmtime-wasi for comparison.
     #[arg(long, value_enum, default_value_t = WasiMode::Faithful)]
     wasi: WasiMode,
@@ -167,6 +173,7 @@ fn run_command(args: RunArgs) -> i32 {
         stdout: args.stdout,
         stderr: args.stderr,
         wasi: args.wasi,
+        tcplisten: args.tcplisten,
     };
     let engine = match run::engine() {
         Ok(e) => e,

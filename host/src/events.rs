@@ -18,6 +18,10 @@ pub enum Handle {
     Stdout,
     /// The guest's stderr.
     Stderr,
+    /// A listening socket (`--tcplisten`).
+    Listener,
+    /// A connected socket.
+    Socket,
 }
 
 impl Handle {
@@ -27,6 +31,8 @@ impl Handle {
             Handle::Stdin => "stdin",
             Handle::Stdout => "stdout",
             Handle::Stderr => "stderr",
+            Handle::Listener => "listener",
+            Handle::Socket => "socket",
         }
     }
 
@@ -34,6 +40,7 @@ impl Handle {
     pub fn kind(self) -> crate::errno::HandleKind {
         match self {
             Handle::Stdin | Handle::Stdout | Handle::Stderr => crate::errno::HandleKind::Pipe,
+            Handle::Listener | Handle::Socket => crate::errno::HandleKind::Socket,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod errno;
 pub mod events;
 pub mod explain;
 pub mod guest;
+pub mod net;
 pub mod output;
 pub mod p1;
 pub mod p2;

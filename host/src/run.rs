@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub stderr: OutputSpec,
     /// Faithful or stock preview1.
     pub wasi: WasiMode,
+    /// Listening sockets for a preview1 guest.
+    pub tcplisten: Vec<crate::net::ListenSpec>,
 }
 
 /// Why a run did not produce a guest exit code.
@@ -224,6 +226,12 @@ pub fn engine() -> anyhow::Result<Engine> {
 /// Runs the guest `opts` names, to completion.
 pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Outcome, RunError> {
     let guest = guest::load(engine, &opts.guest)?;
+    if matches!(guest, Guest::Component(_)) && !opts.tcplisten.is_empty() {
+        return Err(RunError::Input(anyhow::anyhow!(
+            "--tcplisten hands sockets to preview1 modules; {} is a component",
+            opts.guest.display()
+        )));
+    }
     let mut io = Io::open(opts).map_err(RunError::Input)?;
     let abi = guest.abi();
     let result = match &guest {

@@ -133,3 +133,95 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A `wouldblock run --tcplisten …:0` under way: the address it announced, and the means to
+/// wait for it under a deadline.
+pub struct Listening {
+    child: std::process::Child,
+    cmd: String,
+    addr: std::net::SocketAddr,
+    stdout: std::thread::JoinHandle<Vec<u8>>,
+    stderr: std::thread::JoinHandle<Vec<u8>>,
+    started: Instant,
+}
+
+impl Listening {
+    /// Spawns `cmd` (stdin from /dev/null) and waits for its `listening on ADDR` line.
+    pub fn spawn(mut cmd: Command) -> Listening {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let text = format!("{cmd:?}");
+        let mut child = cmd.spawn().expect("spawning the command");
+        let mut out = child.stdout.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = out.read_to_end(&mut s);
+            s
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut all = Vec::new();
+            let mut r = std::io::BufReader::new(err);
+            let mut line = Vec::new();
+            while r.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+                let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
+                all.append(&mut line);
+            }
+            all
+        });
+        let started = Instant::now();
+        let addr = loop {
+            let left = DEADLINE.saturating_sub(started.elapsed());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix("wouldblock: listening on ") {
+                        let addr = rest.split(' ').next().unwrap();
+                        break addr.parse().expect("an address");
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("no `listening on` line from {text}");
+                }
+            }
+        };
+        Listening {
+            child,
+            cmd: text,
+            addr,
+            stdout,
+            stderr,
+            started,
+        }
+    }
+
+    /// The announced address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// Waits for the exit, at most [`DEADLINE`] from the start; panics past it.
+    pub fn wait(mut self) -> Output {
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("waiting") {
+                break status;
+            }
+            if self.started.elapsed() > DEADLINE {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("deadline of {DEADLINE:?} exceeded: {}", self.cmd);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let stderr_bytes = self.stderr.join().unwrap();
+        Output {
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&self.stdout.join().unwrap()).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr_bytes).into_owned(),
+            stderr_bytes,
+        }
+    }
+}

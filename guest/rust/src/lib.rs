@@ -24,6 +24,10 @@ mod raw {
         pub fn fd_read(fd: u32, iovs: *const u32, iovs_len: u32, nread: *mut u32) -> u16;
         pub fn fd_write(fd: u32, iovs: *const u32, iovs_len: u32, nwritten: *mut u32) -> u16;
         pub fn poll_oneoff(subs: *const u8, events: *mut u8, n: u32, nevents: *mut u32) -> u16;
+        pub fn sock_accept(fd: u32, flags: u32, result: *mut u32) -> u16;
+        pub fn sock_recv(fd: u32, iovs: *const u32, iovs_len: u32, flags: u32, n: *mut u32, roflags: *mut u16) -> u16;
+        pub fn sock_send(fd: u32, iovs: *const u32, iovs_len: u32, flags: u32, n: *mut u32) -> u16;
+        pub fn sock_shutdown(fd: u32, how: u32) -> u16;
     }
 }
 
@@ -219,4 +223,66 @@ pub fn report_poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
         println!("WB op=event fd={fd} errno={} name={} {extra}", e.errno, errno_name(e.errno));
     }
     (errno, events)
+}
+
+/// The first listening socket: the descriptor right after the preopened directories (none in
+/// these scenarios), as `LISTEN_FDS` announces.
+pub const LISTEN_FD: u32 = 3;
+
+/// `sock_accept(fd, flags)`: the errno and the new descriptor.
+pub fn accept(fd: u32, flags: u16) -> (Errno, u32) {
+    let mut new_fd = u32::MAX;
+    // SAFETY: one u32 out-parameter.
+    let errno = unsafe { raw::sock_accept(fd, u32::from(flags), &mut new_fd) };
+    (errno, new_fd)
+}
+
+/// Reports one `sock_accept`, with the new descriptor and its flags on success.
+pub fn report_accept(fd: u32, flags: u16) -> (Errno, u32) {
+    let (errno, new_fd) = accept(fd, flags);
+    let extra = if errno == SUCCESS {
+        let (_, got) = get_flags(new_fd);
+        format!("flags={flags} new_fd={new_fd} new_flags={got}")
+    } else {
+        format!("flags={flags}")
+    };
+    report("sock_accept", fd, errno, &extra);
+    (errno, new_fd)
+}
+
+/// `sock_recv(fd)` into `buf` with one iovec: the errno and the count received.
+pub fn recv(fd: u32, buf: &mut [u8], flags: u32) -> (Errno, usize) {
+    let iov = [buf.as_mut_ptr() as u32, buf.len() as u32];
+    let (mut n, mut roflags) = (0u32, 0u16);
+    // SAFETY: one iovec over buf; valid out-parameters.
+    let errno = unsafe { raw::sock_recv(fd, iov.as_ptr(), 1, flags, &mut n, &mut roflags) };
+    (errno, n as usize)
+}
+
+/// Reports one `sock_recv` of up to `size` bytes, with the count and data on success.
+pub fn report_recv(fd: u32, size: usize) -> Errno {
+    let mut buf = vec![0u8; size];
+    let (errno, n) = recv(fd, &mut buf, 0);
+    let extra = if errno == SUCCESS {
+        format!("n={n} data={}", String::from_utf8_lossy(&buf[..n]))
+    } else {
+        String::new()
+    };
+    report("sock_recv", fd, errno, &extra);
+    errno
+}
+
+/// `sock_send(fd, data)` with one iovec: the errno and the count sent.
+pub fn send(fd: u32, data: &[u8]) -> (Errno, usize) {
+    let iov = [data.as_ptr() as u32, data.len() as u32];
+    let mut n = 0u32;
+    // SAFETY: one iovec over data; a valid out-parameter.
+    let errno = unsafe { raw::sock_send(fd, iov.as_ptr(), 1, 0, &mut n) };
+    (errno, n as usize)
+}
+
+/// `sock_shutdown(fd, how)`.
+pub fn shutdown(fd: u32, how: u32) -> Errno {
+    // SAFETY: plain values.
+    unsafe { raw::sock_shutdown(fd, how) }
 }

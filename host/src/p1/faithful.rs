@@ -17,6 +17,7 @@
 use super::fds::{Endpoint, ALL_FLAGS, NONBLOCK, SETTABLE};
 use super::{stock, P1State};
 use crate::errno::WasiErrno;
+use crate::events::Handle;
 use crate::output::Sink;
 use crate::pipe::{ReadOutcome, PIPE_BUF};
 use std::ops::Range;
@@ -38,16 +39,17 @@ pub fn add_to_linker(linker: &mut Linker<P1State>) -> Result<()> {
     linker.func_wrap(MODULE, "fd_fdstat_set_flags", fd_fdstat_set_flags)?;
     linker.func_wrap(MODULE, "fd_close", fd_close)?;
     linker.func_wrap(MODULE, "fd_renumber", fd_renumber)?;
+    super::sockets::add_to_linker(linker)?;
     linker.allow_shadowing(false);
     Ok(())
 }
 
-fn errno(e: WasiErrno) -> i32 {
+pub(super) fn errno(e: WasiErrno) -> i32 {
     i32::from(e.raw())
 }
 
 /// The byte range `[ptr, ptr+len)` of guest memory, or `fault`.
-fn guest_range(mem: &[u8], ptr: u32, len: u32) -> Result<Range<usize>, WasiErrno> {
+pub(super) fn guest_range(mem: &[u8], ptr: u32, len: u32) -> Result<Range<usize>, WasiErrno> {
     let start = ptr as usize;
     let end = start.checked_add(len as usize).ok_or(WasiErrno::Fault)?;
     if end > mem.len() {
@@ -56,12 +58,12 @@ fn guest_range(mem: &[u8], ptr: u32, len: u32) -> Result<Range<usize>, WasiErrno
     Ok(start..end)
 }
 
-fn read_u32(mem: &[u8], ptr: u32) -> Result<u32, WasiErrno> {
+pub(super) fn read_u32(mem: &[u8], ptr: u32) -> Result<u32, WasiErrno> {
     let r = guest_range(mem, ptr, 4)?;
     Ok(u32::from_le_bytes(mem[r].try_into().expect("4 bytes")))
 }
 
-fn write_u32(mem: &mut [u8], ptr: u32, value: u32) -> Result<(), WasiErrno> {
+pub(super) fn write_u32(mem: &mut [u8], ptr: u32, value: u32) -> Result<(), WasiErrno> {
     let r = guest_range(mem, ptr, 4)?;
     mem[r].copy_from_slice(&value.to_le_bytes());
     Ok(())
@@ -69,7 +71,7 @@ fn write_u32(mem: &mut [u8], ptr: u32, value: u32) -> Result<(), WasiErrno> {
 
 /// The first non-empty buffer of an iovec array (as wasmtime-wasi reads), or an empty range.
 /// A short read into it is what POSIX `readv` allows.
-fn first_iovec(mem: &[u8], iovs: u32, iovs_len: u32) -> Result<Range<usize>, WasiErrno> {
+pub(super) fn first_iovec(mem: &[u8], iovs: u32, iovs_len: u32) -> Result<Range<usize>, WasiErrno> {
     guest_range(mem, iovs, iovs_len.checked_mul(8).ok_or(WasiErrno::Fault)?)?;
     for i in 0..iovs_len {
         let base = iovs + i * 8;
@@ -95,10 +97,25 @@ fn fd_read(
     }
     let (mem, state) = stock::memory_and_state(&mut caller)?;
     let m = state.fds.get(fd as u32).expect("checked above");
-    let Endpoint::Read(source) = &m.endpoint else {
-        return Ok(errno(WasiErrno::Badf));
-    };
     let nonblocking = m.flags & NONBLOCK != 0;
+    let source = match &m.endpoint {
+        Endpoint::Read(source) => source,
+        Endpoint::Stream(s) => {
+            let s = s.clone();
+            return Ok(errno(read_socket(
+                mem,
+                state,
+                fd as u32,
+                &s,
+                iovs,
+                iovs_len,
+                nread,
+                nonblocking,
+            )));
+        }
+        Endpoint::Listener(_) => return Ok(errno(WasiErrno::Notconn)),
+        Endpoint::Write(_) => return Ok(errno(WasiErrno::Badf)),
+    };
     let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
         .and_then(|buf| write_u32(mem, nread as u32, 0).map(|()| buf))
     {
@@ -130,8 +147,48 @@ fn fd_read(
     }
 }
 
+/// `fd_read` on a connected socket.
+#[allow(clippy::too_many_arguments)]
+fn read_socket(
+    mem: &mut [u8],
+    state: &mut P1State,
+    fd: u32,
+    s: &std::net::TcpStream,
+    iovs: i32,
+    iovs_len: i32,
+    nread: i32,
+    nonblocking: bool,
+) -> WasiErrno {
+    let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
+        .and_then(|buf| write_u32(mem, nread as u32, 0).map(|()| buf))
+    {
+        Ok(buf) => buf,
+        Err(e) => return e,
+    };
+    if buf.is_empty() {
+        return WasiErrno::Success;
+    }
+    match super::sockets::stream_read(s, &mut mem[buf], nonblocking, false, false) {
+        Ok(n) => {
+            write_u32(mem, nread as u32, n as u32).expect("checked before reading");
+            WasiErrno::Success
+        }
+        Err(WasiErrno::Again) => {
+            state
+                .events
+                .record("fd_read", fd, Handle::Socket, WasiErrno::Again);
+            WasiErrno::Again
+        }
+        Err(e) => e,
+    }
+}
+
 /// The bytes of an iovec array, gathered: borrowed when one buffer holds them all.
-fn gather(mem: &[u8], iovs: u32, iovs_len: u32) -> Result<std::borrow::Cow<'_, [u8]>, WasiErrno> {
+pub(super) fn gather(
+    mem: &[u8],
+    iovs: u32,
+    iovs_len: u32,
+) -> Result<std::borrow::Cow<'_, [u8]>, WasiErrno> {
     guest_range(mem, iovs, iovs_len.checked_mul(8).ok_or(WasiErrno::Fault)?)?;
     let mut ranges = Vec::new();
     for i in 0..iovs_len {
@@ -255,6 +312,17 @@ fn fd_write(
 }
 
 fn fd_fdstat_get(mut caller: Caller<'_, P1State>, fd: i32, buf: i32) -> Result<i32> {
+    if let Some(m) = caller.data().fds.get(fd as u32) {
+        if m.endpoint.is_socket() {
+            let flags = m.flags;
+            let (mem, _) = stock::memory_and_state(&mut caller)?;
+            return Ok(errno(
+                super::sockets::write_socket_fdstat(mem, buf as u32, flags)
+                    .err()
+                    .unwrap_or(WasiErrno::Success),
+            ));
+        }
+    }
     let ret = stock::call(&mut caller, |ctx, mem| {
         stock::in_tokio(stock::abi::fd_fdstat_get(ctx, mem, fd, buf))
     })?;
@@ -289,6 +357,15 @@ fn fd_fdstat_set_flags(mut caller: Caller<'_, P1State>, fd: i32, flags: i32) -> 
 }
 
 fn fd_close(mut caller: Caller<'_, P1State>, fd: i32) -> Result<i32> {
+    if caller
+        .data()
+        .fds
+        .get(fd as u32)
+        .is_some_and(|m| !m.stock_beneath)
+    {
+        caller.data_mut().fds.remove(fd as u32);
+        return Ok(errno(WasiErrno::Success));
+    }
     let ret = stock::call(&mut caller, |ctx, mem| {
         stock::in_tokio(stock::abi::fd_close(ctx, mem, fd))
     })?;
@@ -298,12 +375,50 @@ fn fd_close(mut caller: Caller<'_, P1State>, fd: i32) -> Result<i32> {
     Ok(ret)
 }
 
+/// `fd_renumber`, across both tables. Numbers wasmtime-wasi holds stay held: a number the
+/// host manages keeps the stock descriptor under it as a placeholder rather than closing it,
+/// so that stock never hands the number out again while the guest uses it.
 fn fd_renumber(mut caller: Caller<'_, P1State>, from: i32, to: i32) -> Result<i32> {
-    let ret = stock::call(&mut caller, |ctx, mem| {
-        stock::in_tokio(stock::abi::fd_renumber(ctx, mem, from, to))
-    })?;
-    if ret == errno(WasiErrno::Success) {
-        caller.data_mut().fds.renumber(from as u32, to as u32);
+    let (f, t) = (from as u32, to as u32);
+    let host_only =
+        |c: &Caller<'_, P1State>, fd: u32| c.data().fds.get(fd).is_some_and(|m| !m.stock_beneath);
+    let (from_host_only, to_host_only) = (host_only(&caller, f), host_only(&caller, t));
+    if !from_host_only && !to_host_only {
+        let ret = stock::call(&mut caller, |ctx, mem| {
+            stock::in_tokio(stock::abi::fd_renumber(ctx, mem, from, to))
+        })?;
+        if ret == errno(WasiErrno::Success) {
+            caller.data_mut().fds.renumber(f, t);
+        }
+        return Ok(ret);
     }
-    Ok(ret)
+    let in_stock = |c: &mut Caller<'_, P1State>, fd: u32| -> Result<bool> {
+        match c.data().fds.get(fd) {
+            Some(m) => Ok(m.stock_beneath),
+            None => stock::is_open(c, fd),
+        }
+    };
+    let (from_in_stock, to_in_stock) = (in_stock(&mut caller, f)?, in_stock(&mut caller, t)?);
+    let open =
+        |c: &Caller<'_, P1State>, fd: u32, stock: bool| stock || c.data().fds.get(fd).is_some();
+    if !open(&caller, f, from_in_stock) || !open(&caller, t, to_in_stock) {
+        return Ok(errno(WasiErrno::Badf));
+    }
+    if f == t {
+        return Ok(errno(WasiErrno::Success));
+    }
+    let Some(mut moved) = caller.data_mut().fds.remove(f) else {
+        // A plain stock descriptor (a file) cannot take a number only the host knows.
+        return Ok(errno(WasiErrno::Notsup));
+    };
+    if moved.stock_beneath {
+        stock::call(&mut caller, |ctx, mem| {
+            stock::in_tokio(stock::abi::fd_close(ctx, mem, from))
+        })?;
+    }
+    moved.stock_beneath = to_in_stock;
+    let fds = &mut caller.data_mut().fds;
+    fds.remove(t);
+    fds.insert(t, moved);
+    Ok(errno(WasiErrno::Success))
 }

@@ -7,6 +7,8 @@
 use crate::events::Handle;
 use crate::output::Sink;
 use crate::stdin::Source;
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 
 /// `fdflags.append`.
 pub const APPEND: u16 = 1 << 0;
@@ -29,6 +31,17 @@ pub enum Endpoint {
     Read(Source),
     /// The guest writes: stdout, stderr.
     Write(Sink),
+    /// A listening socket.
+    Listener(Arc<TcpListener>),
+    /// A connected socket.
+    Stream(Arc<TcpStream>),
+}
+
+impl Endpoint {
+    /// True for sockets, whose calls never reach wasmtime-wasi (it has no sockets in p1).
+    pub fn is_socket(&self) -> bool {
+        matches!(self, Endpoint::Listener(_) | Endpoint::Stream(_))
+    }
 }
 
 /// A host-managed descriptor.
@@ -42,6 +55,9 @@ pub struct Managed {
     /// Bytes accepted by short non-blocking writes since the last complete write or `again`:
     /// what Python reports as `characters_written` when the next write would block.
     pub short_written: u64,
+    /// Whether wasmtime-wasi's table holds a descriptor under the same number (stdio, the
+    /// reserved listener numbers): closing this one closes that one too.
+    pub stock_beneath: bool,
 }
 
 impl Managed {
@@ -52,39 +68,79 @@ impl Managed {
             endpoint,
             flags: 0,
             short_written: 0,
+            stock_beneath: true,
+        }
+    }
+
+    /// A descriptor that exists only here (an accepted connection).
+    pub fn host_only(handle: Handle, endpoint: Endpoint, flags: u16) -> Self {
+        Managed {
+            flags,
+            stock_beneath: false,
+            ..Managed::new(handle, endpoint)
         }
     }
 }
 
-/// Host-managed descriptors by number.
+/// Accepted connections are numbered from here up, far above anything wasmtime-wasi hands
+/// out (it counts up from the last number in use); `path_open` refuses to return one of ours
+/// should it ever get there.
+pub const HOST_ONLY_BASE: u32 = 1 << 30;
+
+/// Host-managed descriptors by number: a vector for the small numbers every call checks,
+/// a map for the rest.
 #[derive(Default)]
 pub struct Fds {
-    slots: Vec<Option<Managed>>,
+    low: Vec<Option<Managed>>,
+    high: std::collections::BTreeMap<u32, Managed>,
 }
+
+/// Numbers below this live in the vector.
+const LOW: u32 = 1024;
 
 impl Fds {
     /// Manages `fd` from now on.
     pub fn insert(&mut self, fd: u32, m: Managed) {
-        let i = fd as usize;
-        if self.slots.len() <= i {
-            self.slots.resize_with(i + 1, || None);
+        if fd >= LOW {
+            self.high.insert(fd, m);
+            return;
         }
-        self.slots[i] = Some(m);
+        let i = fd as usize;
+        if self.low.len() <= i {
+            self.low.resize_with(i + 1, || None);
+        }
+        self.low[i] = Some(m);
     }
 
     /// The managed descriptor `fd`, if it is one.
     pub fn get(&self, fd: u32) -> Option<&Managed> {
-        self.slots.get(fd as usize)?.as_ref()
+        if fd >= LOW {
+            return self.high.get(&fd);
+        }
+        self.low.get(fd as usize)?.as_ref()
     }
 
     /// Mutable access to the managed descriptor `fd`.
     pub fn get_mut(&mut self, fd: u32) -> Option<&mut Managed> {
-        self.slots.get_mut(fd as usize)?.as_mut()
+        if fd >= LOW {
+            return self.high.get_mut(&fd);
+        }
+        self.low.get_mut(fd as usize)?.as_mut()
     }
 
     /// Stops managing `fd`, returning what it was.
     pub fn remove(&mut self, fd: u32) -> Option<Managed> {
-        self.slots.get_mut(fd as usize)?.take()
+        if fd >= LOW {
+            return self.high.remove(&fd);
+        }
+        self.low.get_mut(fd as usize)?.take()
+    }
+
+    /// The lowest free number at or above [`HOST_ONLY_BASE`].
+    pub fn next_host_only(&self) -> u32 {
+        (HOST_ONLY_BASE..)
+            .find(|fd| self.get(*fd).is_none())
+            .expect("fewer than 2^31 sockets")
     }
 
     /// Follows a successful `fd_renumber(from, to)`: `to` now names what `from` named.

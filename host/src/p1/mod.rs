@@ -3,6 +3,7 @@
 mod faithful;
 mod fds;
 mod poll;
+mod sockets;
 pub mod stock;
 
 use crate::events::{EventLog, Handle};
@@ -59,6 +60,7 @@ pub fn run(
         faithful::add_to_linker(&mut linker).map_err(RunError::host)?;
     }
     let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
+    let listeners = bind_listeners(opts, &mut builder)?;
     let mut fds = Fds::default();
     match opts.wasi {
         WasiMode::Faithful => {
@@ -84,8 +86,24 @@ pub fn run(
             io.configure_stock(&mut builder, &opts.stdin);
         }
     }
+    let mut wasi = builder.build_p1();
+    if !listeners.is_empty() {
+        // The reserve directory was preopened last, right after the user's directories.
+        let hidden = 3 + opts.dirs.len() as u32;
+        let numbers =
+            stock::reserve(&mut wasi, hidden, listeners.len() as u32).map_err(RunError::host)?;
+        for (fd, listener) in numbers.into_iter().zip(listeners) {
+            if let Some(port0) = listener.1 {
+                eprintln!("wouldblock: listening on {port0} (fd {fd})");
+            }
+            fds.insert(
+                fd,
+                Managed::new(Handle::Listener, Endpoint::Listener(Arc::new(listener.0))),
+            );
+        }
+    }
     let state = P1State {
-        wasi: builder.build_p1(),
+        wasi,
         fds,
         events: EventLog::default(),
         signal: io.signal.clone(),
@@ -104,3 +122,41 @@ pub fn run(
     let code = exit_status(result.map(|()| 0))?;
     Ok((code, std::mem::take(&mut store.data_mut().events)))
 }
+
+/// Binds every `--tcplisten` address (an input error when one cannot be bound), announces
+/// them to the guest as `LISTEN_FDS`, and preopens an empty private directory after the
+/// user's, used once to reserve the listeners' descriptor numbers (see [`stock::reserve`]).
+/// Each listener comes with its actual address when port 0 was asked for.
+fn bind_listeners(
+    opts: &RunOptions,
+    builder: &mut wasmtime_wasi::WasiCtxBuilder,
+) -> Result<Vec<(std::net::TcpListener, Option<std::net::SocketAddr>)>, RunError> {
+    if opts.tcplisten.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for spec in &opts.tcplisten {
+        let l = crate::net::listen(spec)
+            .map_err(|e| RunError::Input(anyhow::anyhow!("--tcplisten {}: {e}", spec.0)))?;
+        let announce = (spec.0.port() == 0).then(|| l.local_addr().ok()).flatten();
+        out.push((l, announce));
+    }
+    builder.env("LISTEN_FDS", out.len().to_string());
+    let dir = std::env::temp_dir().join(format!(
+        "wouldblock-reserve-{}-{}",
+        std::process::id(),
+        RESERVE_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).map_err(RunError::host)?;
+    let opened = builder.preopened_dir(
+        &dir,
+        "/.wouldblock-reserve",
+        wasmtime_wasi::FsPerms::ReadOnly,
+    );
+    // The open handle is all that is needed: the directory itself goes at once.
+    let _ = std::fs::remove_dir(&dir);
+    opened.map_err(|e| RunError::host(anyhow::anyhow!("preopening {}: {e}", dir.display())))?;
+    Ok(out)
+}
+
+static RESERVE_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

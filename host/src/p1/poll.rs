@@ -13,8 +13,13 @@
 //! - every subscription ready at the moment of the check is reported, clocks included: a
 //!   timeout and a ready descriptor may arrive together, as POSIX allows.
 //!
+//! Sockets are ready when `poll(2)` says so: a listener for reading when a connection is
+//! pending; a connection for reading with `nbytes` = `FIONREAD` and hangup when the peer has
+//! shut down, for writing with `nbytes` = send-buffer space.
+//!
 //! Waiting never spins: in-memory pipes wake the store's [`crate::signal::Signal`]; host
-//! descriptors are waited on with `poll(2)` (in slices when both kinds are involved).
+//! descriptors and sockets are waited on with `poll(2)` (in slices when both kinds are
+//! involved).
 
 use super::fds::Endpoint;
 use super::{stock, P1State};
@@ -22,7 +27,8 @@ use crate::errno::WasiErrno;
 use crate::output::Sink;
 use crate::pipe::PIPE_BUF;
 use crate::stdin::Source;
-use crate::sys::{self, HostFd};
+use crate::sys;
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{Caller, Result};
@@ -54,6 +60,8 @@ enum Probe {
 enum Endpoint2 {
     Source(Source),
     Sink(Sink),
+    Listener(Arc<TcpListener>),
+    Stream(Arc<TcpStream>),
 }
 
 struct Sub {
@@ -139,6 +147,8 @@ pub fn poll_oneoff(
                     Some(m) => Probe::Managed(match &m.endpoint {
                         Endpoint::Read(src) => Endpoint2::Source(src.clone()),
                         Endpoint::Write(sink) => Endpoint2::Sink(sink.clone()),
+                        Endpoint::Listener(l) => Endpoint2::Listener(l.clone()),
+                        Endpoint::Stream(st) => Endpoint2::Stream(st.clone()),
                     }),
                     None => match stock::pollable(&mut caller, fd)? {
                         Ok(stock::Pollable::File { remaining }) => Probe::StockFile { remaining },
@@ -175,17 +185,24 @@ pub fn poll_oneoff(
     errno(WasiErrno::Success)
 }
 
-/// Host descriptors among the subscriptions, with whether each is polled for writing.
-fn host_fds(subs: &[Sub]) -> Vec<(Arc<HostFd>, bool)> {
+/// Host descriptors among the subscriptions (`poll(2)` decides their readiness), with
+/// whether each is polled for writing, in subscription order.
+fn host_fds(subs: &[Sub]) -> Vec<(sys::RawHandle, bool)> {
     subs.iter()
-        .filter_map(|s| match &s.want {
-            Want::Read(Probe::Managed(Endpoint2::Source(Source::Host(fd)))) => {
-                Some((fd.clone(), false))
-            }
-            Want::Write(Probe::Managed(Endpoint2::Sink(Sink::Host(fd)))) => {
-                Some((fd.clone(), true))
-            }
-            _ => None,
+        .filter_map(|s| {
+            let (probe, write) = match &s.want {
+                Want::Read(Probe::Managed(e)) => (e, false),
+                Want::Write(Probe::Managed(e)) => (e, true),
+                _ => return None,
+            };
+            let raw = match probe {
+                Endpoint2::Source(Source::Host(fd)) if !write => fd.raw(),
+                Endpoint2::Sink(Sink::Host(fd)) if write => fd.raw(),
+                Endpoint2::Listener(l) => sys::raw_handle(&**l),
+                Endpoint2::Stream(st) => sys::raw_handle(&**st),
+                _ => return None,
+            };
+            Some((raw, write))
         })
         .collect()
 }
@@ -218,6 +235,23 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
                     }
                     // Reading a write-only descriptor: ready, as POSIX reports an error at once.
                     Probe::Managed(Endpoint2::Sink(_)) => (true, 0, false),
+                    // A pending connection: accept would not block.
+                    Probe::Managed(Endpoint2::Listener(_)) => {
+                        (*host.next().expect("one answer per host fd"), 0, false)
+                    }
+                    Probe::Managed(Endpoint2::Stream(st)) => {
+                        let ready = *host.next().expect("one answer per host fd");
+                        let hup = ready && sys::socket_hung_up(&**st);
+                        (
+                            ready,
+                            if ready {
+                                sys::socket_readable_bytes(&**st)
+                            } else {
+                                0
+                            },
+                            hup,
+                        )
+                    }
                 };
                 let flags = if hangup { FDREADWRITE_HANGUP } else { 0 };
                 ready.then_some(Ready {
@@ -237,6 +271,16 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
                         (ready, fd.writable_bytes().unwrap_or(PIPE_BUF as u64))
                     }
                     Probe::Managed(Endpoint2::Source(_)) => (true, 0),
+                    Probe::Managed(Endpoint2::Listener(_)) => {
+                        (*host.next().expect("one answer per host fd"), 0)
+                    }
+                    Probe::Managed(Endpoint2::Stream(st)) => {
+                        let ready = *host.next().expect("one answer per host fd");
+                        (
+                            ready,
+                            sys::socket_writable_bytes(&**st).unwrap_or(PIPE_BUF as u64),
+                        )
+                    }
                 };
                 ready.then_some(Ready {
                     kind: EVENTTYPE_FD_WRITE,
@@ -250,8 +294,7 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
 
 /// Blocks until at least one subscription is ready; returns each one's event.
 fn wait_for_any(subs: &[Sub], signal: &crate::signal::Signal) -> Vec<Option<Ready>> {
-    let hosts = host_fds(subs);
-    let raw: Vec<(std::os::fd::RawFd, bool)> = hosts.iter().map(|(fd, w)| (fd.raw(), *w)).collect();
+    let raw = host_fds(subs);
     let has_mem = subs.iter().any(|s| {
         matches!(
             &s.want,

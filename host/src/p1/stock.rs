@@ -11,7 +11,7 @@ use super::P1State;
 use wasmtime::{bail, Result};
 use wasmtime::{AsContextMut, Caller, Extern};
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wiggle::GuestMemory;
+use wiggle::{GuestMemory, GuestPtr};
 
 pub use wasmtime_wasi::p1::wasi_snapshot_preview1 as abi;
 pub use wasmtime_wasi::runtime::in_tokio;
@@ -94,4 +94,54 @@ pub fn clock_now(caller: &mut Caller<'_, P1State>, id: u32) -> Result<Result<u64
         _ => return Ok(Err(WasiErrno::Inval)),
     };
     call(caller, |ctx, mem| errno_of(ctx.clock_time_get(mem, id, 1)))
+}
+
+/// Reserves `n` descriptor numbers in wasmtime-wasi's own table, starting at `hidden`, so
+/// that it never hands them out: opens `n` placeholders (the directory preopened at `hidden`,
+/// never seen by the guest) and moves the last onto `hidden`, which closes that preopen.
+/// The placeholders stay open under the numbers; the host answers every call on them.
+pub fn reserve(ctx: &mut WasiP1Ctx, hidden: u32, n: u32) -> Result<Vec<u32>> {
+    let mut path = *b".";
+    let mut mem = GuestMemory::Unshared(&mut path);
+    // Outside a guest call nothing has set the per-call copying budget: allow this call's.
+    ctx.set_hostcall_fuel(1 << 16);
+    let mut fds = vec![hidden];
+    for _ in 0..n {
+        let fd = in_tokio(ctx.path_open(
+            &mut mem,
+            hidden.into(),
+            types::Lookupflags::empty(),
+            GuestPtr::new((0, 1)),
+            types::Oflags::DIRECTORY,
+            types::Rights::FD_READDIR,
+            types::Rights::empty(),
+            types::Fdflags::empty(),
+        ));
+        match errno_of(fd)? {
+            Ok(fd) => fds.push(u32::from(fd)),
+            Err(e) => bail!(
+                "reserving descriptor numbers for sockets: path_open: {}",
+                e.name()
+            ),
+        }
+    }
+    let last = fds.pop().expect("n + 1 numbers");
+    if let Err(e) = errno_of(in_tokio(ctx.fd_renumber(
+        &mut mem,
+        last.into(),
+        hidden.into(),
+    )))? {
+        bail!(
+            "reserving descriptor numbers for sockets: fd_renumber: {}",
+            e.name()
+        );
+    }
+    Ok(fds)
+}
+
+/// Whether wasmtime-wasi has `fd` open.
+pub fn is_open(caller: &mut Caller<'_, P1State>, fd: u32) -> Result<bool> {
+    call(caller, |ctx, mem| {
+        Ok(errno_of(in_tokio(ctx.fd_fdstat_get(mem, fd.into())))?.is_ok())
+    })
 }

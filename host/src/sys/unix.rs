@@ -203,3 +203,78 @@ pub fn poll_many(fds: &[(RawFd, bool)], timeout: Duration) -> io::Result<Vec<boo
         }
     }
 }
+
+/// A raw descriptor for `poll(2)`.
+pub type RawHandle = RawFd;
+
+/// The raw descriptor of a socket (or anything with one), for [`poll_many`].
+pub fn raw_handle<T: AsRawFd>(t: &T) -> RawHandle {
+    t.as_raw_fd()
+}
+
+/// Bytes queued to read on a socket (`FIONREAD`).
+pub fn socket_readable_bytes<T: AsRawFd>(t: &T) -> u64 {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int.
+    let rc = unsafe { libc::ioctl(t.as_raw_fd(), libc::FIONREAD as _, &mut n) };
+    if rc == 0 {
+        u64::try_from(n).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
+/// Free space in a socket's send buffer (`SO_SNDBUF` minus `SIOCOUTQ`), where known.
+pub fn socket_writable_bytes<T: AsRawFd>(t: &T) -> Option<u64> {
+    send_space(t.as_raw_fd())
+}
+
+#[cfg(target_os = "linux")]
+fn send_space(fd: RawFd) -> Option<u64> {
+    let mut size: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: SO_SNDBUF writes one c_int into size, len is its size.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&mut size as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    let mut queued: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ (== TIOCOUTQ) writes one c_int.
+    let rc = unsafe { libc::ioctl(fd, libc::TIOCOUTQ as _, &mut queued) };
+    (rc == 0).then(|| u64::try_from(size.saturating_sub(queued)).unwrap_or(0))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_space(_fd: RawFd) -> Option<u64> {
+    None
+}
+
+/// Whether the peer of a connected socket has hung up (`POLLHUP` or `POLLRDHUP`).
+pub fn socket_hung_up<T: AsRawFd>(t: &T) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: t.as_raw_fd(),
+        events: libc::POLLIN | hangup_events(),
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, count 1, no wait.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    n > 0 && pfd.revents & (libc::POLLHUP | hangup_events()) != 0
+}
+
+#[cfg(target_os = "linux")]
+fn hangup_events() -> libc::c_short {
+    libc::POLLRDHUP
+}
+
+#[cfg(not(target_os = "linux"))]
+fn hangup_events() -> libc::c_short {
+    0
+}

@@ -1,0 +1,461 @@
+//! Preview1 sockets: `sock_accept`, `sock_recv`, `sock_send`, `sock_shutdown`, stream I/O
+//! shared with `fd_read`/`fd_write`, and guards that keep every other call on a socket away
+//! from wasmtime-wasi (which has no sockets in preview1 and holds only placeholders).
+//!
+//! - `again` exactly when the OS says EAGAIN: no pending connection, no data, a full send
+//!   buffer. Each is recorded as an event (`listener` or `socket` handle, so that Windows
+//!   renders it as `WSAEWOULDBLOCK`).
+//! - An accepted socket gets exactly the fdflags passed to `sock_accept` (`nonblock` or
+//!   nothing), whatever the listener's: Linux and BSD differ on inheritance, WASI does not.
+//! - Blocking calls wait with `poll(2)`; the host-side sockets stay non-blocking throughout.
+//! - Calls that make no sense on a socket get the errno Linux gives: `spipe` for seeks and
+//!   positioned I/O, `notdir` for path calls, `inval` for syncs and sizes, `badf` for prestat.
+
+use super::faithful::{errno, first_iovec, gather, guest_range, write_u32};
+use super::fds::{Endpoint, Managed, NONBLOCK};
+use super::{stock, P1State};
+use crate::errno::WasiErrno;
+use crate::events::{EventLog, Handle};
+use crate::net;
+use crate::sys;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{Caller, Linker, Result};
+
+const MODULE: &str = "wasi_snapshot_preview1";
+/// How long a blocking socket call waits between checks.
+const WAIT_SLICE: Duration = Duration::from_millis(50);
+const RIFLAGS_PEEK: i32 = 1;
+const RIFLAGS_WAITALL: i32 = 2;
+const FILETYPE_SOCKET_STREAM: u8 = 6;
+
+/// Rights reported for a socket: read, write, set flags, poll, shutdown, accept, filestat.
+const SOCKET_RIGHTS: u64 =
+    (1 << 1) | (1 << 6) | (1 << 3) | (1 << 27) | (1 << 28) | (1 << 29) | (1 << 21);
+
+/// Waits up to one slice for `h` to be readable (`write` false) or writable.
+fn wait(h: sys::RawHandle, write: bool) {
+    let _ = sys::poll_many(&[(h, write)], WAIT_SLICE);
+}
+
+/// Reads from a connected socket into `buf`: one call when non-blocking, else waiting for
+/// data (and with `waitall`, until `buf` is full or the peer is done).
+pub fn stream_read(
+    s: &TcpStream,
+    buf: &mut [u8],
+    nonblocking: bool,
+    peek: bool,
+    waitall: bool,
+) -> Result<usize, WasiErrno> {
+    let mut filled = 0;
+    loop {
+        match net::recv(s, &mut buf[filled..], peek) {
+            Ok(0) => return Ok(filled),
+            Ok(n) => {
+                filled += n;
+                if !waitall || peek || filled == buf.len() {
+                    return Ok(filled);
+                }
+            }
+            Err(e) => match net::wasi_errno(&e) {
+                WasiErrno::Again if nonblocking => {
+                    return if filled > 0 {
+                        Ok(filled)
+                    } else {
+                        Err(WasiErrno::Again)
+                    };
+                }
+                WasiErrno::Again | WasiErrno::Intr => wait(sys::raw_handle(s), false),
+                other => return Err(other),
+            },
+        }
+    }
+}
+
+/// Writes to a connected socket: one call when non-blocking (a short count is legal), else
+/// everything, waiting for room.
+pub fn stream_write(s: &TcpStream, data: &[u8], nonblocking: bool) -> Result<usize, WasiErrno> {
+    let mut done = 0;
+    while done < data.len() {
+        match net::send(s, &data[done..]) {
+            Ok(n) => {
+                done += n;
+                if nonblocking {
+                    break;
+                }
+            }
+            Err(e) => match net::wasi_errno(&e) {
+                WasiErrno::Again if nonblocking => break,
+                WasiErrno::Again | WasiErrno::Intr => wait(sys::raw_handle(s), true),
+                other => return Err(other),
+            },
+        }
+    }
+    if done == 0 && !data.is_empty() {
+        return Err(WasiErrno::Again);
+    }
+    Ok(done)
+}
+
+/// Books a write's outcome: short writes accumulate, `again` is recorded with what they
+/// accepted (Python's `characters_written`).
+pub fn account_write(
+    m: &mut Managed,
+    events: &mut EventLog,
+    call: &'static str,
+    fd: u32,
+    len: usize,
+    result: Result<usize, WasiErrno>,
+) -> Result<usize, WasiErrno> {
+    match result {
+        Ok(n) => {
+            if n < len {
+                m.short_written += n as u64;
+            } else {
+                m.short_written = 0;
+            }
+            Ok(n)
+        }
+        Err(WasiErrno::Again) => {
+            let written = std::mem::take(&mut m.short_written);
+            events.record_write(call, fd, m.handle, WasiErrno::Again, written);
+            Err(WasiErrno::Again)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn sock_accept(mut caller: Caller<'_, P1State>, fd: i32, flags: i32, result: i32) -> Result<i32> {
+    let listener = match caller.data().fds.get(fd as u32).map(|m| &m.endpoint) {
+        None => {
+            return stock::call(&mut caller, |ctx, mem| {
+                stock::abi::sock_accept(ctx, mem, fd, flags, result)
+            })
+        }
+        Some(Endpoint::Listener(l)) => l.clone(),
+        Some(Endpoint::Stream(_)) => return Ok(errno(WasiErrno::Inval)),
+        Some(_) => return Ok(errno(WasiErrno::Notsock)),
+    };
+    if flags & !i32::from(NONBLOCK) != 0 {
+        return Ok(errno(WasiErrno::Inval));
+    }
+    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    if let Err(e) = guest_range(mem, result as u32, 4) {
+        return Ok(errno(e));
+    }
+    let nonblocking = state
+        .fds
+        .get(fd as u32)
+        .is_some_and(|m| m.flags & NONBLOCK != 0);
+    let stream = loop {
+        match net::accept(&listener) {
+            Ok(s) => break s,
+            Err(e) => match net::wasi_errno(&e) {
+                WasiErrno::Again if nonblocking => {
+                    state.events.record(
+                        "sock_accept",
+                        fd as u32,
+                        Handle::Listener,
+                        WasiErrno::Again,
+                    );
+                    return Ok(errno(WasiErrno::Again));
+                }
+                WasiErrno::Again | WasiErrno::Intr | WasiErrno::Connaborted => {
+                    wait(sys::raw_handle(&*listener), false)
+                }
+                other => return Ok(errno(other)),
+            },
+        }
+    };
+    let new_fd = state.fds.next_host_only();
+    state.fds.insert(
+        new_fd,
+        Managed::host_only(
+            Handle::Socket,
+            Endpoint::Stream(Arc::new(stream)),
+            flags as u16,
+        ),
+    );
+    write_u32(mem, result as u32, new_fd).expect("checked above");
+    Ok(errno(WasiErrno::Success))
+}
+
+fn sock_recv(
+    mut caller: Caller<'_, P1State>,
+    fd: i32,
+    iovs: i32,
+    iovs_len: i32,
+    ri_flags: i32,
+    ro_len: i32,
+    ro_flags: i32,
+) -> Result<i32> {
+    let stream = match caller.data().fds.get(fd as u32).map(|m| &m.endpoint) {
+        None => {
+            return stock::call(&mut caller, |ctx, mem| {
+                stock::abi::sock_recv(ctx, mem, fd, iovs, iovs_len, ri_flags, ro_len, ro_flags)
+            });
+        }
+        Some(Endpoint::Stream(s)) => s.clone(),
+        Some(Endpoint::Listener(_)) => return Ok(errno(WasiErrno::Notconn)),
+        Some(_) => return Ok(errno(WasiErrno::Notsock)),
+    };
+    if ri_flags & !(RIFLAGS_PEEK | RIFLAGS_WAITALL) != 0 {
+        return Ok(errno(WasiErrno::Inval));
+    }
+    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
+        .and_then(|b| guest_range(mem, ro_len as u32, 4).map(|_| b))
+        .and_then(|b| guest_range(mem, ro_flags as u32, 2).map(|_| b))
+    {
+        Ok(b) => b,
+        Err(e) => return Ok(errno(e)),
+    };
+    let nonblocking = state
+        .fds
+        .get(fd as u32)
+        .is_some_and(|m| m.flags & NONBLOCK != 0);
+    let peek = ri_flags & RIFLAGS_PEEK != 0;
+    let waitall = ri_flags & RIFLAGS_WAITALL != 0;
+    let n = if buf.is_empty() {
+        Ok(0)
+    } else {
+        stream_read(&stream, &mut mem[buf], nonblocking, peek, waitall)
+    };
+    match n {
+        Ok(n) => {
+            write_u32(mem, ro_len as u32, n as u32).expect("checked above");
+            let at = ro_flags as usize;
+            mem[at..at + 2].copy_from_slice(&0u16.to_le_bytes());
+            Ok(errno(WasiErrno::Success))
+        }
+        Err(WasiErrno::Again) => {
+            state
+                .events
+                .record("sock_recv", fd as u32, Handle::Socket, WasiErrno::Again);
+            Ok(errno(WasiErrno::Again))
+        }
+        Err(e) => Ok(errno(e)),
+    }
+}
+
+fn sock_send(
+    mut caller: Caller<'_, P1State>,
+    fd: i32,
+    iovs: i32,
+    iovs_len: i32,
+    si_flags: i32,
+    so_len: i32,
+) -> Result<i32> {
+    let stream = match caller.data().fds.get(fd as u32).map(|m| &m.endpoint) {
+        None => {
+            return stock::call(&mut caller, |ctx, mem| {
+                stock::abi::sock_send(ctx, mem, fd, iovs, iovs_len, si_flags, so_len)
+            });
+        }
+        Some(Endpoint::Stream(s)) => s.clone(),
+        Some(Endpoint::Listener(_)) => return Ok(errno(WasiErrno::Notconn)),
+        Some(_) => return Ok(errno(WasiErrno::Notsock)),
+    };
+    if si_flags != 0 {
+        return Ok(errno(WasiErrno::Inval));
+    }
+    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    if let Err(e) = guest_range(mem, so_len as u32, 4) {
+        return Ok(errno(e));
+    }
+    let data = match gather(mem, iovs as u32, iovs_len as u32) {
+        Ok(d) => d.into_owned(),
+        Err(e) => return Ok(errno(e)),
+    };
+    let m = state.fds.get_mut(fd as u32).expect("checked above");
+    let nonblocking = m.flags & NONBLOCK != 0;
+    let result = if data.is_empty() {
+        Ok(0)
+    } else {
+        stream_write(&stream, &data, nonblocking)
+    };
+    match account_write(
+        m,
+        &mut state.events,
+        "sock_send",
+        fd as u32,
+        data.len(),
+        result,
+    ) {
+        Ok(n) => {
+            write_u32(mem, so_len as u32, n as u32).expect("checked above");
+            Ok(errno(WasiErrno::Success))
+        }
+        Err(e) => Ok(errno(e)),
+    }
+}
+
+fn sock_shutdown(mut caller: Caller<'_, P1State>, fd: i32, how: i32) -> Result<i32> {
+    match caller.data().fds.get(fd as u32).map(|m| &m.endpoint) {
+        None => stock::call(&mut caller, |ctx, mem| {
+            stock::abi::sock_shutdown(ctx, mem, fd, how)
+        }),
+        Some(Endpoint::Stream(s)) => {
+            if !(1..=3).contains(&how) {
+                return Ok(errno(WasiErrno::Inval));
+            }
+            Ok(errno(match net::shutdown(s, how as u8) {
+                Ok(()) => WasiErrno::Success,
+                Err(e) => net::wasi_errno(&e),
+            }))
+        }
+        Some(Endpoint::Listener(_)) => Ok(errno(WasiErrno::Notconn)),
+        Some(_) => Ok(errno(WasiErrno::Notsock)),
+    }
+}
+
+/// `fdstat` of a managed socket: filetype `socket_stream`, its flags, socket rights.
+pub fn write_socket_fdstat(mem: &mut [u8], buf: u32, flags: u16) -> Result<(), WasiErrno> {
+    let r = guest_range(mem, buf, 24)?;
+    let b = &mut mem[r];
+    b.fill(0);
+    b[0] = FILETYPE_SOCKET_STREAM;
+    b[2..4].copy_from_slice(&flags.to_le_bytes());
+    b[8..16].copy_from_slice(&SOCKET_RIGHTS.to_le_bytes());
+    b[16..24].copy_from_slice(&SOCKET_RIGHTS.to_le_bytes());
+    Ok(())
+}
+
+/// True when `fd` is a managed socket.
+fn is_socket(caller: &Caller<'_, P1State>, fd: i32) -> bool {
+    caller
+        .data()
+        .fds
+        .get(fd as u32)
+        .is_some_and(|m| m.endpoint.is_socket())
+}
+
+fn fd_filestat_get(mut caller: Caller<'_, P1State>, fd: i32, buf: i32) -> Result<i32> {
+    if !is_socket(&caller, fd) {
+        return stock::call(&mut caller, |ctx, mem| {
+            stock::in_tokio(stock::abi::fd_filestat_get(ctx, mem, fd, buf))
+        });
+    }
+    let (mem, _) = stock::memory_and_state(&mut caller)?;
+    let Ok(r) = guest_range(mem, buf as u32, 64) else {
+        return Ok(errno(WasiErrno::Fault));
+    };
+    let b = &mut mem[r];
+    b.fill(0);
+    b[16] = FILETYPE_SOCKET_STREAM;
+    b[24..32].copy_from_slice(&1u64.to_le_bytes());
+    Ok(errno(WasiErrno::Success))
+}
+
+// The WASI ABI's own parameter list.
+#[allow(clippy::too_many_arguments)]
+fn path_open(
+    mut caller: Caller<'_, P1State>,
+    fd: i32,
+    dirflags: i32,
+    path: i32,
+    path_len: i32,
+    oflags: i32,
+    base: i64,
+    inheriting: i64,
+    fdflags: i32,
+    result: i32,
+) -> Result<i32> {
+    if is_socket(&caller, fd) {
+        return Ok(errno(WasiErrno::Notdir));
+    }
+    let ret = stock::call(&mut caller, |ctx, mem| {
+        stock::in_tokio(stock::abi::path_open(
+            ctx, mem, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, result,
+        ))
+    })?;
+    if ret != errno(WasiErrno::Success) {
+        return Ok(ret);
+    }
+    // Stock counts up from its highest number; should it ever reach one of ours, refuse.
+    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let at = result as usize;
+    let new_fd = u32::from_le_bytes(mem[at..at + 4].try_into().expect("4 bytes"));
+    if state.fds.get(new_fd).is_some() {
+        stock::call(&mut caller, |ctx, mem| {
+            stock::in_tokio(stock::abi::fd_close(ctx, mem, new_fd as i32))
+        })?;
+        return Ok(errno(WasiErrno::Nfile));
+    }
+    Ok(ret)
+}
+
+/// Shadows a stock call that takes descriptors: on a managed socket it fails with `$errno`
+/// (or succeeds for `Success`), anything else goes to wasmtime-wasi.
+macro_rules! guard {
+    ($kind:ident $name:ident($($arg:ident: $ty:ty),*) fds($($fd:ident),*) => $errno:ident) => {
+        #[allow(clippy::too_many_arguments)] // the WASI ABI's own parameter list
+        fn $name(mut caller: Caller<'_, P1State>, $($arg: $ty),*) -> Result<i32> {
+            if false $(|| is_socket(&caller, $fd))* {
+                return Ok(errno(WasiErrno::$errno));
+            }
+            stock::call(&mut caller, |ctx, mem| guard!(@$kind stock::abi::$name(ctx, mem, $($arg),*)))
+        }
+    };
+    (@async $e:expr) => { stock::in_tokio($e) };
+    (@sync $e:expr) => { $e };
+}
+
+guard!(async fd_advise(fd: i32, offset: i64, len: i64, advice: i32) fds(fd) => Spipe);
+guard!(sync fd_allocate(fd: i32, offset: i64, len: i64) fds(fd) => Nodev);
+guard!(async fd_datasync(fd: i32) fds(fd) => Inval);
+guard!(async fd_filestat_set_size(fd: i32, size: i64) fds(fd) => Inval);
+guard!(async fd_filestat_set_times(fd: i32, atim: i64, mtim: i64, flags: i32) fds(fd) => Inval);
+guard!(async fd_pread(fd: i32, iovs: i32, len: i32, offset: i64, nread: i32) fds(fd) => Spipe);
+guard!(sync fd_prestat_get(fd: i32, buf: i32) fds(fd) => Badf);
+guard!(sync fd_prestat_dir_name(fd: i32, path: i32, len: i32) fds(fd) => Badf);
+guard!(async fd_pwrite(fd: i32, iovs: i32, len: i32, offset: i64, nwritten: i32) fds(fd) => Spipe);
+guard!(async fd_readdir(fd: i32, buf: i32, len: i32, cookie: i64, used: i32) fds(fd) => Notdir);
+guard!(async fd_seek(fd: i32, offset: i64, whence: i32, newoffset: i32) fds(fd) => Spipe);
+guard!(async fd_sync(fd: i32) fds(fd) => Inval);
+guard!(sync fd_tell(fd: i32, offset: i32) fds(fd) => Spipe);
+guard!(sync fd_fdstat_set_rights(fd: i32, base: i64, inheriting: i64) fds(fd) => Success);
+guard!(async path_create_directory(fd: i32, path: i32, len: i32) fds(fd) => Notdir);
+guard!(async path_filestat_get(fd: i32, flags: i32, path: i32, len: i32, buf: i32) fds(fd) => Notdir);
+guard!(async path_filestat_set_times(fd: i32, flags: i32, path: i32, len: i32, atim: i64, mtim: i64, fst: i32) fds(fd) => Notdir);
+guard!(async path_link(old_fd: i32, old_flags: i32, old_path: i32, old_len: i32, new_fd: i32, new_path: i32, new_len: i32) fds(old_fd, new_fd) => Notdir);
+guard!(async path_readlink(fd: i32, path: i32, len: i32, buf: i32, buf_len: i32, used: i32) fds(fd) => Notdir);
+guard!(async path_remove_directory(fd: i32, path: i32, len: i32) fds(fd) => Notdir);
+guard!(async path_rename(fd: i32, old_path: i32, old_len: i32, new_fd: i32, new_path: i32, new_len: i32) fds(fd, new_fd) => Notdir);
+guard!(async path_symlink(old_path: i32, old_len: i32, fd: i32, new_path: i32, new_len: i32) fds(fd) => Notdir);
+guard!(async path_unlink_file(fd: i32, path: i32, len: i32) fds(fd) => Notdir);
+
+/// Shadows the socket calls and the guards in `linker` (shadowing must be allowed).
+pub fn add_to_linker(linker: &mut Linker<P1State>) -> Result<()> {
+    linker.func_wrap(MODULE, "sock_accept", sock_accept)?;
+    linker.func_wrap(MODULE, "sock_recv", sock_recv)?;
+    linker.func_wrap(MODULE, "sock_send", sock_send)?;
+    linker.func_wrap(MODULE, "sock_shutdown", sock_shutdown)?;
+    linker.func_wrap(MODULE, "fd_filestat_get", fd_filestat_get)?;
+    linker.func_wrap(MODULE, "path_open", path_open)?;
+    linker.func_wrap(MODULE, "fd_advise", fd_advise)?;
+    linker.func_wrap(MODULE, "fd_allocate", fd_allocate)?;
+    linker.func_wrap(MODULE, "fd_datasync", fd_datasync)?;
+    linker.func_wrap(MODULE, "fd_filestat_set_size", fd_filestat_set_size)?;
+    linker.func_wrap(MODULE, "fd_filestat_set_times", fd_filestat_set_times)?;
+    linker.func_wrap(MODULE, "fd_pread", fd_pread)?;
+    linker.func_wrap(MODULE, "fd_prestat_get", fd_prestat_get)?;
+    linker.func_wrap(MODULE, "fd_prestat_dir_name", fd_prestat_dir_name)?;
+    linker.func_wrap(MODULE, "fd_pwrite", fd_pwrite)?;
+    linker.func_wrap(MODULE, "fd_readdir", fd_readdir)?;
+    linker.func_wrap(MODULE, "fd_seek", fd_seek)?;
+    linker.func_wrap(MODULE, "fd_sync", fd_sync)?;
+    linker.func_wrap(MODULE, "fd_tell", fd_tell)?;
+    linker.func_wrap(MODULE, "fd_fdstat_set_rights", fd_fdstat_set_rights)?;
+    linker.func_wrap(MODULE, "path_create_directory", path_create_directory)?;
+    linker.func_wrap(MODULE, "path_filestat_get", path_filestat_get)?;
+    linker.func_wrap(MODULE, "path_filestat_set_times", path_filestat_set_times)?;
+    linker.func_wrap(MODULE, "path_link", path_link)?;
+    linker.func_wrap(MODULE, "path_readlink", path_readlink)?;
+    linker.func_wrap(MODULE, "path_remove_directory", path_remove_directory)?;
+    linker.func_wrap(MODULE, "path_rename", path_rename)?;
+    linker.func_wrap(MODULE, "path_symlink", path_symlink)?;
+    linker.func_wrap(MODULE, "path_unlink_file", path_unlink_file)?;
+    Ok(())
+}

@@ -1,0 +1,348 @@
+//! Preview1 sockets on loopback: `--tcplisten 127.0.0.1:0`, clients driven from the test.
+//! Every `again` is one the OS would give, and every byte sent arrives, in order.
+
+use super::BIN;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+use wouldblock_tests::guests::*;
+use wouldblock_tests::{Listening, Output};
+
+/// Starts `guest` with one loopback listener (port 0), extra host options and guest args.
+fn listening(guest: &str, host_args: &[&str], guest_args: &[&str]) -> Listening {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--tcplisten", "127.0.0.1:0"])
+        .args(host_args)
+        .arg(guest)
+        .args(guest_args);
+    Listening::spawn(cmd)
+}
+
+fn connect(l: &Listening) -> TcpStream {
+    let s = TcpStream::connect(l.addr()).expect("connecting to the guest");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s
+}
+
+fn host_lines(out: &Output) -> Vec<&str> {
+    out.host_lines()
+        .into_iter()
+        .filter(|l| !l.starts_with("wouldblock: listening on"))
+        .collect()
+}
+
+const ACCEPT_AGAIN_LINE: &str = "wouldblock: sock_accept(fd=3, listener) -> again (6) x1 = \
+    BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]";
+
+#[test]
+pub fn p1_rust_sock_accept_no_client() {
+    let out = listening(P1_RUST_SOCK_ACCEPT_NO_CLIENT, &[], &[]).wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        out.wb_lines(),
+        [
+            "WB op=fd_fdstat_set_flags fd=3 errno=0 name=success flags=4",
+            "WB op=sock_accept fd=3 errno=6 name=again flags=0",
+        ],
+        "{out:?}"
+    );
+    assert_eq!(host_lines(&out), [ACCEPT_AGAIN_LINE], "{out:?}");
+    // On Windows a socket would-block is WSAEWOULDBLOCK.
+    let out = listening(
+        P1_RUST_SOCK_ACCEPT_NO_CLIENT,
+        &["--platform", "windows"],
+        &[],
+    )
+    .wait();
+    assert_eq!(
+        host_lines(&out),
+        ["wouldblock: sock_accept(fd=3, listener) -> again (6) x1 = BlockingIOError: \
+          [WinError 10035] A non-blocking socket operation could not be completed immediately [windows]"],
+        "{out:?}"
+    );
+}
+
+#[test]
+pub fn p1_c_sock_accept_no_client() {
+    let out = listening(P1_C_SOCK_ACCEPT_NO_CLIENT, &[], &[]).wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        out.wb_lines(),
+        [
+            "WB op=fd_fdstat_set_flags fd=3 errno=0 name=success flags=4",
+            "WB op=sock_accept fd=3 errno=6 name=again flags=0",
+        ],
+        "{out:?}"
+    );
+    assert_eq!(host_lines(&out), [ACCEPT_AGAIN_LINE], "{out:?}");
+}
+
+/// Preview2 components get no `--tcplisten` sockets: an input error.
+#[test]
+pub fn p2_rust_sock_accept_no_client() {
+    let out = super::wouldblock(&[
+        "run",
+        "--tcplisten",
+        "127.0.0.1:0",
+        P2_RUST_SOCK_ACCEPT_NO_CLIENT,
+    ]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("--tcplisten hands sockets to preview1 modules"),
+        "{out:?}"
+    );
+}
+
+/// Accepted sockets are numbered far above stock's, carry exactly the flags passed, and say
+/// they are stream sockets (filetype 6).
+#[test]
+pub fn p1_rust_sock_accept_after_connect() {
+    let l = listening(P1_RUST_SOCK_ACCEPT_AFTER_CONNECT, &[], &[]);
+    let (_a, _b) = (connect(&l), connect(&l));
+    let out = l.wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        out.wb_lines(),
+        [
+            "WB op=sock_accept fd=3 errno=0 name=success flags=0 new_fd=1073741824 new_flags=0",
+            "WB op=fd_fdstat_get fd=1073741824 errno=0 name=success filetype=6",
+            "WB op=sock_accept fd=3 errno=0 name=success flags=4 new_fd=1073741825 new_flags=4",
+            "WB op=fd_fdstat_get fd=1073741825 errno=0 name=success filetype=6",
+        ],
+        "{out:?}"
+    );
+    assert!(host_lines(&out).is_empty(), "{out:?}");
+}
+
+#[test]
+pub fn p2_rust_sock_accept_after_connect() {
+    let out = super::wouldblock(&[
+        "run",
+        "--tcplisten",
+        "127.0.0.1:0",
+        P2_RUST_SOCK_ACCEPT_AFTER_CONNECT,
+    ]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
+
+const ACCEPTED_NONBLOCK: &str =
+    "WB op=sock_accept fd=3 errno=0 name=success flags=4 new_fd=1073741824 new_flags=4";
+
+/// A connected client that sends nothing: `again` from sock_recv and from fd_read.
+#[test]
+pub fn p1_rust_sock_recv_no_data() {
+    let l = listening(P1_RUST_SOCK_RECV_NO_DATA, &[], &[]);
+    let client = connect(&l);
+    let out = l.wait();
+    drop(client);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        out.wb_lines(),
+        [
+            ACCEPTED_NONBLOCK,
+            "WB op=sock_recv fd=1073741824 errno=6 name=again",
+            "WB op=fd_read fd=1073741824 errno=6 name=again",
+        ],
+        "{out:?}"
+    );
+    assert_eq!(
+        host_lines(&out),
+        [
+            "wouldblock: sock_recv(fd=1073741824, socket) -> again (6) x1 = BlockingIOError: \
+             [Errno 11] Resource temporarily unavailable [linux]",
+            "wouldblock: fd_read(fd=1073741824, socket) -> again (6) x1 = BlockingIOError: \
+             [Errno 11] Resource temporarily unavailable [linux]",
+        ],
+        "{out:?}"
+    );
+}
+
+#[test]
+pub fn p2_rust_sock_recv_no_data() {
+    let out = super::wouldblock(&[
+        "run",
+        "--tcplisten",
+        "127.0.0.1:0",
+        P2_RUST_SOCK_RECV_NO_DATA,
+    ]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
+
+/// A blocking receive waits for the client's bytes; after its shutdown, 0.
+#[test]
+pub fn p1_rust_sock_recv_after_data() {
+    let l = listening(P1_RUST_SOCK_RECV_AFTER_DATA, &[], &[]);
+    let mut client = connect(&l);
+    std::thread::sleep(Duration::from_millis(50));
+    client.write_all(b"hello").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    client.shutdown(Shutdown::Write).unwrap();
+    let out = l.wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        out.wb_lines(),
+        [
+            "WB op=sock_accept fd=3 errno=0 name=success flags=0 new_fd=1073741824 new_flags=0",
+            "WB op=sock_recv fd=1073741824 errno=0 name=success n=5 data=hello",
+            "WB op=sock_recv fd=1073741824 errno=0 name=success n=0 data=",
+        ],
+        "{out:?}"
+    );
+}
+
+#[test]
+pub fn p2_rust_sock_recv_after_data() {
+    let out = super::wouldblock(&[
+        "run",
+        "--tcplisten",
+        "127.0.0.1:0",
+        P2_RUST_SOCK_RECV_AFTER_DATA,
+    ]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
+
+/// A client that does not read: sends succeed until the buffers fill, the last maybe short,
+/// then `again` (with characters_written = that short count). The client then reads exactly
+/// the total the guest reports.
+#[test]
+pub fn p1_rust_sock_send_until_full() {
+    let l = listening(P1_RUST_SOCK_SEND_UNTIL_FULL, &[], &[]);
+    let mut client = connect(&l);
+    // Wait for the guest to be done sending before reading anything.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut got = Vec::new();
+    client.read_to_end(&mut got).unwrap();
+    let out = l.wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let lines = out.wb_lines();
+    let sends: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("WB op=sock_send"))
+        .collect();
+    let (last, ok) = sends.split_last().expect("sends");
+    assert_eq!(
+        *last, "WB op=sock_send fd=1073741824 errno=6 name=again len=65536 n=0",
+        "{out:?}"
+    );
+    let counts: Vec<usize> = ok
+        .iter()
+        .map(|l| {
+            l.strip_prefix("WB op=sock_send fd=1073741824 errno=0 name=success len=65536 n=")
+                .unwrap_or_else(|| panic!("unexpected {l:?}"))
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(!counts.is_empty(), "{out:?}");
+    // Only the last success may be short.
+    assert!(
+        counts[..counts.len() - 1].iter().all(|n| *n == 65536),
+        "{counts:?}"
+    );
+    let total: usize = counts.iter().sum();
+    assert!(
+        lines.contains(
+            &format!("WB op=total fd=1073741824 errno=0 name=success sent={total}").as_str()
+        ),
+        "{out:?}"
+    );
+    assert_eq!(got.len(), total);
+    assert!(got.iter().all(|b| *b == b's'));
+    let short = counts.last().copied().filter(|n| *n < 65536);
+    let written = short
+        .map(|n| format!(" (characters_written={n})"))
+        .unwrap_or_default();
+    assert_eq!(
+        host_lines(&out),
+        [format!(
+            "wouldblock: sock_send(fd=1073741824, socket) -> again (6) x1 = BlockingIOError: \
+             [Errno 11] Resource temporarily unavailable{written} [linux]"
+        )],
+        "{out:?}"
+    );
+}
+
+#[test]
+pub fn p2_rust_sock_send_until_full() {
+    let out = super::wouldblock(&[
+        "run",
+        "--tcplisten",
+        "127.0.0.1:0",
+        P2_RUST_SOCK_SEND_UNTIL_FULL,
+    ]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
+
+/// Clients that each send `messages` lines and check the echo, concurrently.
+fn echo_clients(l: &Listening, clients: usize, messages: usize) {
+    let threads: Vec<_> = (0..clients)
+        .map(|i| {
+            let mut s = connect(l);
+            std::thread::spawn(move || {
+                let mut sent = Vec::new();
+                for m in 0..messages {
+                    let line = format!(
+                        "client {i} message {m} {}\n",
+                        "x".repeat((i * 97 + m * 31) % 3000)
+                    );
+                    s.write_all(line.as_bytes()).unwrap();
+                    sent.extend_from_slice(line.as_bytes());
+                }
+                s.shutdown(Shutdown::Write).unwrap();
+                let mut got = Vec::new();
+                s.read_to_end(&mut got).unwrap();
+                assert!(
+                    got == sent,
+                    "client {i}: echo differs ({} vs {} bytes)",
+                    got.len(),
+                    sent.len()
+                );
+                sent.len()
+            })
+        })
+        .collect();
+    let mut totals: Vec<usize> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    totals.sort_unstable();
+    assert_eq!(totals.len(), clients);
+}
+
+/// A poll-driven non-blocking echo server serves four concurrent clients; every byte comes
+/// back in order; whatever would-blocks it met (timing decides how many: none when all the
+/// bytes are already there) are reported as Python would raise them.
+#[test]
+pub fn p1_rust_echo_server() {
+    let l = listening(P1_RUST_ECHO_SERVER, &[], &["4"]);
+    echo_clients(&l, 4, 50);
+    let out = l.wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let lines = out.wb_lines();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("WB op=echoed "))
+            .count(),
+        4,
+        "{out:?}"
+    );
+    assert_eq!(
+        *lines.last().unwrap(),
+        "WB op=echo_server fd=none errno=0 name=success clients=4",
+        "{out:?}"
+    );
+    for line in host_lines(&out) {
+        assert!(
+            line.contains("-> again (6)")
+                && line.contains("BlockingIOError: [Errno 11] Resource temporarily unavailable"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+pub fn p2_rust_echo_server() {
+    let out = super::wouldblock(&["run", "--tcplisten", "127.0.0.1:0", P2_RUST_ECHO_SERVER]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
