@@ -4,6 +4,8 @@
 //! `foreach_guest!` requires one test function per guest, named after it: a guest without a
 //! test fails to compile.
 
+#[path = "guests/p2net.rs"]
+mod p2net;
 #[path = "guests/poll.rs"]
 mod poll;
 #[path = "guests/sockets.rs"]
@@ -13,6 +15,7 @@ mod stdin;
 #[path = "guests/writes.rs"]
 mod writes;
 
+pub use p2net::*;
 pub use poll::*;
 pub use sockets::*;
 pub use stdin::*;

@@ -78,6 +78,10 @@ struct RunArgs {
     /// to a preview1 guest after its preopened directories, with LISTEN_FDS=N (repeatable).
     #[arg(long = "tcplisten", value_name = "HOST:PORT")]
     tcplisten: Vec<crate::net::ListenSpec>,
+    /// Let a preview2 guest bind or connect to HOST:PORT over TCP (numeric host; port 0: any
+    /// port on that host). Repeatable, or comma-separated. Nothing is allowed by default.
+    #[arg(long = "allow-net", value_name = "HOST:PORT", value_delimiter = ',')]
+    allow_net: Vec<crate::p2net::AllowNet>,
     /// Faithful non-blocking handles, or unmodified wasmtime-wasi for comparison.
     #[arg(long, value_enum, default_value_t = WasiMode::Faithful)]
     wasi: WasiMode,
@@ -174,6 +178,7 @@ fn run_command(args: RunArgs) -> i32 {
         stderr: args.stderr,
         wasi: args.wasi,
         tcplisten: args.tcplisten,
+        allow_net: args.allow_net,
     };
     let engine = match run::engine() {
         Ok(e) => e,

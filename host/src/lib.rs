@@ -15,6 +15,7 @@ pub mod net;
 pub mod output;
 pub mod p1;
 pub mod p2;
+pub mod p2net;
 pub mod pipe;
 pub mod python;
 pub mod report;

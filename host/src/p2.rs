@@ -16,6 +16,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub struct P2State {
     ctx: WasiCtx,
     table: ResourceTable,
+    /// Would-block events, shared with the observed socket streams.
+    pub events: crate::p2net::SharedLog,
 }
 
 impl WasiView for P2State {
@@ -36,11 +38,16 @@ pub fn run(
 ) -> Result<(i32, EventLog), RunError> {
     let mut linker: Linker<P2State> = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(RunError::host)?;
+    linker.allow_shadowing(true);
+    crate::p2net::add_to_linker(&mut linker).map_err(RunError::host)?;
+    linker.allow_shadowing(false);
     let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
     io.configure_stock(&mut builder, &opts.stdin);
+    crate::p2net::configure(&mut builder, &opts.allow_net);
     let state = P2State {
         ctx: builder.build(),
         table: ResourceTable::new(),
+        events: Default::default(),
     };
     let mut store = Store::new(engine, state);
     let command = Command::instantiate(&mut store, component, &linker)
@@ -52,5 +59,12 @@ pub fn run(
         .call_run(&mut store)
         .map(|r| if r.is_ok() { 0 } else { 1 });
     let code = exit_status(result)?;
-    Ok((code, EventLog::default()))
+    let events = std::mem::take(
+        &mut *store
+            .data()
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()),
+    );
+    Ok((code, events))
 }

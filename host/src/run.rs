@@ -53,6 +53,8 @@ pub struct RunOptions {
     pub wasi: WasiMode,
     /// Listening sockets for a preview1 guest.
     pub tcplisten: Vec<crate::net::ListenSpec>,
+    /// Addresses a preview2 guest may bind or connect to.
+    pub allow_net: Vec<crate::p2net::AllowNet>,
 }
 
 /// Why a run did not produce a guest exit code.

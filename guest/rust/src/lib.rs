@@ -286,3 +286,66 @@ pub fn shutdown(fd: u32, how: u32) -> Errno {
     // SAFETY: plain values.
     unsafe { raw::sock_shutdown(fd, how) }
 }
+
+/// For a scenario that exists only in preview2: what a preview1 build of it prints.
+pub fn preview2_only() {
+    println!("WB op=skip fd=none errno=0 name=success reason=preview2-only");
+}
+
+/// The `HOST:PORT` argument of a network scenario: 127.0.0.1 and the port.
+pub fn port_arg() -> u16 {
+    std::env::args()
+        .nth(1)
+        .and_then(|a| a.rsplit(':').next().map(str::to_string))
+        .and_then(|p| p.parse().ok())
+        .expect("an argument 127.0.0.1:PORT")
+}
+
+#[cfg(target_env = "p2")]
+pub mod p2net {
+    //! Raw wasi:sockets (preview2) helpers for the `net_*` scenarios.
+    use wasi::sockets::network::{ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress};
+    use wasi::sockets::tcp::TcpSocket;
+
+    /// `127.0.0.1:port`.
+    pub fn loopback(port: u16) -> IpSocketAddress {
+        IpSocketAddress::Ipv4(Ipv4SocketAddress { port, address: (127, 0, 0, 1) })
+    }
+
+    /// The wasi-libc errno for a preview2 error code (what C or Python on WASI would see),
+    /// and its witx name.
+    pub fn errno(code: ErrorCode) -> (u16, &'static str) {
+        match code {
+            ErrorCode::WouldBlock => (6, "again"),
+            ErrorCode::AccessDenied => (2, "acces"),
+            ErrorCode::ConnectionRefused => (14, "connrefused"),
+            ErrorCode::AddressInUse => (3, "addrinuse"),
+            ErrorCode::InvalidState => (28, "inval"),
+            _ => (29, "io"),
+        }
+    }
+
+    /// Reports a preview2 call's result in the `WB` format, with the error code's own name.
+    pub fn report<T>(op: &str, r: &Result<T, ErrorCode>) {
+        match r {
+            Ok(_) => println!("WB op={op} fd=none errno=0 name=success"),
+            Err(e) => {
+                let (n, name) = errno(*e);
+                println!("WB op={op} fd=none errno={n} name={name} error={}", e.name());
+            }
+        }
+    }
+
+    /// A listening socket on `127.0.0.1:port`.
+    pub fn listen(port: u16) -> Result<TcpSocket, ErrorCode> {
+        let net = wasi::sockets::instance_network::instance_network();
+        let sock = wasi::sockets::tcp_create_socket::create_tcp_socket(IpAddressFamily::Ipv4)?;
+        sock.start_bind(&net, loopback(port))?;
+        sock.subscribe().block();
+        sock.finish_bind()?;
+        sock.start_listen()?;
+        sock.subscribe().block();
+        sock.finish_listen()?;
+        Ok(sock)
+    }
+}

@@ -1,0 +1,323 @@
+//! Preview2 sockets: `--allow-net`, and the would-blocks that cross the component boundary.
+//!
+//! wasmtime-wasi implements wasi:sockets; this module only decides which addresses a guest
+//! may bind or connect to, and observes: it shadows `tcp-socket.accept` and
+//! `tcp-socket.finish-connect` (recording `would-block` as `again` and `inprogress`), and wraps
+//! the streams of every connection they return, so that an empty non-blocking `read` and a
+//! zero-permit `check-write` on a socket are recorded too. Blocking reads and writes are not
+//! would-blocks and are not recorded.
+
+use crate::errno::WasiErrno;
+use crate::events::{EventLog, Handle};
+use crate::p2::P2State;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use wasmtime::component::{Linker, Resource};
+use wasmtime::StoreContextMut;
+use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
+use wasmtime_wasi::p2::bindings::sync::sockets::tcp::HostTcpSocket;
+use wasmtime_wasi::p2::{
+    DynInputStream, DynOutputStream, InputStream, OutputStream, Pollable, StreamResult, TcpSocket,
+};
+use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsView};
+use wasmtime_wasi::{WasiCtxBuilder, WasiView};
+
+/// An `--allow-net` entry: `HOST:PORT`, numeric host; port 0 allows every port on the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AllowNet(pub SocketAddr);
+
+impl std::str::FromStr for AllowNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.parse::<SocketAddr>()
+            .map(AllowNet)
+            .map_err(|_| format!("`{s}` is not HOST:PORT with a numeric host, e.g. 127.0.0.1:8080 (port 0: any port)"))
+    }
+}
+
+impl AllowNet {
+    fn allows(&self, addr: &SocketAddr) -> bool {
+        self.0.ip() == addr.ip() && (self.0.port() == 0 || self.0.port() == addr.port())
+    }
+}
+
+/// The policy: binding, listening and connecting only to allowed addresses; the implicit
+/// ephemeral bind of a `connect` (wildcard address, port 0); accepting clients from an
+/// allowed host (whatever their ephemeral port). No UDP.
+pub fn permitted(allow: &[AllowNet], addr: SocketAddr, what: SocketAddrUse) -> bool {
+    let listed = allow.iter().any(|a| a.allows(&addr));
+    match what {
+        SocketAddrUse::TcpBind => listed || (addr.ip().is_unspecified() && addr.port() == 0),
+        SocketAddrUse::TcpListen | SocketAddrUse::TcpConnect => listed,
+        SocketAddrUse::TcpAccept => allow.iter().any(|a| a.0.ip() == addr.ip()),
+        SocketAddrUse::UdpBind | SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => false,
+    }
+}
+
+/// Gives the guest TCP to exactly the addresses in `allow` (nothing when empty).
+pub fn configure(builder: &mut WasiCtxBuilder, allow: &[AllowNet]) {
+    if allow.is_empty() {
+        return;
+    }
+    let allow = Arc::new(allow.to_vec());
+    builder
+        .allow_tcp(true)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
+    builder.socket_addr_check(move |addr, what| {
+        let ok = permitted(&allow, addr, what);
+        Box::pin(async move { ok })
+    });
+}
+
+/// The events of a preview2 guest, shared with the stream wrappers.
+pub type SharedLog = Arc<Mutex<EventLog>>;
+
+fn record(log: &SharedLog, call: &'static str, id: u32, handle: Handle, errno: WasiErrno) {
+    log.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .record(call, id, handle, errno);
+}
+
+/// Splits a wasmtime-wasi socket result as its generated binding does: an error code goes to
+/// the guest, anything else traps.
+fn to_guest<T>(r: wasmtime_wasi::p2::SocketResult<T>) -> wasmtime::Result<Result<T, ErrorCode>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) => Ok(Err(e.downcast()?)),
+    }
+}
+
+/// Replaces the connection's streams in the table with observed ones.
+fn observe_streams(
+    state: &mut P2State,
+    input: &Resource<DynInputStream>,
+    output: &Resource<DynOutputStream>,
+    id: u32,
+) -> wasmtime::Result<()> {
+    let log = state.events.clone();
+    let table = state.ctx().table;
+    let slot = table.get_mut(input)?;
+    let inner = std::mem::replace(slot, Box::new(wasmtime_wasi::p2::pipe::ClosedInputStream));
+    *slot = Box::new(ObservedInput {
+        inner,
+        log: log.clone(),
+        id,
+    });
+    let slot = table.get_mut(output)?;
+    let inner = std::mem::replace(slot, Box::new(wasmtime_wasi::p2::pipe::ClosedOutputStream));
+    *slot = Box::new(ObservedOutput { inner, log, id });
+    Ok(())
+}
+
+/// A connection's two streams.
+type Streams = (Resource<DynInputStream>, Resource<DynOutputStream>);
+
+type AcceptResult = (
+    Resource<TcpSocket>,
+    Resource<DynInputStream>,
+    Resource<DynOutputStream>,
+);
+
+/// Shadows the two socket calls that can say `would-block` (shadowing must be allowed).
+pub fn add_to_linker(linker: &mut Linker<P2State>) -> wasmtime::Result<()> {
+    let mut tcp = linker.instance("wasi:sockets/tcp@0.2.12")?;
+    tcp.func_wrap(
+        "[method]tcp-socket.accept",
+        |mut store: StoreContextMut<'_, P2State>,
+         (this,): (Resource<TcpSocket>,)|
+         -> wasmtime::Result<(Result<AcceptResult, ErrorCode>,)> {
+            let id = this.rep();
+            let state = store.data_mut();
+            let r = to_guest(HostTcpSocket::accept(&mut state.sockets(), this))?;
+            match &r {
+                Ok((sock, input, output)) => observe_streams(state, input, output, sock.rep())?,
+                Err(ErrorCode::WouldBlock) => record(
+                    &state.events,
+                    "tcp-socket.accept",
+                    id,
+                    Handle::Listener,
+                    WasiErrno::Again,
+                ),
+                Err(_) => {}
+            }
+            Ok((r,))
+        },
+    )?;
+    tcp.func_wrap(
+        "[method]tcp-socket.finish-connect",
+        |mut store: StoreContextMut<'_, P2State>,
+         (this,): (Resource<TcpSocket>,)|
+         -> wasmtime::Result<(Result<Streams, ErrorCode>,)> {
+            let id = this.rep();
+            let state = store.data_mut();
+            let r = to_guest(HostTcpSocket::finish_connect(&mut state.sockets(), this))?;
+            match &r {
+                Ok((input, output)) => observe_streams(state, input, output, id)?,
+                Err(ErrorCode::WouldBlock) => record(
+                    &state.events,
+                    "tcp-socket.finish-connect",
+                    id,
+                    Handle::Socket,
+                    WasiErrno::Inprogress,
+                ),
+                Err(_) => {}
+            }
+            Ok((r,))
+        },
+    )?;
+    Ok(())
+}
+
+/// A socket's input stream that records empty non-blocking reads.
+struct ObservedInput {
+    inner: DynInputStream,
+    log: SharedLog,
+    id: u32,
+}
+
+#[wasmtime_wasi::async_trait]
+impl InputStream for ObservedInput {
+    fn read(&mut self, size: usize) -> StreamResult<bytes::Bytes> {
+        let r = self.inner.read(size)?;
+        if r.is_empty() && size > 0 {
+            record(
+                &self.log,
+                "input-stream.read",
+                self.id,
+                Handle::Socket,
+                WasiErrno::Again,
+            );
+        }
+        Ok(r)
+    }
+
+    async fn blocking_read(&mut self, size: usize) -> StreamResult<bytes::Bytes> {
+        self.inner.blocking_read(size).await
+    }
+
+    fn skip(&mut self, n: usize) -> StreamResult<usize> {
+        self.inner.skip(n)
+    }
+
+    async fn blocking_skip(&mut self, n: usize) -> StreamResult<usize> {
+        self.inner.blocking_skip(n).await
+    }
+
+    async fn cancel(&mut self) {
+        self.inner.cancel().await
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for ObservedInput {
+    async fn ready(&mut self) {
+        self.inner.ready().await
+    }
+}
+
+/// A socket's output stream that records zero-permit `check-write`s.
+struct ObservedOutput {
+    inner: DynOutputStream,
+    log: SharedLog,
+    id: u32,
+}
+
+#[wasmtime_wasi::async_trait]
+impl OutputStream for ObservedOutput {
+    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+        self.inner.write(bytes)
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        self.inner.flush()
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        let n = self.inner.check_write()?;
+        if n == 0 {
+            record(
+                &self.log,
+                "output-stream.check-write",
+                self.id,
+                Handle::Socket,
+                WasiErrno::Again,
+            );
+        }
+        Ok(n)
+    }
+
+    async fn blocking_write_and_flush(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+        self.inner.blocking_write_and_flush(bytes).await
+    }
+
+    async fn write_ready(&mut self) -> StreamResult<usize> {
+        self.inner.write_ready().await
+    }
+
+    async fn cancel(&mut self) {
+        self.inner.cancel().await
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for ObservedOutput {
+    async fn ready(&mut self) {
+        self.inner.ready().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy() {
+        let allow = ["127.0.0.1:8080".parse::<AllowNet>().unwrap()];
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert!(permitted(
+            &allow,
+            a("127.0.0.1:8080"),
+            SocketAddrUse::TcpBind
+        ));
+        assert!(permitted(&allow, a("0.0.0.0:0"), SocketAddrUse::TcpBind));
+        assert!(!permitted(
+            &allow,
+            a("0.0.0.0:8080"),
+            SocketAddrUse::TcpBind
+        ));
+        assert!(!permitted(
+            &allow,
+            a("127.0.0.1:8081"),
+            SocketAddrUse::TcpListen
+        ));
+        assert!(permitted(
+            &allow,
+            a("127.0.0.1:8080"),
+            SocketAddrUse::TcpConnect
+        ));
+        assert!(!permitted(
+            &allow,
+            a("127.0.0.2:8080"),
+            SocketAddrUse::TcpConnect
+        ));
+        assert!(permitted(
+            &allow,
+            a("127.0.0.1:51234"),
+            SocketAddrUse::TcpAccept
+        ));
+        assert!(!permitted(
+            &allow,
+            a("127.0.0.1:8080"),
+            SocketAddrUse::UdpBind
+        ));
+        let any_port = ["127.0.0.1:0".parse::<AllowNet>().unwrap()];
+        assert!(permitted(
+            &any_port,
+            a("127.0.0.1:9"),
+            SocketAddrUse::TcpConnect
+        ));
+        assert!("localhost:80".parse::<AllowNet>().is_err());
+    }
+}
