@@ -163,11 +163,26 @@ fn explain_bad_input() {
 
 #[test]
 fn malformed_network_options() {
-    let out = wouldblock(&["run", "--tcplisten", "localhost:80", P1_RUST_STDIN_NONBLOCK_READ]);
+    let out = wouldblock(&[
+        "run",
+        "--tcplisten",
+        "localhost:80",
+        P1_RUST_STDIN_NONBLOCK_READ,
+    ]);
     assert_input_error(&out, "is not HOST:PORT with a numeric host");
-    let out = wouldblock(&["run", "--tcplisten", "127.0.0.1", P1_RUST_STDIN_NONBLOCK_READ]);
+    let out = wouldblock(&[
+        "run",
+        "--tcplisten",
+        "127.0.0.1",
+        P1_RUST_STDIN_NONBLOCK_READ,
+    ]);
     assert_input_error(&out, "is not HOST:PORT with a numeric host");
-    let out = wouldblock(&["run", "--allow-net", "127.0.0.1:80,nope", P1_RUST_STDIN_NONBLOCK_READ]);
+    let out = wouldblock(&[
+        "run",
+        "--allow-net",
+        "127.0.0.1:80,nope",
+        P1_RUST_STDIN_NONBLOCK_READ,
+    ]);
     assert_input_error(&out, "`nope` is not HOST:PORT");
     // A port already in use.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

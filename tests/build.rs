@@ -100,12 +100,12 @@ fn main() {
         guests.push((format!("p1_c_{name}"), dest));
     }
 
-    // WAT: the host reads the text itself.
+    // WAT: the host reads the text itself; a copy sits with the other guests for `suite`.
     for name in scenarios(&guest_dir.join("wat"), ".wat") {
-        guests.push((
-            format!("p1_wat_{name}"),
-            guest_dir.join("wat").join(format!("{name}.wat")),
-        ));
+        let src = guest_dir.join("wat").join(format!("{name}.wat"));
+        let copy = out.join(format!("p1_wat_{name}.wat"));
+        fs::copy(&src, &copy).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        guests.push((format!("p1_wat_{name}"), src));
     }
 
     guests.sort();

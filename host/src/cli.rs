@@ -35,6 +35,53 @@ enum Command {
     Run(RunArgs),
     /// Show a WASI errno as Python would raise it on each platform.
     Explain(ExplainArgs),
+    /// Run every scenario in the build against its expectations (exit 1 on any unexpected
+    /// result, including an unexpected pass).
+    Suite(SuiteArgs),
+    /// Merge suite reports from several machines into one table (exit 1 when the WASI-level
+    /// result of a case differs between platforms).
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+struct SuiteArgs {
+    /// Only cases whose id contains PATTERN.
+    #[arg(long, value_name = "PATTERN")]
+    filter: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::suite::format::Format::Human)]
+    format: crate::suite::format::Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Cases at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Faithful non-blocking handles, or unmodified wasmtime-wasi.
+    #[arg(long, value_enum, default_value_t = WasiMode::Faithful)]
+    wasi: WasiMode,
+    /// Check expectations and render events for this platform (default: the host's).
+    #[arg(long, value_name = "P")]
+    platform: Option<Platform>,
+    /// The built guests (default: `guests/` beside the binary's directory, as cargo builds it).
+    #[arg(long, value_name = "DIR")]
+    guests: Option<PathBuf>,
+    /// The expectations.
+    #[arg(long, value_name = "DIR", default_value = "tests/expectations")]
+    expectations: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// Suite reports (`wouldblock suite --format json`).
+    #[arg(value_name = "REPORT.json", required = true)]
+    reports: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::compare::Format::Human)]
+    format: crate::compare::Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -137,7 +184,114 @@ pub fn main_with_args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32
     match cli.command {
         Command::Run(args) => run_command(args),
         Command::Explain(args) => explain_command(args),
+        Command::Suite(args) => suite_command(args),
+        Command::Compare(args) => compare_command(args),
     }
+}
+
+/// Writes `text` to `output` or stdout; a host failure (exit 70) when it cannot.
+fn emit(text: &str, output: &Option<PathBuf>) -> Result<(), i32> {
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| fail(EXIT_HOST, &format!("{}: {e}", path.display()))),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// Where cargo put the guests: `target/guests`, beside the binary's `target/<profile>/`.
+fn default_guests() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("guests")))
+        .filter(|p| p.is_dir())
+        .unwrap_or_else(|| PathBuf::from("target/guests"))
+}
+
+fn suite_command(args: SuiteArgs) -> i32 {
+    use crate::suite::format::{self, Format};
+    use std::io::IsTerminal;
+    let tty =
+        std::io::stderr().is_terminal() && args.output.is_none() && args.format == Format::Human;
+    let progress: Option<Box<dyn Fn(usize, usize) + Send + Sync>> = tty.then(|| {
+        Box::new(|done: usize, total: usize| {
+            let width = 30;
+            let filled = width * done / total.max(1);
+            eprint!(
+                "\r[{}{}] {done}/{total}",
+                "#".repeat(filled),
+                ".".repeat(width - filled)
+            );
+            if done == total {
+                eprint!("\r{}\r", " ".repeat(width + 20));
+            }
+        }) as Box<dyn Fn(usize, usize) + Send + Sync>
+    });
+    let opts = crate::suite::SuiteOptions {
+        guests: args.guests.unwrap_or_else(default_guests),
+        expectations: args.expectations,
+        filter: args.filter,
+        jobs: args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        }),
+        wasi: args.wasi,
+        platform: args.platform.unwrap_or_else(default_platform),
+        progress,
+    };
+    let report = match crate::suite::run_suite(&opts) {
+        Ok(r) => r,
+        Err(e) => return fail(EXIT_USAGE, &e),
+    };
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none()
+        && args.output.is_none();
+    let text = match args.format {
+        Format::Human => format::human(&report, color),
+        Format::Json => format::json(&report),
+        Format::Junit => format::junit(&report),
+        Format::Markdown => format::markdown(&report),
+    };
+    if let Err(code) = emit(&text, &args.output) {
+        return code;
+    }
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        use std::io::Write as _;
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .and_then(|mut f| f.write_all(format::markdown(&report).as_bytes()));
+        if let Err(e) = appended {
+            return fail(EXIT_HOST, &format!("GITHUB_STEP_SUMMARY: {e}"));
+        }
+    }
+    report.exit_code()
+}
+
+fn compare_command(args: CompareArgs) -> i32 {
+    use crate::compare::{self, Format};
+    let mut reports = Vec::new();
+    for path in &args.reports {
+        match compare::load(path) {
+            Ok(r) => reports.push((path.display().to_string(), r)),
+            Err(e) => return fail(EXIT_USAGE, &e),
+        }
+    }
+    let cmp = compare::compare(&reports);
+    let text = match args.format {
+        Format::Human => compare::human(&cmp),
+        Format::Markdown => compare::markdown(&cmp),
+        Format::Json => serde_json::to_string_pretty(&cmp).expect("a comparison serializes") + "\n",
+        Format::Html => compare::html(&cmp),
+    };
+    if let Err(code) = emit(&text, &args.output) {
+        return code;
+    }
+    cmp.exit_code()
 }
 
 /// The platform to render for when none is named: the host's, else Linux.
@@ -179,6 +333,8 @@ fn run_command(args: RunArgs) -> i32 {
         wasi: args.wasi,
         tcplisten: args.tcplisten,
         allow_net: args.allow_net,
+        capture: false,
+        announce: None,
     };
     let engine = match run::engine() {
         Ok(e) => e,

@@ -1,12 +1,13 @@
 //! `wouldblock`: a WASI host on wasmtime whose non-blocking handles return `again` exactly when
 //! POSIX would return EAGAIN, and which shows every `again` as the exception Python would raise.
 //!
-//! Modules: [`cli`] (the command line), [`explain`] (the errno command), [`run`] (one guest run), [`guest`] (loading),
+//! Modules: [`cli`] (the command line), [`explain`] (the errno command), [`suite`] and [`compare`] (portability reports), [`run`] (one guest run), [`guest`] (loading),
 //! [`p1`] and [`p2`] (the two ABIs), [`stdin`], [`output`], [`pipe`] and [`signal`] (host-managed handles),
 //! [`events`] and [`report`] (what crossed the boundary), [`errno`] and [`python`] (the
 //! errno model), [`spec`] (option languages), [`sys`] (platform code).
 
 pub mod cli;
+pub mod compare;
 pub mod errno;
 pub mod events;
 pub mod explain;
@@ -23,4 +24,5 @@ pub mod run;
 pub mod signal;
 pub mod spec;
 pub mod stdin;
+pub mod suite;
 pub mod sys;

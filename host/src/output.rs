@@ -36,10 +36,34 @@ pub enum Sink {
     Pipe(Arc<MemPipe>),
 }
 
+/// Where drained bytes go: the host's descriptor, or a buffer (`suite` captures output).
+#[derive(Clone)]
+pub enum Target {
+    /// The host's own stdout/stderr.
+    Host(Arc<HostFd>),
+    /// A buffer read after the run.
+    Buffer(Arc<std::sync::Mutex<Vec<u8>>>),
+}
+
+impl Target {
+    fn put(&self, bytes: &[u8]) {
+        match self {
+            // The host's own stdout closing early loses nothing the report needs.
+            Target::Host(fd) => {
+                let _ = fd.write_all(bytes);
+            }
+            Target::Buffer(b) => b
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(bytes),
+        }
+    }
+}
+
 /// One output: its sink and, for a pipe, the drain.
 pub struct Output {
     sink: Sink,
-    host: Arc<HostFd>,
+    host: Target,
     drain: Option<Drain>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -47,13 +71,24 @@ pub struct Output {
 }
 
 impl Output {
-    /// Sets up `spec` for `which`, waking `signal` on every change.
-    pub fn open(spec: &OutputSpec, which: Which, signal: &Arc<Signal>) -> Output {
+    /// Sets up `spec` for `which`, waking `signal` on every change. With `capture`, what the
+    /// guest writes is kept in a buffer ([`Output::captured`]) instead of reaching the host;
+    /// `inherit` then becomes an unbounded pipe.
+    pub fn open(spec: &OutputSpec, which: Which, signal: &Arc<Signal>, capture: bool) -> Output {
         let host = Arc::new(match which {
             Which::Stdout => sys::host_stdout(),
             Which::Stderr => sys::host_stderr(),
         });
+        let target = if capture {
+            Target::Buffer(Arc::default())
+        } else {
+            Target::Host(host.clone())
+        };
         let (sink, drain) = match spec {
+            OutputSpec::Inherit if capture => (
+                Sink::Pipe(Arc::new(MemPipe::new(usize::MAX, signal.clone()))),
+                None,
+            ),
             OutputSpec::Inherit => (Sink::Host(host.clone()), None),
             OutputSpec::Pipe { capacity, drain } => (
                 Sink::Pipe(Arc::new(MemPipe::new(*capacity, signal.clone()))),
@@ -62,7 +97,7 @@ impl Output {
         };
         Output {
             sink,
-            host,
+            host: target,
             drain,
             stop: Arc::new(AtomicBool::new(false)),
             thread: None,
@@ -98,6 +133,14 @@ impl Output {
         self.thread = Some(thread);
     }
 
+    /// What a capturing output holds (empty otherwise).
+    pub fn captured(&self) -> Vec<u8> {
+        match &self.host {
+            Target::Buffer(b) => b.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            Target::Host(_) => Vec::new(),
+        }
+    }
+
     /// Stops the drain and forwards everything still in the pipe; returns the bytes the guest
     /// wrote to a pipe sink in all (0 for `inherit`, whose bytes went straight through).
     pub fn finish(&mut self) -> u64 {
@@ -127,12 +170,11 @@ impl Drop for Output {
     }
 }
 
-fn forward(bytes: &[u8], host: &HostFd, forwarded: &AtomicU64) {
+fn forward(bytes: &[u8], target: &Target, forwarded: &AtomicU64) {
     if bytes.is_empty() {
         return;
     }
-    // The host's own stdout closing early loses nothing the report needs: the count is kept.
-    let _ = host.write_all(bytes);
+    target.put(bytes);
     forwarded.fetch_add(bytes.len() as u64, Ordering::AcqRel);
 }
 

@@ -80,25 +80,28 @@ fn render(platform: Platform, e: &Event) -> Option<PyError> {
     python::render(platform, e.handle.kind(), e.errno, e.characters_written)
 }
 
+/// Every event of `log` for a report, rendered for `platform` and for all platforms.
+pub fn event_reports(platform: Platform, log: &crate::events::EventLog) -> Vec<EventReport<'_>> {
+    log.events()
+        .iter()
+        .map(|e| EventReport {
+            call: e.call,
+            fd: e.fd,
+            handle: e.handle.name(),
+            wasi_errno: e.errno.raw(),
+            wasi_name: e.errno.name(),
+            count: e.count,
+            characters_written: e.characters_written,
+            python: render(platform, e),
+            renderings: Platform::ALL.iter().filter_map(|p| render(*p, e)).collect(),
+        })
+        .collect()
+}
+
 impl<'a> Report<'a> {
     /// The report of a finished run.
     pub fn new(guest: String, wasi: WasiMode, platform: Platform, outcome: &'a Outcome) -> Self {
-        let events = outcome
-            .events
-            .events()
-            .iter()
-            .map(|e| EventReport {
-                call: e.call,
-                fd: e.fd,
-                handle: e.handle.name(),
-                wasi_errno: e.errno.raw(),
-                wasi_name: e.errno.name(),
-                count: e.count,
-                characters_written: e.characters_written,
-                python: render(platform, e),
-                renderings: Platform::ALL.iter().filter_map(|p| render(*p, e)).collect(),
-            })
-            .collect();
+        let events = event_reports(platform, &outcome.events);
         Report {
             schema: SCHEMA,
             guest,

@@ -23,7 +23,9 @@ pub const EXIT_TRAP: i32 = 134;
 pub const EXIT_HOST: i32 = 70;
 
 /// Which preview1 implementation runs the guest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum WasiMode {
     /// Non-blocking handles behave as POSIX: `again` when a call would block.
@@ -55,6 +57,10 @@ pub struct RunOptions {
     pub tcplisten: Vec<crate::net::ListenSpec>,
     /// Addresses a preview2 guest may bind or connect to.
     pub allow_net: Vec<crate::p2net::AllowNet>,
+    /// Keep the guest's stdout and stderr in [`Outcome`] instead of writing them out.
+    pub capture: bool,
+    /// Told the address of each `--tcplisten` socket once it is bound.
+    pub announce: Option<std::sync::mpsc::Sender<std::net::SocketAddr>>,
 }
 
 /// Why a run did not produce a guest exit code.
@@ -159,8 +165,8 @@ impl Io {
         let signal = Arc::new(Signal::new());
         Ok(Io {
             stdin: Stdin::open(&opts.stdin, &signal)?,
-            stdout: Output::open(&opts.stdout, Which::Stdout, &signal),
-            stderr: Output::open(&opts.stderr, Which::Stderr, &signal),
+            stdout: Output::open(&opts.stdout, Which::Stdout, &signal, opts.capture),
+            stderr: Output::open(&opts.stderr, Which::Stderr, &signal, opts.capture),
             signal,
         })
     }
@@ -217,17 +223,33 @@ pub struct Outcome {
     pub events: EventLog,
     /// Bytes that went through `pipe:` outputs.
     pub captured: Captured,
+    /// The guest's stdout, when captured.
+    pub stdout: Vec<u8>,
+    /// The guest's stderr, when captured.
+    pub stderr: Vec<u8>,
 }
 
-/// A fresh engine configured for guests.
+/// The wasmtime version the host is built on (pinned exactly in the workspace manifest).
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+/// A fresh engine configured for guests. Compiled code is cached on disk (wasmtime's cache,
+/// in its default location) when that can be set up; without it everything still works.
 pub fn engine() -> anyhow::Result<Engine> {
-    let config = wasmtime::Config::new();
+    let mut config = wasmtime::Config::new();
+    if let Ok(cache) = wasmtime::Cache::from_file(None) {
+        config.cache(Some(cache));
+    }
     Engine::new(&config).map_err(Into::into)
 }
 
 /// Runs the guest `opts` names, to completion.
 pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Outcome, RunError> {
     let guest = guest::load(engine, &opts.guest)?;
+    run_loaded(engine, &guest, opts)
+}
+
+/// Runs an already compiled guest (`opts.guest` only names it).
+pub fn run_loaded(engine: &Engine, guest: &Guest, opts: &RunOptions) -> Result<Outcome, RunError> {
     if matches!(guest, Guest::Component(_)) && !opts.tcplisten.is_empty() {
         return Err(RunError::Input(anyhow::anyhow!(
             "--tcplisten hands sockets to preview1 modules; {} is a component",
@@ -236,7 +258,7 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Outcome, RunError> {
     }
     let mut io = Io::open(opts).map_err(RunError::Input)?;
     let abi = guest.abi();
-    let result = match &guest {
+    let result = match guest {
         Guest::Module(m) => crate::p1::run(engine, m, opts, &mut io),
         Guest::Component(c) => crate::p2::run(engine, c, opts, &mut io),
     };
@@ -248,5 +270,7 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Outcome, RunError> {
         exit_code,
         events,
         captured,
+        stdout: io.stdout.captured(),
+        stderr: io.stderr.captured(),
     })
 }

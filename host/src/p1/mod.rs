@@ -94,7 +94,12 @@ pub fn run(
             stock::reserve(&mut wasi, hidden, listeners.len() as u32).map_err(RunError::host)?;
         for (fd, listener) in numbers.into_iter().zip(listeners) {
             if let Some(port0) = listener.1 {
-                eprintln!("wouldblock: listening on {port0} (fd {fd})");
+                if !opts.capture {
+                    eprintln!("wouldblock: listening on {port0} (fd {fd})");
+                }
+            }
+            if let (Some(tx), Ok(addr)) = (&opts.announce, listener.0.local_addr()) {
+                let _ = tx.send(addr);
             }
             fds.insert(
                 fd,

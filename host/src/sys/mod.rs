@@ -4,6 +4,6 @@
 mod unix;
 #[cfg(unix)]
 pub use unix::{
-    host_platform, host_stderr, host_stdin, host_stdout, poll_many, raw_handle, socket_hung_up,
-    socket_readable_bytes, socket_writable_bytes, HostFd, RawHandle,
+    host_platform, host_stderr, host_stdin, host_stdout, kernel_release, poll_many, raw_handle,
+    socket_hung_up, socket_readable_bytes, socket_writable_bytes, HostFd, RawHandle,
 };

@@ -278,3 +278,16 @@ fn hangup_events() -> libc::c_short {
 fn hangup_events() -> libc::c_short {
     0
 }
+
+/// The kernel release (`uname -r`).
+pub fn kernel_release() -> Option<String> {
+    // SAFETY: uname fills the zeroed struct; release is NUL-terminated.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return None;
+        }
+        let release = std::ffi::CStr::from_ptr(u.release.as_ptr());
+        Some(release.to_string_lossy().into_owned())
+    }
+}

@@ -1,0 +1,308 @@
+//! `wouldblock compare REPORT.json…`: suite reports from several machines (and modes) merged
+//! into one table: rows are cases, columns are reports. A cell shows the WASI-level result
+//! and Python's rendering on that column's platform. Where two columns of the same mode
+//! disagree on the WASI-level result (exit code, the kinds of would-block met, the verdict
+//! against the expectations), the case is a portability failure: highlighted, exit 1.
+//! Counts and descriptor numbers are not compared: they depend on timing, not on the platform.
+
+use crate::suite::{CaseResult, SuiteReport, SCHEMA};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A text table.
+    Human,
+    /// A Markdown table.
+    Markdown,
+    /// JSON (`wouldblock.compare/1`).
+    Json,
+    /// A self-contained HTML page.
+    Html,
+}
+
+/// One column: a report.
+#[derive(Serialize)]
+pub struct Column {
+    /// e.g. `linux x86_64 (faithful)`.
+    pub label: String,
+    /// The file it came from.
+    pub file: String,
+}
+
+/// One cell.
+#[derive(Clone, Serialize)]
+pub struct Cell {
+    /// pass, fail, xfail or xpass.
+    pub outcome: String,
+    /// The WASI-level result, e.g. `exit 0; fd_read -> again`.
+    pub wasi: String,
+    /// Python's rendering of the first event on that platform.
+    pub python: String,
+}
+
+/// One row: a case across the columns.
+#[derive(Serialize)]
+pub struct Row {
+    /// The case id.
+    pub case: String,
+    /// One cell per column (`null` where that report lacks the case).
+    pub cells: Vec<Option<Cell>>,
+    /// True when same-mode columns disagree on the WASI-level result.
+    pub portability_failure: bool,
+}
+
+/// The merged table.
+#[derive(Serialize)]
+pub struct Comparison {
+    /// Always `wouldblock.compare/1`.
+    pub schema: &'static str,
+    /// The columns.
+    pub columns: Vec<Column>,
+    /// The rows.
+    pub rows: Vec<Row>,
+    /// How many rows are portability failures.
+    pub portability_failures: usize,
+}
+
+impl Comparison {
+    /// 1 when any row is a portability failure.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.portability_failures > 0)
+    }
+}
+
+/// Reads one report; a one-line error when it is not a suite report of this schema.
+pub fn load(path: &Path) -> Result<SuiteReport, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    match value.get("schema").and_then(|s| s.as_str()) {
+        Some(SCHEMA) => {}
+        Some(other) => {
+            return Err(format!(
+                "{}: schema `{other}`; compare reads {SCHEMA}",
+                path.display()
+            ));
+        }
+        None => {
+            return Err(format!(
+                "{}: not a wouldblock suite report (no schema)",
+                path.display()
+            ))
+        }
+    }
+    serde_json::from_value(value)
+        .map_err(|e| format!("{}: not a valid {SCHEMA} report: {e}", path.display()))
+}
+
+fn cell(c: &CaseResult) -> Cell {
+    let kinds: BTreeSet<String> = c
+        .event_lines
+        .iter()
+        .map(|l| {
+            // `call(fd=N, handle) -> errno xK …` -> `call -> errno`
+            let call = l.split('(').next().unwrap_or(l);
+            let errno = l
+                .split("-> ")
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .unwrap_or("");
+            format!("{call} -> {errno}")
+        })
+        .collect();
+    let exit = c
+        .exit_code
+        .map(|n| format!("exit {n}"))
+        .unwrap_or_else(|| "no exit".into());
+    let mut wasi = exit;
+    for k in kinds {
+        wasi += &format!("; {k}");
+    }
+    let python = c
+        .events
+        .first()
+        .and_then(|e| e["python"]["line"].as_str())
+        .unwrap_or("")
+        .to_string();
+    let outcome = serde_json::to_value(c.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    Cell {
+        outcome,
+        wasi,
+        python,
+    }
+}
+
+/// Merges `reports` (with the files they came from).
+pub fn compare(reports: &[(String, SuiteReport)]) -> Comparison {
+    let columns: Vec<Column> = reports
+        .iter()
+        .map(|(file, r)| Column {
+            label: format!(
+                "{} {} ({})",
+                r.platform.os,
+                r.platform.arch,
+                serde_json::to_value(r.wasi)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            ),
+            file: file.clone(),
+        })
+        .collect();
+    let mut ids: Vec<String> = Vec::new();
+    for (_, r) in reports {
+        for c in &r.cases {
+            if !ids.contains(&c.id) {
+                ids.push(c.id.clone());
+            }
+        }
+    }
+    let rows: Vec<Row> = ids
+        .into_iter()
+        .map(|id| {
+            let cells: Vec<Option<Cell>> = reports
+                .iter()
+                .map(|(_, r)| r.cases.iter().find(|c| c.id == id).map(cell))
+                .collect();
+            let mut by_mode: std::collections::HashMap<String, BTreeSet<(String, String)>> =
+                Default::default();
+            for ((_, r), c) in reports.iter().zip(&cells) {
+                if let Some(c) = c {
+                    let mode = format!("{:?}", r.wasi);
+                    by_mode
+                        .entry(mode)
+                        .or_default()
+                        .insert((c.wasi.clone(), c.outcome.clone()));
+                }
+            }
+            let portability_failure = by_mode.values().any(|set| set.len() > 1);
+            Row {
+                case: id,
+                cells,
+                portability_failure,
+            }
+        })
+        .collect();
+    let portability_failures = rows.iter().filter(|r| r.portability_failure).count();
+    Comparison {
+        schema: "wouldblock.compare/1",
+        columns,
+        rows,
+        portability_failures,
+    }
+}
+
+fn cell_text(c: &Option<Cell>) -> String {
+    match c {
+        None => "—".into(),
+        Some(c) if c.python.is_empty() => format!("{}: {}", c.outcome, c.wasi),
+        Some(c) => format!("{}: {} = {}", c.outcome, c.wasi, c.python),
+    }
+}
+
+/// The text table.
+pub fn human(cmp: &Comparison) -> String {
+    let mut out = String::new();
+    for (i, c) in cmp.columns.iter().enumerate() {
+        out += &format!("[{}] {} — {}\n", i + 1, c.label, c.file);
+    }
+    for r in &cmp.rows {
+        let mark = if r.portability_failure {
+            "DIFFERS"
+        } else {
+            "same"
+        };
+        out += &format!("{mark:<8} {}\n", r.case);
+        for (i, c) in r.cells.iter().enumerate() {
+            out += &format!("           [{}] {}\n", i + 1, cell_text(c));
+        }
+    }
+    out += &format!(
+        "{} cases, {} portability failures\n",
+        cmp.rows.len(),
+        cmp.portability_failures
+    );
+    out
+}
+
+fn md(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// The Markdown table; portability failures in bold.
+pub fn markdown(cmp: &Comparison) -> String {
+    let mut out = format!(
+        "### wouldblock compare: {} portability failures\n\n| case |",
+        cmp.portability_failures
+    );
+    for c in &cmp.columns {
+        out += &format!(" {} |", md(&c.label));
+    }
+    out += "\n|---|";
+    out += &"---|".repeat(cmp.columns.len());
+    out.push('\n');
+    for r in &cmp.rows {
+        let case = if r.portability_failure {
+            format!("**{} (differs)**", r.case)
+        } else {
+            format!("`{}`", r.case)
+        };
+        out += &format!("| {case} |");
+        for c in &r.cells {
+            out += &format!(" {} |", md(&cell_text(c)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A self-contained HTML page (inline style, no network assets).
+pub fn html(cmp: &Comparison) -> String {
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>wouldblock compare</title>\n<style>\nbody{font-family:system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}\ntd,th{border:1px solid #ccc;padding:.3em .5em;font-size:13px;vertical-align:top}\ntr.differs td{background:#fde2e2}td.case{font-family:monospace}.fail{color:#b00}.pass{color:#070}\n</style></head><body>\n",
+    );
+    out += &format!("<h1>wouldblock compare</h1>\n<p>{} cases, <strong>{} portability failures</strong></p>\n<table><tr><th>case</th>", cmp.rows.len(), cmp.portability_failures);
+    for c in &cmp.columns {
+        out += &format!(
+            "<th>{}<br><small>{}</small></th>",
+            html_escape(&c.label),
+            html_escape(&c.file)
+        );
+    }
+    out += "</tr>\n";
+    for r in &cmp.rows {
+        let class = if r.portability_failure {
+            " class=\"differs\""
+        } else {
+            ""
+        };
+        out += &format!(
+            "<tr{class}><td class=\"case\">{}</td>",
+            html_escape(&r.case)
+        );
+        for c in &r.cells {
+            let cls = match c.as_ref().map(|c| c.outcome.as_str()) {
+                Some("pass") | Some("xfail") => "pass",
+                Some(_) => "fail",
+                None => "",
+            };
+            out += &format!("<td class=\"{cls}\">{}</td>", html_escape(&cell_text(c)));
+        }
+        out += "</tr>\n";
+    }
+    out += "</table>\n</body></html>\n";
+    out
+}

@@ -1,0 +1,304 @@
+//! Expectations as data: `tests/expectations/<scenario>.toml`, one file per scenario.
+//!
+//! ```toml
+//! [[case]]
+//! name = "open"                 # the case, within the scenario
+//! abi = "p1"                    # p1 or p2 (default: both)
+//! langs = ["rust", "c", "wat"]  # default: every language the scenario exists in
+//! wasi = "faithful"             # only in this mode (default: both)
+//! stdin = "open"                # as --stdin (default: eof)
+//! stdout_spec = "pipe:8192"     # as --stdout / --stderr (default: inherit, captured)
+//! stderr_spec = "pipe:8192"
+//! args = ["{addr}"]             # guest arguments; {addr} is the case's network address
+//! net = "tcplisten"             # tcplisten | allow-net | server (default: none)
+//! preopen = true                # an empty directory preopened as /sandbox (fd 3)
+//! client = "silent"             # what the suite's client does: silent[:N], send:TEXT,
+//!                               # read, echo:N, accept (with net = "server")
+//! timeout_ms = 10000
+//! exit = 0                      # the guest's exit code (or trap = true: it traps)
+//! stdout = ["WB op=… "]         # the guest's `WB` lines, exactly; `*` matches any text,
+//!                               # and a last line "**" any number of further lines
+//! events = ["fd_read(fd=0, stdin) -> again x1"]   # the host's events, exactly
+//! expected = "fail"             # a known failure (needs `reason`): a pass is unexpected
+//! reason = "https://github.com/…"
+//!
+//! [case.windows]                # per-platform overrides: exit, stdout, events, expected,
+//! events = ["…"]                # reason (linux, macos, freebsd, windows)
+//! ```
+//!
+//! Unknown keys are errors, and every error names the file, line and column.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One expectations file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    /// The cases of this scenario.
+    #[serde(rename = "case", default)]
+    pub cases: Vec<Case>,
+}
+
+/// What may differ per platform.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The guest's exit code.
+    pub exit: Option<i32>,
+    /// The guest traps instead of exiting.
+    pub trap: Option<bool>,
+    /// The guest's `WB` lines.
+    pub stdout: Option<Vec<String>>,
+    /// The host's events.
+    pub events: Option<Vec<String>>,
+    /// `fail` for a known failure.
+    pub expected: Option<String>,
+    /// Why, for a known failure.
+    pub reason: Option<String>,
+}
+
+/// One case of a scenario.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// The case's name within its scenario.
+    pub name: String,
+    /// Only this ABI.
+    pub abi: Option<String>,
+    /// Only these languages.
+    pub langs: Option<Vec<String>>,
+    /// Only this mode.
+    pub wasi: Option<String>,
+    /// `--stdin`.
+    #[serde(default = "default_stdin")]
+    pub stdin: String,
+    /// `--stdout`.
+    pub stdout_spec: Option<String>,
+    /// `--stderr`.
+    pub stderr_spec: Option<String>,
+    /// Guest arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The network set-up.
+    pub net: Option<String>,
+    /// Preopen an empty directory as `/sandbox` (fd 3).
+    #[serde(default)]
+    pub preopen: bool,
+    /// The client the suite runs.
+    pub client: Option<String>,
+    /// The case's deadline.
+    #[serde(default = "default_timeout")]
+    pub timeout_ms: u64,
+    /// The expectation on every platform.
+    #[serde(flatten)]
+    pub expect: Expect,
+    /// Per-platform overrides.
+    pub linux: Option<Expect>,
+    /// Per-platform overrides.
+    pub macos: Option<Expect>,
+    /// Per-platform overrides.
+    pub freebsd: Option<Expect>,
+    /// Per-platform overrides.
+    pub windows: Option<Expect>,
+}
+
+fn default_stdin() -> String {
+    "eof".into()
+}
+
+fn default_timeout() -> u64 {
+    10_000
+}
+
+impl Case {
+    /// The expectation on `platform` (`linux`, …): the overrides over the common one.
+    pub fn expect_on(&self, platform: &str) -> Expect {
+        let over = match platform {
+            "linux" => &self.linux,
+            "macos" => &self.macos,
+            "freebsd" => &self.freebsd,
+            "windows" => &self.windows,
+            _ => &None,
+        };
+        let mut e = self.expect.clone();
+        if let Some(o) = over {
+            e.exit = o.exit.or(e.exit);
+            e.trap = o.trap.or(e.trap);
+            e.stdout = o.stdout.clone().or(e.stdout);
+            e.events = o.events.clone().or(e.events);
+            e.expected = o.expected.clone().or(e.expected);
+            e.reason = o.reason.clone().or(e.reason);
+        }
+        e
+    }
+}
+
+/// Line and column (1-based) of byte `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// Reads and checks every `*.toml` in `dir`: scenario name (the file stem) to its file.
+pub fn load_dir(dir: &Path) -> Result<BTreeMap<String, File>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut out = BTreeMap::new();
+    for path in paths {
+        let stem = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        out.insert(stem, load_file(&path)?);
+    }
+    Ok(out)
+}
+
+/// Reads and checks one file.
+pub fn load_file(path: &Path) -> Result<File, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse(&text).map_err(|(at, msg)| match at {
+        Some(at) => {
+            let (line, col) = line_col(&text, at);
+            format!("{}:{line}:{col}: {msg}", path.display())
+        }
+        None => format!("{}: {msg}", path.display()),
+    })
+}
+
+/// Parses and checks expectations text; an error carries its byte offset when known.
+pub fn parse(text: &str) -> Result<File, (Option<usize>, String)> {
+    let file: File = toml::from_str(text).map_err(|e| {
+        let msg = e
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid TOML")
+            .to_string();
+        // For an unknown key the parser points at its table: point at the key instead.
+        let key_at = msg
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+            .and_then(|key| {
+                text.match_indices(key).map(|(i, _)| i).find(|i| {
+                    text[..*i]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| c == '\n' || c == ' ')
+                })
+            });
+        (key_at.or(e.span().map(|s| s.start)), msg)
+    })?;
+    for c in &file.cases {
+        let at = text.find(&format!("\"{}\"", c.name));
+        let bad = |m: String| Err((at, format!("case `{}`: {m}", c.name)));
+        if let Some(abi) = &c.abi {
+            if abi != "p1" && abi != "p2" {
+                return bad(format!("abi must be p1 or p2, not `{abi}`"));
+            }
+        }
+        if let Some(w) = &c.wasi {
+            if w != "faithful" && w != "stock" {
+                return bad(format!("wasi must be faithful or stock, not `{w}`"));
+            }
+        }
+        for e in std::iter::once(&c.expect).chain(
+            [&c.linux, &c.macos, &c.freebsd, &c.windows]
+                .into_iter()
+                .flatten(),
+        ) {
+            match e.expected.as_deref() {
+                None => {}
+                Some("fail") if e.reason.is_some() => {}
+                Some("fail") => return bad("expected = \"fail\" needs a reason".into()),
+                Some(other) => return bad(format!("expected must be \"fail\", not `{other}`")),
+            }
+        }
+        if let Err(e) = c.stdin.parse::<crate::spec::StdinSpec>() {
+            return bad(format!("stdin: {e}"));
+        }
+        for spec in [&c.stdout_spec, &c.stderr_spec].into_iter().flatten() {
+            if let Err(e) = spec.parse::<crate::spec::OutputSpec>() {
+                return bad(e);
+            }
+        }
+        if let Some(n) = c.net.as_deref() {
+            if !["tcplisten", "allow-net", "server"].contains(&n) {
+                return bad(format!(
+                    "net must be tcplisten, allow-net or server, not `{n}`"
+                ));
+            }
+        }
+        if let Some(client) = c.client.as_deref() {
+            crate::suite::driver::Client::parse(client)
+                .map_err(|m| (at, format!("case `{}`: {m}", c.name)))?;
+        }
+        if c.expect.exit.is_none() && c.expect.trap != Some(true) {
+            return bad("needs an exit code (exit = N) or trap = true".into());
+        }
+    }
+    Ok(file)
+}
+
+/// `*`-glob match of one line: `*` matches any run of characters.
+pub fn line_matches(pattern: &str, line: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == line;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !line.starts_with(first) || line.len() < first.len() + last.len() || !line.ends_with(last) {
+        return false;
+    }
+    let mut rest = &line[first.len()..line.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_line_and_problem() {
+        let err = parse("[[case]]\nname = \"x\"\nexit = 0\nstdoot = []\n").unwrap_err();
+        assert_eq!(
+            err.0
+                .map(|at| line_col("[[case]]\nname = \"x\"\nexit = 0\nstdoot = []\n", at).0),
+            Some(4)
+        );
+        assert!(err.1.contains("unknown field `stdoot`"), "{}", err.1);
+        let err = parse("[[case]]\nname = \"x\"\n").unwrap_err();
+        assert!(err.1.contains("needs an exit code"), "{}", err.1);
+        assert!(parse("[[case]]\nname = \"x\"\ntrap = true\n").is_ok());
+        let err = parse("[[case]]\nname = \"x\"\nexit = 0\nexpected = \"fail\"\n").unwrap_err();
+        assert!(err.1.contains("needs a reason"), "{}", err.1);
+        let err = parse("[[case]]\nname = \"x\"\nexit = 0\nstdin = \"nope\"\n").unwrap_err();
+        assert!(err.1.contains("stdin"), "{}", err.1);
+        assert!(parse("[[case]]\nname = \"x\"\nexit = 0\n[case.windows]\nexit = 1\n").is_ok());
+    }
+
+    #[test]
+    fn globs() {
+        assert!(line_matches("a*c", "abbbc"));
+        assert!(line_matches("polls=*", "polls=12"));
+        assert!(line_matches("x", "x"));
+        assert!(!line_matches("x", "xy"));
+        assert!(!line_matches("a*b*c", "acb"));
+        assert!(line_matches("a*b*c", "axxbyyc"));
+    }
+}

@@ -1,0 +1,172 @@
+//! Suite reports as text: human (a table, colours on a terminal unless `NO_COLOR`), JSON,
+//! JUnit XML and Markdown.
+
+use super::{CaseResult, Outcome, SuiteReport};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Human,
+    /// `wouldblock.suite/1`.
+    Json,
+    /// JUnit XML, one testcase per case.
+    Junit,
+    /// A Markdown table (also appended to `$GITHUB_STEP_SUMMARY` when set).
+    Markdown,
+}
+
+fn paint(text: &str, outcome: Outcome, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let code = match outcome {
+        Outcome::Pass => "32",
+        Outcome::Xfail => "33",
+        Outcome::Fail | Outcome::Xpass => "31",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// The human table; the last line is `N passed, N failed`.
+pub fn human(r: &SuiteReport, color: bool) -> String {
+    let width = r.cases.iter().map(|c| c.id.len()).max().unwrap_or(10);
+    let mut out = String::new();
+    for c in &r.cases {
+        let label = paint(&format!("{:<5}", c.outcome.label()), c.outcome, color);
+        out += &format!("{label}  {:<width$}  {:>6} ms\n", c.id, c.duration_ms);
+        if c.outcome != Outcome::Pass {
+            if let Some(reason) = &c.reason {
+                out += &format!("       known: {reason}\n");
+            }
+            for m in &c.mismatches {
+                out += &format!("       {m}\n");
+            }
+        }
+    }
+    out += &format!(
+        "wouldblock suite ({}, {} {}, rendered for {}): {} cases in {:.1} s; {} xfailed, {} xpassed\n",
+        mode(r),
+        r.platform.os,
+        r.platform.arch,
+        r.render_platform.name(),
+        r.summary.total,
+        r.duration_ms as f64 / 1000.0,
+        r.summary.xfailed,
+        r.summary.xpassed,
+    );
+    out += &format!(
+        "{} passed, {} failed\n",
+        r.summary.passed + r.summary.xfailed,
+        r.summary.failed + r.summary.xpassed
+    );
+    out
+}
+
+fn mode(r: &SuiteReport) -> &'static str {
+    match r.wasi {
+        crate::run::WasiMode::Faithful => "faithful",
+        crate::run::WasiMode::Stock => "stock",
+    }
+}
+
+/// Pretty JSON.
+pub fn json(r: &SuiteReport) -> String {
+    serde_json::to_string_pretty(r).expect("a report serializes") + "\n"
+}
+
+/// The first Python rendering of a case's first event, for tables.
+fn first_python(c: &CaseResult) -> String {
+    c.events
+        .first()
+        .and_then(|e| e["python"]["line"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', "<br>")
+}
+
+/// A Markdown table of every case.
+pub fn markdown(r: &SuiteReport) -> String {
+    let mut out = format!(
+        "### wouldblock suite — {} on {} {} (wasmtime {})\n\n{} passed, {} failed, {} xfailed, {} xpassed\n\n| outcome | case | events | Python ({}) | details |\n|---|---|---|---|---|\n",
+        mode(r),
+        r.platform.os,
+        r.platform.arch,
+        r.wasmtime_version,
+        r.summary.passed,
+        r.summary.failed,
+        r.summary.xfailed,
+        r.summary.xpassed,
+        r.render_platform.name(),
+    );
+    for c in &r.cases {
+        let details = if c.mismatches.is_empty() {
+            c.reason.clone().unwrap_or_default()
+        } else {
+            c.mismatches.join("; ")
+        };
+        out += &format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            c.outcome.label(),
+            c.id,
+            md_escape(&c.event_lines.join("; ")),
+            md_escape(&first_python(c)),
+            md_escape(&details)
+        );
+    }
+    out
+}
+
+/// JUnit XML: one testsuite, one testcase per case; a failure carries the differences.
+pub fn junit(r: &SuiteReport) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("wouldblock");
+    let mut suite = TestSuite::new(format!(
+        "wouldblock suite ({}, {} {})",
+        mode(r),
+        r.platform.os,
+        r.platform.arch
+    ));
+    for c in &r.cases {
+        let status = match c.outcome {
+            Outcome::Pass => TestCaseStatus::success(),
+            Outcome::Xfail => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!(
+                    "expected failure: {}",
+                    c.reason.clone().unwrap_or_default()
+                ));
+                s
+            }
+            Outcome::Fail | Outcome::Xpass => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let msg = match c.outcome {
+                    Outcome::Xpass => format!(
+                        "unexpected pass (known failure: {})",
+                        c.reason.clone().unwrap_or_default()
+                    ),
+                    _ => c
+                        .mismatches
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "failed".into()),
+                };
+                s.set_message(msg);
+                s.set_description(c.mismatches.join("\n"));
+                s
+            }
+        };
+        let mut tc = TestCase::new(c.id.clone(), status);
+        tc.set_classname(format!("{}.{}", c.abi, c.scenario));
+        tc.set_time(std::time::Duration::from_millis(c.duration_ms));
+        tc.set_system_out(c.stdout.clone());
+        suite.add_test_case(tc);
+    }
+    report.add_test_suite(suite);
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- {e} -->"))
+}

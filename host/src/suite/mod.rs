@@ -1,0 +1,636 @@
+//! `wouldblock suite`: every scenario × ABI × language found in the build, run in-process in
+//! parallel (each case in its own store, under a deadline), checked against the expectations
+//! in `tests/expectations/`, reported as human text, JSON (`wouldblock.suite/1`), JUnit XML or
+//! Markdown.
+//!
+//! A guest with no expectations, or with none that applies to its ABI and language, fails: the
+//! suite accounts for every scenario. A case that overruns its deadline fails (its thread is
+//! abandoned; the process ends with the suite).
+
+pub mod driver;
+pub mod expect;
+pub mod format;
+
+use crate::events::Event;
+use crate::guest::{self, Guest};
+use crate::report::{event_reports, EventReport};
+use crate::run::{self, RunError, RunOptions, WasiMode};
+use expect::{Case, Expect};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The report schema.
+pub const SCHEMA: &str = "wouldblock.suite/1";
+
+/// What to run.
+pub struct SuiteOptions {
+    /// Where the built guests are (`<abi>_<lang>_<scenario>.wasm|.wat`).
+    pub guests: PathBuf,
+    /// Where the expectations are.
+    pub expectations: PathBuf,
+    /// Only case ids containing this.
+    pub filter: Option<String>,
+    /// Cases at once.
+    pub jobs: usize,
+    /// Faithful or stock.
+    pub wasi: WasiMode,
+    /// The platform whose expectations and renderings apply.
+    pub platform: crate::errno::Platform,
+    /// Called after each case (for a progress display).
+    pub progress: Option<Box<dyn Fn(usize, usize) + Send + Sync>>,
+}
+
+/// A case's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// As expected.
+    Pass,
+    /// Not as expected.
+    Fail,
+    /// A known failure, failing as known.
+    Xfail,
+    /// A known failure that passed: unexpected.
+    Xpass,
+}
+
+impl Outcome {
+    /// Whether the suite as a whole is still as expected.
+    pub fn ok(self) -> bool {
+        matches!(self, Outcome::Pass | Outcome::Xfail)
+    }
+
+    /// Upper-case label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+            Outcome::Xfail => "XFAIL",
+            Outcome::Xpass => "XPASS",
+        }
+    }
+}
+
+/// One case's result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// `<abi>_<lang>_<scenario>/<case>`.
+    pub id: String,
+    /// The scenario.
+    pub scenario: String,
+    /// `p1` or `p2`.
+    pub abi: String,
+    /// `rust`, `c` or `wat`.
+    pub lang: String,
+    /// The case within the scenario.
+    pub case: String,
+    /// The verdict.
+    pub outcome: Outcome,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// The guest's exit code, when it exited.
+    pub exit_code: Option<i32>,
+    /// Why there is no exit code (trap, deadline, input error), or a driver's complaint.
+    pub error: Option<String>,
+    /// The guest's `WB` lines (the WASI-level result).
+    pub wb: Vec<String>,
+    /// The guest's whole stdout (up to 64 KiB).
+    pub stdout: String,
+    /// The guest's whole stderr (up to 64 KiB).
+    pub stderr: String,
+    /// The host's events, with every platform's rendering.
+    pub events: Vec<serde_json::Value>,
+    /// The events in the expectation's form.
+    pub event_lines: Vec<String>,
+    /// How the result differs from the expectation (empty when it matches).
+    pub mismatches: Vec<String>,
+    /// Why a known failure fails.
+    pub reason: Option<String>,
+}
+
+/// The host a report comes from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Platform {
+    /// e.g. `linux`.
+    pub os: String,
+    /// e.g. `x86_64`.
+    pub arch: String,
+    /// The kernel release (`uname -r`), when known.
+    pub kernel: Option<String>,
+}
+
+/// Counts by outcome.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Summary {
+    /// As expected.
+    pub passed: usize,
+    /// Not as expected.
+    pub failed: usize,
+    /// Known failures.
+    pub xfailed: usize,
+    /// Known failures that passed.
+    pub xpassed: usize,
+    /// All cases.
+    pub total: usize,
+}
+
+/// The whole suite report (`wouldblock.suite/1`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SuiteReport {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// This program's version.
+    pub wouldblock_version: String,
+    /// The wasmtime it runs on.
+    pub wasmtime_version: String,
+    /// Where it ran.
+    pub platform: Platform,
+    /// `faithful` or `stock`.
+    pub wasi: WasiMode,
+    /// The platform whose expectations and renderings apply.
+    pub render_platform: crate::errno::Platform,
+    /// Wall time of the whole run.
+    pub duration_ms: u64,
+    /// Counts.
+    pub summary: Summary,
+    /// Every case, in order.
+    pub cases: Vec<CaseResult>,
+}
+
+impl SuiteReport {
+    /// 0 when everything is as expected, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        if self.cases.iter().all(|c| c.outcome.ok()) {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+/// One case to run.
+struct Planned {
+    id: String,
+    scenario: String,
+    abi: String,
+    lang: String,
+    guest: PathBuf,
+    case: Option<Case>,
+    /// For a guest the expectations do not account for: why.
+    unaccounted: Option<String>,
+}
+
+/// Splits `p1_rust_stdin_nonblock_read.wasm` into (abi, lang, scenario).
+fn parse_guest_name(path: &Path) -> Option<(String, String, String)> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name
+        .strip_suffix(".wasm")
+        .or_else(|| name.strip_suffix(".wat"))?;
+    let mut parts = stem.splitn(3, '_');
+    let (abi, lang, scenario) = (parts.next()?, parts.next()?, parts.next()?);
+    (["p1", "p2"].contains(&abi) && ["rust", "c", "wat"].contains(&lang))
+        .then(|| (abi.to_string(), lang.to_string(), scenario.to_string()))
+}
+
+/// Finds the guests and pairs them with their cases. An input error (exit 2) when either
+/// directory cannot be read or an expectations file is malformed.
+fn plan(opts: &SuiteOptions) -> Result<Vec<Planned>, String> {
+    let files = expect::load_dir(&opts.expectations)?;
+    let entries = std::fs::read_dir(&opts.guests).map_err(|e| {
+        format!(
+            "{}: {e} (build the guests first: `make build`)",
+            opts.guests.display()
+        )
+    })?;
+    let mut guests: Vec<(PathBuf, (String, String, String))> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|p| parse_guest_name(&p).map(|n| (p, n)))
+        .collect();
+    guests.sort();
+    if guests.is_empty() {
+        return Err(format!(
+            "{}: no guests (build them first: `make build`)",
+            opts.guests.display()
+        ));
+    }
+    let mode = match opts.wasi {
+        WasiMode::Faithful => "faithful",
+        WasiMode::Stock => "stock",
+    };
+    let mut out = Vec::new();
+    for (path, (abi, lang, scenario)) in guests {
+        let base = format!("{abi}_{lang}_{scenario}");
+        let planned = |case: Option<Case>, unaccounted: Option<String>| Planned {
+            id: match &case {
+                Some(c) => format!("{base}/{}", c.name),
+                None => base.clone(),
+            },
+            scenario: scenario.clone(),
+            abi: abi.clone(),
+            lang: lang.clone(),
+            guest: path.clone(),
+            case,
+            unaccounted,
+        };
+        let Some(file) = files.get(&scenario) else {
+            let why = format!(
+                "no expectations: add {}/{scenario}.toml",
+                opts.expectations.display()
+            );
+            out.push(planned(None, Some(why)));
+            continue;
+        };
+        let applies = |c: &&Case| {
+            c.abi.as_deref().is_none_or(|a| a == abi)
+                && c.langs.as_ref().is_none_or(|l| l.contains(&lang))
+        };
+        let cases: Vec<&Case> = file.cases.iter().filter(applies).collect();
+        if cases.is_empty() {
+            let why = format!("no case in {scenario}.toml applies to {abi} {lang}");
+            out.push(planned(None, Some(why)));
+            continue;
+        }
+        for c in cases
+            .into_iter()
+            .filter(|c| c.wasi.as_deref().is_none_or(|w| w == mode))
+        {
+            out.push(planned(Some(c.clone()), None));
+        }
+    }
+    if let Some(f) = &opts.filter {
+        out.retain(|p| p.id.contains(f.as_str()));
+    }
+    Ok(out)
+}
+
+/// The event in the expectation's form: `fd_write(fd=2, stderr) -> again x1 written=3192`.
+pub fn event_line(e: &Event) -> String {
+    let mut s = format!(
+        "{}(fd={}, {}) -> {} x{}",
+        e.call,
+        e.fd,
+        e.handle.name(),
+        e.errno.name(),
+        e.count
+    );
+    if let Some(n) = e.characters_written {
+        s += &format!(" written={n}");
+    }
+    s
+}
+
+fn truncated(bytes: &[u8]) -> String {
+    const MAX: usize = 64 * 1024;
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX)]).into_owned();
+    if bytes.len() > MAX {
+        format!("{text}\n… ({} more bytes)", bytes.len() - MAX)
+    } else {
+        text
+    }
+}
+
+/// Compares lines with `*` globs (a last expected line `**` takes any further lines);
+/// describes each difference.
+fn diff_lines(what: &str, expected: &[String], got: &[String]) -> Vec<String> {
+    if expected.last().is_some_and(|l| l == "**") {
+        let head = &expected[..expected.len() - 1];
+        return diff_lines(what, head, &got[..got.len().min(head.len())]);
+    }
+    let mut out = Vec::new();
+    for i in 0..expected.len().max(got.len()) {
+        match (expected.get(i), got.get(i)) {
+            (Some(e), Some(g)) if expect::line_matches(e, g) => {}
+            (Some(e), Some(g)) => out.push(format!("{what} {}: expected `{e}`, got `{g}`", i + 1)),
+            (Some(e), None) => out.push(format!("{what} {}: expected `{e}`, got nothing", i + 1)),
+            (None, Some(g)) => out.push(format!("{what} {}: unexpected `{g}`", i + 1)),
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// One guest's compiled code, filled by the first case that needs it.
+type Slot = Arc<Mutex<Option<Arc<Guest>>>>;
+
+/// Loads each guest once, shared by every case that runs it.
+#[derive(Default)]
+struct Compiled {
+    guests: Mutex<HashMap<PathBuf, Slot>>,
+}
+
+impl Compiled {
+    fn get(&self, engine: &wasmtime::Engine, path: &Path) -> Result<Arc<Guest>, RunError> {
+        let slot = self
+            .guests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(path.to_path_buf())
+            .or_default()
+            .clone();
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(g) = &*slot {
+            return Ok(g.clone());
+        }
+        let g = Arc::new(guest::load(engine, path)?);
+        *slot = Some(g.clone());
+        Ok(g)
+    }
+}
+
+/// Runs one planned case.
+fn run_case(
+    engine: &wasmtime::Engine,
+    compiled: &Compiled,
+    p: &Planned,
+    opts: &SuiteOptions,
+) -> CaseResult {
+    let started = Instant::now();
+    let mut result = CaseResult {
+        id: p.id.clone(),
+        scenario: p.scenario.clone(),
+        abi: p.abi.clone(),
+        lang: p.lang.clone(),
+        case: p.case.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+        outcome: Outcome::Fail,
+        duration_ms: 0,
+        exit_code: None,
+        error: None,
+        wb: Vec::new(),
+        stdout: String::new(),
+        stderr: String::new(),
+        events: Vec::new(),
+        event_lines: Vec::new(),
+        mismatches: Vec::new(),
+        reason: None,
+    };
+    let Some(case) = &p.case else {
+        result.error = p.unaccounted.clone();
+        result.mismatches = p.unaccounted.clone().into_iter().collect();
+        return result;
+    };
+    let expect: Expect = case.expect_on(opts.platform.name());
+    result.reason = expect.reason.clone();
+    let deadline = started + Duration::from_millis(case.timeout_ms);
+    let (ran, driver_error) = execute(engine, compiled, p, case, opts, deadline);
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    let mut trapped = false;
+    match ran {
+        Ok(outcome) => {
+            result.exit_code = Some(outcome.exit_code);
+            result.wb = String::from_utf8_lossy(&outcome.stdout)
+                .lines()
+                .filter(|l| l.starts_with("WB "))
+                .map(String::from)
+                .collect();
+            result.stdout = truncated(&outcome.stdout);
+            result.stderr = truncated(&outcome.stderr);
+            result.event_lines = outcome.events.events().iter().map(event_line).collect();
+            result.events = event_reports(opts.platform, &outcome.events)
+                .iter()
+                .map(|e: &EventReport| serde_json::to_value(e).expect("an event serializes"))
+                .collect();
+        }
+        Err((is_trap, e)) => {
+            trapped = is_trap;
+            result.error = Some(e);
+        }
+    }
+    let mut mismatches = Vec::new();
+    if let Some(e) = &driver_error {
+        mismatches.push(format!("client: {e}"));
+        result.error.get_or_insert(e.clone());
+    }
+    let got = match (result.exit_code, trapped) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, true) => "a trap".to_string(),
+        (None, false) => result.error.clone().unwrap_or_default(),
+    };
+    let want = match (expect.trap, expect.exit) {
+        (Some(true), _) => "a trap".to_string(),
+        (_, Some(code)) => format!("exit {code}"),
+        _ => String::new(),
+    };
+    if got != want {
+        mismatches.push(format!("expected {want}, got {got}"));
+    }
+    if let Some(want) = &expect.stdout {
+        mismatches.extend(diff_lines("stdout line", want, &result.wb));
+    }
+    if let Some(want) = &expect.events {
+        mismatches.extend(diff_lines("event", want, &result.event_lines));
+    }
+    let matched = mismatches.is_empty();
+    result.mismatches = mismatches;
+    result.outcome = match (matched, expect.expected.as_deref() == Some("fail")) {
+        (true, false) => Outcome::Pass,
+        (false, false) => Outcome::Fail,
+        (false, true) => Outcome::Xfail,
+        (true, true) => Outcome::Xpass,
+    };
+    result
+}
+
+/// Runs the guest of case `c` with its network set-up; the run's result (or why there is
+/// none) and any complaint from the suite's client.
+fn execute(
+    engine: &wasmtime::Engine,
+    compiled: &Compiled,
+    p: &Planned,
+    c: &Case,
+    opts: &SuiteOptions,
+    deadline: Instant,
+) -> (Result<run::Outcome, (bool, String)>, Option<String>) {
+    let bad = |e: String| (Err((false, e)), None);
+    let stdin = match c.stdin.parse() {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let output = |spec: &Option<String>| spec.as_deref().unwrap_or("inherit").parse();
+    let (Ok(stdout), Ok(stderr)) = (output(&c.stdout_spec), output(&c.stderr_spec)) else {
+        return bad("bad output spec".into());
+    };
+    let (announce_tx, announce_rx) = std::sync::mpsc::channel();
+    let mut run_opts = RunOptions {
+        guest: p.guest.clone(),
+        args: Vec::new(),
+        dirs: Vec::new(),
+        envs: Vec::new(),
+        stdin,
+        stdout,
+        stderr,
+        wasi: opts.wasi,
+        tcplisten: Vec::new(),
+        allow_net: Vec::new(),
+        capture: true,
+        announce: Some(announce_tx),
+    };
+    let client = c.client.as_deref().map(driver::Client::parse).transpose();
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return bad(e),
+    };
+    // The case's address: the guest's listener (announced once bound), a free port for a
+    // preview2 guest to bind, or the suite's own server.
+    let mut server = None;
+    let mut addr = None;
+    match c.net.as_deref() {
+        Some("tcplisten") => run_opts
+            .tcplisten
+            .push("127.0.0.1:0".parse().expect("an address")),
+        Some("allow-net") => match driver::free_addr() {
+            Ok(a) => {
+                run_opts.allow_net.push(crate::p2net::AllowNet(a));
+                addr = Some(a);
+            }
+            Err(e) => return bad(e),
+        },
+        Some("server") => match driver::serve(deadline) {
+            Ok((a, t)) => {
+                run_opts.allow_net.push(crate::p2net::AllowNet(a));
+                addr = Some(a);
+                server = Some(t);
+            }
+            Err(e) => return bad(e),
+        },
+        _ => {}
+    }
+    let scratch = c.preopen.then(|| {
+        let dir = std::env::temp_dir().join(format!(
+            "wouldblock-suite-{}-{}",
+            std::process::id(),
+            p.id.replace('/', "-")
+        ));
+        let _ = std::fs::create_dir_all(&dir);
+        dir
+    });
+    if let Some(dir) = &scratch {
+        run_opts.dirs.push(crate::spec::DirSpec {
+            host: dir.clone(),
+            guest: "/sandbox".into(),
+        });
+    }
+    let addr_text = addr.map(|a| a.to_string()).unwrap_or_default();
+    run_opts.args = c
+        .args
+        .iter()
+        .map(|a| a.replace("{addr}", &addr_text))
+        .collect();
+
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let driver = client
+        .filter(|c| *c != driver::Client::Accept)
+        .map(|client| {
+            let net = c.net.clone();
+            std::thread::spawn(move || -> Result<(), String> {
+                let addr = match (net.as_deref(), addr) {
+                    (Some("tcplisten"), _) => announce_rx
+                        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                        .map_err(|_| "the guest's listener was never bound".to_string())?,
+                    (_, Some(a)) => a,
+                    _ => return Err("a client needs net = tcplisten or allow-net".into()),
+                };
+                driver::drive(&client, addr, deadline, &done_rx)
+            })
+        });
+
+    let guest = match compiled.get(engine, &p.guest) {
+        Ok(g) => g,
+        Err(e) => return bad(e.message()),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let engine = engine.clone();
+    std::thread::spawn(move || {
+        let r = run::run_loaded(&engine, &guest, &run_opts)
+            .map_err(|e| (matches!(e, RunError::Trap(_)), e.message()));
+        let _ = tx.send(r);
+    });
+    let ran = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(r) => r,
+        Err(_) => Err((false, format!("deadline of {} ms exceeded", c.timeout_ms))),
+    };
+    drop(done_tx);
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let mut complaint = driver.and_then(|t| {
+        t.join()
+            .map_err(|_| "the client panicked".to_string())
+            .and_then(|r| r)
+            .err()
+    });
+    if let Some(t) = server {
+        if let Err(e) = t
+            .join()
+            .map_err(|_| "the server panicked".to_string())
+            .and_then(|r| r)
+        {
+            complaint.get_or_insert(e);
+        }
+    }
+    (ran, complaint)
+}
+
+/// Runs the suite. `Err` is an input error (exit 2).
+pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
+    let started = Instant::now();
+    let planned = plan(opts)?;
+    let engine = run::engine().map_err(|e| format!("{e:#}"))?;
+    let compiled = Compiled::default();
+    let results: Vec<Mutex<Option<CaseResult>>> =
+        planned.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(p) = planned.get(i) else { break };
+                let r = run_case(&engine, &compiled, p, opts);
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(progress) = &opts.progress {
+                    progress(n, planned.len());
+                }
+            });
+        }
+    });
+    let cases: Vec<CaseResult> = results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every case ran")
+        })
+        .collect();
+    let mut summary = Summary {
+        total: cases.len(),
+        ..Summary::default()
+    };
+    for c in &cases {
+        match c.outcome {
+            Outcome::Pass => summary.passed += 1,
+            Outcome::Fail => summary.failed += 1,
+            Outcome::Xfail => summary.xfailed += 1,
+            Outcome::Xpass => summary.xpassed += 1,
+        }
+    }
+    Ok(SuiteReport {
+        schema: SCHEMA.into(),
+        wouldblock_version: env!("CARGO_PKG_VERSION").into(),
+        wasmtime_version: run::WASMTIME_VERSION.into(),
+        platform: Platform {
+            os: std::env::consts::OS.into(),
+            arch: std::env::consts::ARCH.into(),
+            kernel: crate::sys::kernel_release(),
+        },
+        wasi: opts.wasi,
+        render_platform: opts.platform,
+        duration_ms: started.elapsed().as_millis() as u64,
+        summary,
+        cases,
+    })
+}

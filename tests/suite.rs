@@ -1,0 +1,361 @@
+//! `wouldblock suite` and `wouldblock compare` end to end: every scenario accounted for and as
+//! expected, the report formats, exit codes, known failures as data, and the comparison of
+//! reports from several machines.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wouldblock_tests::{read_json, run_with_deadline, temp_dir, Output, DEADLINE};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
+
+fn wouldblock(args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(repo());
+    run_with_deadline(cmd, None, DEADLINE)
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The whole suite, as JSON, with `--jobs N`.
+fn suite_json(dir: &Path, mode: &str, jobs: &str) -> serde_json::Value {
+    let out_file = dir.join(format!("{mode}-{jobs}.json"));
+    let out = wouldblock(&[
+        "suite",
+        "--wasi",
+        mode,
+        "--jobs",
+        jobs,
+        "--format",
+        "json",
+        "--output",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    read_json(&out_file)
+}
+
+#[test]
+fn the_whole_suite_is_as_expected_in_both_modes() {
+    let dir = temp_dir("suite-modes");
+    for mode in ["faithful", "stock"] {
+        let r = suite_json(&dir, mode, "8");
+        assert_eq!(r["schema"], "wouldblock.suite/1");
+        assert_eq!(r["wasi"], mode);
+        assert_eq!(r["platform"]["os"], std::env::consts::OS);
+        assert!(r["platform"]["kernel"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty()));
+        assert_eq!(r["wasmtime_version"], "48.0.8");
+        let s = &r["summary"];
+        assert_eq!(
+            (s["failed"].as_u64(), s["xpassed"].as_u64()),
+            (Some(0), Some(0)),
+            "{s}"
+        );
+        // Every guest in the build is accounted for: each appears in at least one case.
+        let guests: Vec<String> = std::fs::read_dir(repo().join("target/guests"))
+            .unwrap()
+            .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from))
+            .collect();
+        let cases = r["cases"].as_array().unwrap();
+        for g in &guests {
+            assert!(
+                cases
+                    .iter()
+                    .any(|c| c["id"].as_str().unwrap().starts_with(&format!("{g}/"))),
+                "{g} ({mode}) has no case"
+            );
+        }
+    }
+}
+
+/// `--jobs 8` gives the same verdicts and WASI-level results as `--jobs 1`.
+#[test]
+fn jobs_do_not_change_results() {
+    let dir = temp_dir("suite-jobs");
+    let one = suite_json(&dir, "faithful", "1");
+    let eight = suite_json(&dir, "faithful", "8");
+    let key = |r: &serde_json::Value| -> Vec<(String, String, Option<i64>)> {
+        r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().into(),
+                    c["outcome"].as_str().unwrap().into(),
+                    c["exit_code"].as_i64(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&one), key(&eight));
+}
+
+#[test]
+fn human_junit_and_markdown() {
+    let dir = temp_dir("suite-formats");
+    let out = wouldblock(&["suite", "--filter", "stdin_nonblock_read"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let last = out.stdout.lines().last().unwrap();
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    assert!(
+        out.stdout.contains("PASS   p1_c_stdin_nonblock_read/open"),
+        "{out:?}"
+    );
+
+    let xml = dir.join("r.xml");
+    let out = wouldblock(&[
+        "suite",
+        "--filter",
+        "write_full_pipe",
+        "--format",
+        "junit",
+        "--output",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    // Well-formed JUnit: testsuites > testsuite > testcase, one per case, counts agree.
+    let check = r#"
+import sys, xml.etree.ElementTree as E
+root = E.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+suites = root.findall("testsuite")
+cases = root.findall("testsuite/testcase")
+assert len(suites) == 1 and int(root.get("tests")) == len(cases) == int(suites[0].get("tests")), (root.attrib, len(cases))
+assert all(c.get("name") and c.get("classname") and c.get("time") for c in cases)
+print(len(cases))
+"#;
+    let mut py = Command::new("python3");
+    py.args(["-c", check, xml.to_str().unwrap()]);
+    let checked = run_with_deadline(py, None, DEADLINE);
+    assert_eq!(
+        (checked.code, checked.stdout.trim()),
+        (Some(0), "4"),
+        "{checked:?}"
+    );
+
+    let summary = dir.join("summary.md");
+    let mut cmd = Command::new(BIN);
+    cmd.args(["suite", "--filter", "poll_clock", "--format", "markdown"])
+        .current_dir(repo())
+        .env("GITHUB_STEP_SUMMARY", &summary);
+    let out = run_with_deadline(cmd, None, DEADLINE);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("| PASS | `p1_rust_poll_clock/clocks` |"),
+        "{out:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), out.stdout);
+}
+
+/// Writes one expectations file into a fresh directory and runs the suite on it.
+fn with_expectations(tag: &str, toml: &str, filter: &str) -> Output {
+    let dir = temp_dir(tag);
+    std::fs::write(dir.join("stdin_nonblock_read.toml"), toml).unwrap();
+    wouldblock(&[
+        "suite",
+        "--expectations",
+        dir.to_str().unwrap(),
+        "--filter",
+        filter,
+        "--format",
+        "human",
+    ])
+}
+
+const OPEN_CASE: &str = r#"
+[[case]]
+name = "open"
+abi = "p1"
+stdin = "open"
+exit = 0
+stdout = [
+  "WB op=fd_fdstat_set_flags fd=0 errno=0 name=success flags=4",
+  "WB op=fd_fdstat_get fd=0 errno=0 name=success flags=4",
+  "WB op=fd_read fd=0 errno=6 name=again",
+]
+"#;
+
+#[test]
+fn known_failures_are_data() {
+    // A known failure that fails as known: xfail, the suite passes.
+    let wrong = OPEN_CASE.replace(
+        "exit = 0",
+        "exit = 3\nexpected = \"fail\"\nreason = \"https://example.org/issue/1\"",
+    );
+    let out = with_expectations("xfail", &wrong, "p1_rust_stdin_nonblock_read");
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("XFAIL  p1_rust_stdin_nonblock_read/open"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("known: https://example.org/issue/1"),
+        "{out:?}"
+    );
+    // A known failure that passes: xpass, unexpected, exit 1.
+    let right = OPEN_CASE.replace("exit = 0", "exit = 0\nexpected = \"fail\"\nreason = \"r\"");
+    let out = with_expectations("xpass", &right, "p1_rust_stdin_nonblock_read");
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("XPASS  p1_rust_stdin_nonblock_read/open"),
+        "{out:?}"
+    );
+    // A wrong expectation: fail, exit 1, with the difference.
+    let out = with_expectations(
+        "fail",
+        &OPEN_CASE.replace("errno=6 name=again", "errno=0 name=success"),
+        "p1_rust_stdin_nonblock_read",
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stdout.contains("stdout line 3: expected `WB op=fd_read fd=0 errno=0 name=success`, got `WB op=fd_read fd=0 errno=6 name=again`"), "{out:?}");
+    // Platform overrides win on their platform.
+    let over = format!("{OPEN_CASE}[case.{}]\nexit = 9\n", std::env::consts::OS);
+    let out = with_expectations("override", &over, "p1_rust_stdin_nonblock_read");
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stdout.contains("expected exit 9, got exit 0"),
+        "{out:?}"
+    );
+    // A guest with no applicable case is a failure: the suite accounts for every guest.
+    let out = with_expectations(
+        "unaccounted",
+        &OPEN_CASE.replace("abi = \"p1\"", "abi = \"p1\"\nlangs = [\"c\"]"),
+        "p1_rust_stdin_nonblock_read",
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("no case in stdin_nonblock_read.toml applies to p1 rust"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn malformed_expectations_name_file_line_and_problem() {
+    let out = with_expectations(
+        "malformed",
+        "[[case]]\nname = \"x\"\nexit = 0\nstdoot = []\n",
+        "x",
+    );
+    assert_eq!(out.code, Some(2), "{out:?}");
+    let line = out.stderr.trim();
+    assert!(
+        line.starts_with("wouldblock: error: ")
+            && line.contains("stdin_nonblock_read.toml:4:1: unknown field `stdoot`"),
+        "{line}"
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    let out = with_expectations(
+        "malformed2",
+        "[[case]]\nname = \"x\"\nexit = 0\nclient = \"shout\"\n",
+        "x",
+    );
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("client `shout`: expected silent[:N]"),
+        "{out:?}"
+    );
+    let out = wouldblock(&["suite", "--expectations", "/nonexistent/dir"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    let out = wouldblock(&["suite", "--guests", "/nonexistent/dir"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("build the guests first"), "{out:?}");
+}
+
+#[test]
+fn compare_flags_a_difference_between_platforms() {
+    let dir = temp_dir("compare");
+    let a = dir.join("linux.json");
+    let out = wouldblock(&[
+        "suite",
+        "--filter",
+        "stdin_nonblock",
+        "--format",
+        "json",
+        "--output",
+        a.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    // The same report twice: nothing differs.
+    let out = wouldblock(&["compare", a.to_str().unwrap(), a.to_str().unwrap()]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.ends_with(" cases, 0 portability failures\n"),
+        "{out:?}"
+    );
+    // Another "machine" whose stdin read blocked instead: a portability failure.
+    let mut r = read_json(&a);
+    r["platform"]["os"] = "macos".into();
+    for c in r["cases"].as_array_mut().unwrap() {
+        if c["id"] == "p1_rust_stdin_nonblock_read/open" {
+            c["exit_code"] = 1.into();
+            c["event_lines"] = serde_json::json!([]);
+        }
+    }
+    let b = dir.join("macos.json");
+    std::fs::write(&b, serde_json::to_string(&r).unwrap()).unwrap();
+    let out = wouldblock(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("DIFFERS  p1_rust_stdin_nonblock_read/open"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("[1] pass: exit 0; fd_read -> again = BlockingIOError: [Errno 11] Resource temporarily unavailable"), "{out:?}");
+    assert!(
+        out.stdout.ends_with(" cases, 1 portability failures\n"),
+        "{out:?}"
+    );
+    for (format, needle) in [
+        (
+            "markdown",
+            "| **p1_rust_stdin_nonblock_read/open (differs)** |",
+        ),
+        ("json", "\"portability_failure\": true"),
+        (
+            "html",
+            "<tr class=\"differs\"><td class=\"case\">p1_rust_stdin_nonblock_read/open</td>",
+        ),
+    ] {
+        let out = wouldblock(&[
+            "compare",
+            "--format",
+            format,
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ]);
+        assert_eq!(out.code, Some(1), "{format}: {out:?}");
+        assert!(out.stdout.contains(needle), "{format}: {}", out.stdout);
+        if format == "html" {
+            // Self-contained: no external assets.
+            assert!(
+                !out.stdout.contains("src=") && !out.stdout.contains("href="),
+                "{}",
+                out.stdout
+            );
+        }
+    }
+    // Not a suite report, or another schema: exit 2, one line.
+    let other = dir.join("other.json");
+    std::fs::write(&other, "{\"schema\": \"wouldblock.report/1\"}").unwrap();
+    let out = wouldblock(&["compare", other.to_str().unwrap()]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("schema `wouldblock.report/1`; compare reads wouldblock.suite/1"),
+        "{out:?}"
+    );
+    let out = wouldblock(&["compare", "Cargo.toml"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("Cargo.toml: not JSON"), "{out:?}");
+}
