@@ -85,8 +85,14 @@ fn main() {
     let clang = env::var("WOULDBLOCK_CLANG").unwrap_or_else(|_| "clang".into());
     println!("cargo:rerun-if-env-changed=WOULDBLOCK_C_GUESTS");
     println!("cargo:rerun-if-env-changed=WOULDBLOCK_CLANG");
-    let c_guests = env::var("WOULDBLOCK_C_GUESTS").map(|v| v != "0").unwrap_or(true);
-    let c_sources = if c_guests { scenarios(&guest_dir.join("c"), ".c") } else { Vec::new() };
+    let c_guests = env::var("WOULDBLOCK_C_GUESTS")
+        .map(|v| v != "0")
+        .unwrap_or(true);
+    let c_sources = if c_guests {
+        scenarios(&guest_dir.join("c"), ".c")
+    } else {
+        Vec::new()
+    };
     for name in c_sources {
         let src = guest_dir.join("c").join(format!("{name}.c"));
         let dest = out.join(format!("p1_c_{name}.wasm"));
