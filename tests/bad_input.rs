@@ -190,3 +190,36 @@ fn malformed_network_options() {
     let out = wouldblock(&["run", "--tcplisten", &addr, P1_RUST_STDIN_NONBLOCK_READ]);
     assert_input_error(&out, &format!("--tcplisten {addr}: Address already in use"));
 }
+
+#[test]
+fn malformed_limits() {
+    let out = wouldblock(&["run", "--timeout", "5", P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(
+        &out,
+        "`5` is not a duration; expected a whole number and us, ms, s or m",
+    );
+    let out = wouldblock(&["run", "--timeout", "0s", P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(&out, "`0s` is not a duration");
+    let out = wouldblock(&["run", "--max-memory", "lots", P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(
+        &out,
+        "`lots` is not a size; expected bytes, or a number with KiB, MiB or GiB",
+    );
+    let out = wouldblock(&["run", "--fuel", "lots", P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(&out, "invalid value 'lots' for '--fuel <N>'");
+}
+
+#[test]
+fn memory_request_over_the_limit() {
+    let dir = temp_dir("bigmem");
+    // 1024 pages (64 MiB) of initial memory against a 16 MiB limit: refused at instantiation.
+    let wat = b"(module (memory (export \"memory\") 1024) (func (export \"_start\")))";
+    let out = wouldblock(&["run", "--max-memory", "16MiB", &write(&dir, "big.wat", wat)]);
+    assert_eq!(out.code, Some(125), "{out:?}");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{out:?}");
+    assert!(
+        lines[0].starts_with("wouldblock: error: guest hit its memory limit: "),
+        "{out:?}"
+    );
+}

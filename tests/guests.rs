@@ -4,6 +4,8 @@
 //! `foreach_guest!` requires one test function per guest, named after it: a guest without a
 //! test fails to compile.
 
+#[path = "guests/limits.rs"]
+mod limits;
 #[path = "guests/p2net.rs"]
 mod p2net;
 #[path = "guests/poll.rs"]
@@ -15,6 +17,7 @@ mod stdin;
 #[path = "guests/writes.rs"]
 mod writes;
 
+pub use limits::*;
 pub use p2net::*;
 pub use poll::*;
 pub use sockets::*;

@@ -15,6 +15,8 @@ Exit codes:
   N    the guest's own exit code
   2    usage or input error (bad option, missing or invalid guest)
   70   the host itself failed
+  124  the guest hit its --timeout or ran out of --fuel
+  125  the guest hit its --max-memory
   134  the guest trapped";
 
 /// Runs WASI guests whose non-blocking I/O behaves as POSIX does, and shows every `again` as
@@ -132,6 +134,16 @@ struct RunArgs {
     /// Faithful non-blocking handles, or unmodified wasmtime-wasi for comparison.
     #[arg(long, value_enum, default_value_t = WasiMode::Faithful)]
     wasi: WasiMode,
+    /// Stop the guest after this long (e.g. 500ms, 2s): exit 124. No default.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<crate::spec::DurationArg>,
+    /// Cap each linear memory at this size (e.g. 64MiB): growing past it fails; a trap after
+    /// that exits 125.
+    #[arg(long = "max-memory", value_name = "BYTES")]
+    max_memory: Option<crate::spec::BytesArg>,
+    /// Give the guest this much wasmtime fuel; running out exits 124.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
     /// Render events as Python on this platform would (default: the host's).
     #[arg(long, value_name = "P")]
     platform: Option<Platform>,
@@ -148,6 +160,29 @@ struct RunArgs {
         allow_hyphen_values = true
     )]
     args: Vec<String>,
+}
+
+/// Ends the process shortly after the deadline when the guest is blocked where neither epochs
+/// nor the host's own waits can stop it (inside wasmtime-wasi's preview2 waits).
+fn watchdog(timeout: std::time::Duration, finished: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    // Compiling comes first and does not count: give the store's own deadline a head start.
+    let grace = std::time::Duration::from_millis(100);
+    std::thread::spawn(move || {
+        std::thread::sleep(timeout + grace);
+        loop {
+            if finished.load(std::sync::atomic::Ordering::Acquire) {
+                return;
+            }
+            // Give a store that is about to stop by itself a moment longer.
+            std::thread::sleep(grace);
+            if !finished.load(std::sync::atomic::Ordering::Acquire) {
+                std::process::exit(fail(
+                    run::EXIT_TIMEOUT,
+                    &format!("guest stopped: deadline of {timeout:?} exceeded"),
+                ));
+            }
+        }
+    });
 }
 
 /// Prints the one-line error and returns `code`.
@@ -335,31 +370,67 @@ fn run_command(args: RunArgs) -> i32 {
         allow_net: args.allow_net,
         capture: false,
         announce: None,
+        limits: crate::limits::Limits {
+            timeout: args.timeout.map(|d| d.0),
+            max_memory: args.max_memory.map(|b| b.0),
+            fuel: args.fuel,
+        },
     };
-    let engine = match run::engine() {
+    let engine = match run::engine(opts.limits.timeout.is_some(), opts.limits.fuel.is_some()) {
         Ok(e) => e,
         Err(e) => return fail(EXIT_HOST, &format!("{e:#}")),
     };
-    let outcome = match run::run(&engine, &opts) {
-        Ok(o) => o,
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Some(timeout) = opts.limits.timeout {
+        watchdog(timeout, finished.clone());
+    }
+    let ran =
+        crate::guest::load(&engine, &opts.guest).and_then(|g| run::run_partial(&engine, &g, &opts));
+    finished.store(true, std::sync::atomic::Ordering::Release);
+    let f = match ran {
+        Ok(f) => f,
         Err(e) => return fail(e.exit_code(), &e.message()),
     };
     let _ = std::io::stdout().flush();
+    // The events come first, whether the guest exited or was stopped.
     let platform = args.platform.unwrap_or_else(default_platform);
-    for e in outcome.events.events() {
+    for e in f.events.events() {
         eprintln!("{}", report::summary_line(platform, e));
     }
+    let (code, stopped) = match &f.result {
+        Ok(code) => (*code, None),
+        Err(e) => (e.exit_code(), Some(e.message())),
+    };
     if let Some(path) = &args.report {
-        let report = Report::new(
+        let outcome = run::Outcome {
+            abi: f.abi,
+            exit_code: code,
+            events: f.events,
+            captured: f.captured,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        };
+        let mut report = Report::new(
             opts.guest.display().to_string(),
             opts.wasi,
             platform,
             &outcome,
         );
+        report.stopped = stopped;
         let json = serde_json::to_string_pretty(&report).expect("a report always serializes");
         if let Err(e) = std::fs::write(path, json + "\n") {
             return fail(EXIT_HOST, &format!("--report {}: {e}", path.display()));
         }
     }
-    outcome.exit_code
+    if let Err(e) = &f.result {
+        fail(code, &e.message());
+        let frames = e.backtrace();
+        if !frames.is_empty() {
+            eprintln!("wouldblock: wasm backtrace:");
+            for (i, frame) in frames.iter().enumerate() {
+                eprintln!("  {i:>2}: {frame}");
+            }
+        }
+    }
+    code
 }

@@ -12,6 +12,7 @@ pub mod errno;
 pub mod events;
 pub mod explain;
 pub mod guest;
+pub mod limits;
 pub mod net;
 pub mod output;
 pub mod p1;

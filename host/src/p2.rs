@@ -18,6 +18,8 @@ pub struct P2State {
     table: ResourceTable,
     /// Would-block events, shared with the observed socket streams.
     pub events: crate::p2net::SharedLog,
+    /// Memory and table limits.
+    limiter: crate::limits::Limiter,
 }
 
 impl WasiView for P2State {
@@ -29,13 +31,14 @@ impl WasiView for P2State {
     }
 }
 
-/// Runs `component` to completion; the guest's exit code and its events.
+/// Runs `component` to completion: the guest's exit code (or why it stopped) and the events
+/// it met either way. `Err` when it could not start.
 pub fn run(
     engine: &Engine,
     component: &Component,
     opts: &RunOptions,
     io: &mut Io,
-) -> Result<(i32, EventLog), RunError> {
+) -> Result<(Result<i32, RunError>, EventLog), RunError> {
     let mut linker: Linker<P2State> = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(RunError::host)?;
     linker.allow_shadowing(true);
@@ -48,17 +51,25 @@ pub fn run(
         ctx: builder.build(),
         table: ResourceTable::new(),
         events: Default::default(),
+        limiter: crate::limits::Limiter::new(opts.limits.max_memory),
     };
     let mut store = Store::new(engine, state);
-    let command = Command::instantiate(&mut store, component, &linker)
+    store.limiter(|s| &mut s.limiter);
+    crate::limits::before_instantiate(&mut store);
+    let command = match Command::instantiate(&mut store, component, &linker)
         .context("instantiating the component as a wasi:cli/command")
-        .map_err(RunError::input)?;
+    {
+        Ok(c) => c,
+        Err(e) if store.data().limiter.denied => return Err(RunError::MemoryLimit(e.into())),
+        Err(e) => return Err(RunError::input(e)),
+    };
+    crate::limits::apply(&mut store, &opts.limits).map_err(RunError::host)?;
     io.start();
     let result = command
         .wasi_cli_run()
         .call_run(&mut store)
         .map(|r| if r.is_ok() { 0 } else { 1 });
-    let code = exit_status(result)?;
+    let code = exit_status(result, store.data().limiter.denied);
     let events = std::mem::take(
         &mut *store
             .data()

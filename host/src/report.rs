@@ -25,8 +25,11 @@ pub struct Report<'a> {
     pub platform: HostPlatform,
     /// The platform `python` renderings are for.
     pub render_platform: Platform,
-    /// The guest's exit code.
+    /// The guest's exit code; when it was stopped, wouldblock's (124, 125, 134).
     pub exit_code: i32,
+    /// Why the guest was stopped (a trap, the deadline, the memory limit), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     /// Bytes the guest wrote through `pipe:` outputs, all forwarded to the host.
     pub captured: crate::run::Captured,
     /// Each distinct event.
@@ -110,6 +113,7 @@ impl<'a> Report<'a> {
             platform: HostPlatform::current(),
             render_platform: platform,
             exit_code: outcome.exit_code,
+            stopped: None,
             captured: outcome.captured,
             events,
         }

@@ -2,7 +2,8 @@
 //!
 //! Exit codes of `wouldblock run` (also in the README and `--help`): the guest's own exit code
 //! when it exits; [`EXIT_USAGE`] for bad usage or input; [`EXIT_TRAP`] when the guest traps;
-//! [`EXIT_HOST`] when the host itself fails.
+//! [`EXIT_TIMEOUT`] when it hits its deadline (or runs out of fuel); [`EXIT_MEMORY`] when it
+//! hits its memory limit; [`EXIT_HOST`] when the host itself fails.
 
 use crate::events::EventLog;
 use crate::guest::{self, Guest};
@@ -21,6 +22,10 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_TRAP: i32 = 134;
 /// The host failed for a reason of its own (EX_SOFTWARE).
 pub const EXIT_HOST: i32 = 70;
+/// The guest hit its deadline or ran out of fuel (as `timeout(1)`).
+pub const EXIT_TIMEOUT: i32 = 124;
+/// The guest hit its memory limit.
+pub const EXIT_MEMORY: i32 = 125;
 
 /// Which preview1 implementation runs the guest.
 #[derive(
@@ -61,6 +66,8 @@ pub struct RunOptions {
     pub capture: bool,
     /// Told the address of each `--tcplisten` socket once it is bound.
     pub announce: Option<std::sync::mpsc::Sender<std::net::SocketAddr>>,
+    /// Deadline, memory and fuel.
+    pub limits: crate::limits::Limits,
 }
 
 /// Why a run did not produce a guest exit code.
@@ -70,6 +77,10 @@ pub enum RunError {
     Input(anyhow::Error),
     /// The guest trapped.
     Trap(anyhow::Error),
+    /// The guest hit its deadline or ran out of fuel.
+    Timeout(anyhow::Error),
+    /// The guest hit its memory limit.
+    MemoryLimit(anyhow::Error),
     /// The host failed.
     Host(anyhow::Error),
 }
@@ -90,15 +101,53 @@ impl RunError {
         match self {
             RunError::Input(_) => EXIT_USAGE,
             RunError::Trap(_) => EXIT_TRAP,
+            RunError::Timeout(_) => EXIT_TIMEOUT,
+            RunError::MemoryLimit(_) => EXIT_MEMORY,
             RunError::Host(_) => EXIT_HOST,
         }
     }
 
-    /// The one-line message, without the `wouldblock: error: ` prefix.
+    /// For a trap: the wasm backtrace, one frame a line (empty otherwise).
+    pub fn backtrace(&self) -> Vec<String> {
+        let (RunError::Trap(e) | RunError::MemoryLimit(e)) = self else {
+            return Vec::new();
+        };
+        let text = format!("{e:#}");
+        text.lines()
+            .map(str::trim)
+            .filter(|l| {
+                l.split(':')
+                    .next()
+                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            })
+            .map(|l| {
+                let frame = l.split(" - ").last().unwrap_or(l);
+                frame
+                    .split(": wasm trap")
+                    .next()
+                    .unwrap_or(frame)
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// The one-line message, without the `wouldblock: error: ` prefix; for a trap, the trap
+    /// itself (its backtrace is in [`RunError::backtrace`]).
     pub fn message(&self) -> String {
+        if let RunError::Trap(e) | RunError::MemoryLimit(e) = self {
+            let what = if matches!(self, RunError::Trap(_)) {
+                "guest trapped: "
+            } else {
+                "guest hit its memory limit: "
+            };
+            let reason = e.chain().last().map(|c| c.to_string()).unwrap_or_default();
+            return one_line(&format!("{what}{reason}"));
+        }
         let (what, e) = match self {
             RunError::Input(e) => ("", e),
             RunError::Trap(e) => ("guest trapped: ", e),
+            RunError::Timeout(e) => ("guest stopped: ", e),
+            RunError::MemoryLimit(e) => ("guest hit its memory limit: ", e),
             RunError::Host(e) => ("host failure: ", e),
         };
         one_line(&format!("{what}{e:#}"))
@@ -115,14 +164,31 @@ pub fn one_line(s: &str) -> String {
 }
 
 /// The guest's exit code from the result of its entry point: a normal return is `Ok`,
-/// `proc_exit` is an [`I32Exit`] error, anything else is a trap.
-pub fn exit_status(result: wasmtime::Result<i32>) -> Result<i32, RunError> {
-    match result {
-        Ok(code) => Ok(code),
-        Err(e) => match e.downcast_ref::<I32Exit>() {
-            Some(exit) => Ok(exit.0),
-            None => Err(RunError::Trap(e.into())),
-        },
+/// `proc_exit` is an [`I32Exit`] error; an epoch interrupt or the host's deadline is a
+/// timeout, running out of fuel too; a trap after a denied memory growth is the memory limit;
+/// anything else is a trap.
+pub fn exit_status(result: wasmtime::Result<i32>, memory_denied: bool) -> Result<i32, RunError> {
+    let e = match result {
+        Ok(code) => return Ok(code),
+        Err(e) => e,
+    };
+    if let Some(exit) = e.downcast_ref::<I32Exit>() {
+        return Ok(exit.0);
+    }
+    if e.downcast_ref::<crate::limits::DeadlineExceeded>()
+        .is_some()
+    {
+        return Err(RunError::Timeout(anyhow::anyhow!("deadline exceeded")));
+    }
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => {
+            Err(RunError::Timeout(anyhow::anyhow!("deadline exceeded")))
+        }
+        Some(wasmtime::Trap::OutOfFuel) => {
+            Err(RunError::Timeout(anyhow::anyhow!("all fuel consumed")))
+        }
+        _ if memory_denied => Err(RunError::MemoryLimit(e.into())),
+        _ => Err(RunError::Trap(e.into())),
     }
 }
 
@@ -232,14 +298,20 @@ pub struct Outcome {
 /// The wasmtime version the host is built on (pinned exactly in the workspace manifest).
 pub const WASMTIME_VERSION: &str = "48.0.8";
 
-/// A fresh engine configured for guests. Compiled code is cached on disk (wasmtime's cache,
-/// in its default location) when that can be set up; without it everything still works.
-pub fn engine() -> anyhow::Result<Engine> {
+/// A fresh engine configured for guests, with epoch interruption when deadlines will be set
+/// and fuel when fuel will be. Compiled code is cached on disk (wasmtime's cache, in its
+/// default location) when that can be set up; without it everything still works.
+pub fn engine(epochs: bool, fuel: bool) -> anyhow::Result<Engine> {
     let mut config = wasmtime::Config::new();
     if let Ok(cache) = wasmtime::Cache::from_file(None) {
         config.cache(Some(cache));
     }
-    Engine::new(&config).map_err(Into::into)
+    crate::limits::configure(&mut config, epochs, fuel);
+    let engine = Engine::new(&config)?;
+    if epochs {
+        crate::limits::start_ticker(&engine);
+    }
+    Ok(engine)
 }
 
 /// Runs the guest `opts` names, to completion.
@@ -250,6 +322,41 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Outcome, RunError> {
 
 /// Runs an already compiled guest (`opts.guest` only names it).
 pub fn run_loaded(engine: &Engine, guest: &Guest, opts: &RunOptions) -> Result<Outcome, RunError> {
+    let f = run_partial(engine, guest, opts)?;
+    let exit_code = f.result?;
+    Ok(Outcome {
+        abi: f.abi,
+        exit_code,
+        events: f.events,
+        captured: f.captured,
+        stdout: f.stdout,
+        stderr: f.stderr,
+    })
+}
+
+/// A run that started, however it ended: what it produced up to there.
+pub struct Finished {
+    /// `p1` or `p2`.
+    pub abi: &'static str,
+    /// The guest's exit code, or why it stopped.
+    pub result: Result<i32, RunError>,
+    /// The would-block events it met.
+    pub events: EventLog,
+    /// Bytes that went through `pipe:` outputs.
+    pub captured: Captured,
+    /// The guest's stdout, when captured.
+    pub stdout: Vec<u8>,
+    /// The guest's stderr, when captured.
+    pub stderr: Vec<u8>,
+}
+
+/// Runs an already compiled guest and keeps everything it produced even when it is stopped
+/// (a trap, the deadline, the memory limit). `Err` only when it could not start.
+pub fn run_partial(
+    engine: &Engine,
+    guest: &Guest,
+    opts: &RunOptions,
+) -> Result<Finished, RunError> {
     if matches!(guest, Guest::Component(_)) && !opts.tcplisten.is_empty() {
         return Err(RunError::Input(anyhow::anyhow!(
             "--tcplisten hands sockets to preview1 modules; {} is a component",
@@ -264,10 +371,10 @@ pub fn run_loaded(engine: &Engine, guest: &Guest, opts: &RunOptions) -> Result<O
     };
     // Whatever happened, what the guest wrote reaches the host.
     let captured = io.finish();
-    let (exit_code, events) = result?;
-    Ok(Outcome {
+    let (result, events) = result?;
+    Ok(Finished {
         abi,
-        exit_code,
+        result,
         events,
         captured,
         stdout: io.stdout.captured(),

@@ -88,6 +88,52 @@ pub struct Drain {
 const OUTPUT_FORMS: &str =
     "inherit, pipe:CAPACITY or pipe:CAPACITY:BYTES/INTERVAL (e.g. pipe:65536:4096/10ms)";
 
+/// A duration on the command line: `500ms`, `2s`, `1m`, `250us`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationArg(pub Duration);
+
+impl std::str::FromStr for DurationArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(m) = s
+            .strip_suffix('m')
+            .filter(|m| !m.ends_with('m'))
+            .and_then(|m| m.parse::<u64>().ok())
+        {
+            return Ok(DurationArg(Duration::from_secs(m * 60)));
+        }
+        parse_interval(s)
+            .map(DurationArg)
+            .ok_or_else(|| format!("`{s}` is not a duration; expected a whole number and us, ms, s or m (e.g. 500ms, 2s)"))
+    }
+}
+
+/// A size in bytes on the command line: `1048576`, `64KiB`, `16MiB`, `1GiB`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BytesArg(pub usize);
+
+impl std::str::FromStr for BytesArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (num, mult) = match s {
+            _ if s.ends_with("KiB") => (&s[..s.len() - 3], 1usize << 10),
+            _ if s.ends_with("MiB") => (&s[..s.len() - 3], 1 << 20),
+            _ if s.ends_with("GiB") => (&s[..s.len() - 3], 1 << 30),
+            _ => (s, 1),
+        };
+        num.parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_mul(mult))
+            .filter(|n| *n > 0)
+            .map(BytesArg)
+            .ok_or_else(|| {
+                format!("`{s}` is not a size; expected bytes, or a number with KiB, MiB or GiB")
+            })
+    }
+}
+
 /// Parses `10ms`, `2s`, `500us`.
 fn parse_interval(s: &str) -> Option<Duration> {
     let (num, unit): (String, String) = s.chars().partition(|c| c.is_ascii_digit());
@@ -263,6 +309,20 @@ mod tests {
             let err = bad.parse::<OutputSpec>().unwrap_err();
             assert!(!err.contains('\n'), "{err}");
         }
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!("500ms".parse(), Ok(DurationArg(Duration::from_millis(500))));
+        assert_eq!("2s".parse(), Ok(DurationArg(Duration::from_secs(2))));
+        assert_eq!("1m".parse(), Ok(DurationArg(Duration::from_secs(60))));
+        assert!("0s".parse::<DurationArg>().is_err());
+        assert!("5".parse::<DurationArg>().is_err());
+        assert!("1h".parse::<DurationArg>().is_err());
+        assert_eq!("16MiB".parse(), Ok(BytesArg(16 << 20)));
+        assert_eq!("4096".parse(), Ok(BytesArg(4096)));
+        assert!("0".parse::<BytesArg>().is_err());
+        assert!("1TB".parse::<BytesArg>().is_err());
     }
 
     #[test]

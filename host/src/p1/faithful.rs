@@ -137,7 +137,10 @@ fn fd_read(
                 return Ok(errno(WasiErrno::Again));
             }
             Ok(ReadOutcome::WouldBlock) => match source.wait_readable(WAIT_SLICE) {
-                Ok(_) => continue,
+                Ok(_) => {
+                    crate::limits::check(state.deadline)?;
+                    continue;
+                }
                 Err(_) => return Ok(errno(WasiErrno::Io)),
             },
             Err(_) => return Ok(errno(WasiErrno::Io)),

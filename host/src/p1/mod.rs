@@ -27,6 +27,10 @@ pub struct P1State {
     pub events: EventLog,
     /// Woken by every change to a host-managed handle.
     pub signal: Arc<Signal>,
+    /// Memory and table limits.
+    pub limiter: crate::limits::Limiter,
+    /// When host waits give up (`--timeout`).
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// Stdin as stock wasmtime-wasi sees it in faithful mode: the host reads fd 0 itself, so the
@@ -47,13 +51,14 @@ impl StdinStream for Placeholder {
     }
 }
 
-/// Runs `module` to completion; the guest's exit code and its events.
+/// Runs `module` to completion: the guest's exit code (or why it stopped) and the events it
+/// met either way. `Err` when it could not start.
 pub fn run(
     engine: &Engine,
     module: &Module,
     opts: &RunOptions,
     io: &mut Io,
-) -> Result<(i32, EventLog), RunError> {
+) -> Result<(Result<i32, RunError>, EventLog), RunError> {
     let mut linker: Linker<P1State> = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s| &mut s.wasi).map_err(RunError::host)?;
     if opts.wasi == WasiMode::Faithful {
@@ -112,19 +117,29 @@ pub fn run(
         fds,
         events: EventLog::default(),
         signal: io.signal.clone(),
+        limiter: crate::limits::Limiter::new(opts.limits.max_memory),
+        deadline: None,
     };
     let mut store = Store::new(engine, state);
-    let instance = linker
+    store.limiter(|s| &mut s.limiter);
+    crate::limits::before_instantiate(&mut store);
+    let instance = match linker
         .instantiate(&mut store, module)
         .context("instantiating the module")
-        .map_err(RunError::input)?;
+    {
+        Ok(i) => i,
+        Err(e) if store.data().limiter.denied => return Err(RunError::MemoryLimit(e.into())),
+        Err(e) => return Err(RunError::input(e)),
+    };
     let start = instance
         .get_typed_func::<(), ()>(&mut store, "_start")
         .context("the module exports no `_start` function: not a WASI command")
         .map_err(RunError::input)?;
+    store.data_mut().deadline =
+        crate::limits::apply(&mut store, &opts.limits).map_err(RunError::host)?;
     io.start();
     let result = start.call(&mut store, ());
-    let code = exit_status(result.map(|()| 0))?;
+    let code = exit_status(result.map(|()| 0), store.data().limiter.denied);
     Ok((code, std::mem::take(&mut store.data_mut().events)))
 }
 

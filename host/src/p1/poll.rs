@@ -166,7 +166,7 @@ pub fn poll_oneoff(
         parsed.push(Sub { userdata, want });
     }
     let signal = caller.data().signal.clone();
-    let ready = wait_for_any(&parsed, &signal);
+    let ready = wait_for_any(&parsed, &signal, caller.data().deadline)?;
     let (mem, _) = stock::memory_and_state(&mut caller)?;
     let mut count = 0u32;
     for (sub, r) in parsed.iter().zip(&ready) {
@@ -292,8 +292,16 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
         .collect()
 }
 
-/// Blocks until at least one subscription is ready; returns each one's event.
-fn wait_for_any(subs: &[Sub], signal: &crate::signal::Signal) -> Vec<Option<Ready>> {
+/// How long one wait lasts when a deadline must be checked.
+const DEADLINE_SLICE: Duration = Duration::from_millis(50);
+
+/// Blocks until at least one subscription is ready; returns each one's event. Fails with
+/// [`crate::limits::DeadlineExceeded`] once `deadline` passes.
+fn wait_for_any(
+    subs: &[Sub],
+    signal: &crate::signal::Signal,
+    deadline: Option<Instant>,
+) -> Result<Vec<Option<Ready>>> {
     let raw = host_fds(subs);
     let has_mem = subs.iter().any(|s| {
         matches!(
@@ -319,8 +327,15 @@ fn wait_for_any(subs: &[Sub], signal: &crate::signal::Signal) -> Vec<Option<Read
         let now = Instant::now();
         let ready = check(subs, &host_ready, now);
         if ready.iter().any(Option::is_some) {
-            return ready;
+            return Ok(ready);
         }
+        crate::limits::check(deadline)?;
+        // With a deadline, wake at least every slice to look at it.
+        let next_clock = match (next_clock, deadline) {
+            (c, None) => c,
+            (Some(c), Some(_)) => Some(c.min(now + DEADLINE_SLICE)),
+            (None, Some(_)) => Some(now + DEADLINE_SLICE),
+        };
         let until_clock = next_clock.map(|d| d.saturating_duration_since(now));
         if raw.is_empty() {
             // Only in-memory pipes and clocks: sleep until a pipe changes or the clock fires.

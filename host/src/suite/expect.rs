@@ -15,7 +15,9 @@
 //! client = "silent"             # what the suite's client does: silent[:N], send:TEXT,
 //!                               # read, echo:N, accept (with net = "server")
 //! timeout_ms = 10000
-//! exit = 0                      # the guest's exit code (or trap = true: it traps)
+//! max_memory = "32MiB"          # as --max-memory; fuel = N as --fuel
+//! exit = 0                      # the guest's exit code, or how it is stopped:
+//!                               # stop = "trap" | "deadline" (timeout_ms, fuel) | "memory"
 //! stdout = ["WB op=… "]         # the guest's `WB` lines, exactly; `*` matches any text,
 //!                               # and a last line "**" any number of further lines
 //! events = ["fd_read(fd=0, stdin) -> again x1"]   # the host's events, exactly
@@ -47,8 +49,8 @@ pub struct File {
 pub struct Expect {
     /// The guest's exit code.
     pub exit: Option<i32>,
-    /// The guest traps instead of exiting.
-    pub trap: Option<bool>,
+    /// The guest is stopped instead of exiting: `trap`, `deadline` or `memory`.
+    pub stop: Option<String>,
     /// The guest's `WB` lines.
     pub stdout: Option<Vec<String>>,
     /// The host's events.
@@ -91,6 +93,10 @@ pub struct Case {
     /// The case's deadline.
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
+    /// `--max-memory`.
+    pub max_memory: Option<String>,
+    /// `--fuel`.
+    pub fuel: Option<u64>,
     /// The expectation on every platform.
     #[serde(flatten)]
     pub expect: Expect,
@@ -125,7 +131,7 @@ impl Case {
         let mut e = self.expect.clone();
         if let Some(o) = over {
             e.exit = o.exit.or(e.exit);
-            e.trap = o.trap.or(e.trap);
+            e.stop = o.stop.clone().or(e.stop);
             e.stdout = o.stdout.clone().or(e.stdout);
             e.events = o.events.clone().or(e.events);
             e.expected = o.expected.clone().or(e.expected);
@@ -242,8 +248,25 @@ pub fn parse(text: &str) -> Result<File, (Option<usize>, String)> {
             crate::suite::driver::Client::parse(client)
                 .map_err(|m| (at, format!("case `{}`: {m}", c.name)))?;
         }
-        if c.expect.exit.is_none() && c.expect.trap != Some(true) {
-            return bad("needs an exit code (exit = N) or trap = true".into());
+        if c.expect.exit.is_none() && c.expect.stop.is_none() {
+            return bad("needs an exit code (exit = N) or how it stops (stop = \"trap\", \"deadline\" or \"memory\")".into());
+        }
+        for e in std::iter::once(&c.expect).chain(
+            [&c.linux, &c.macos, &c.freebsd, &c.windows]
+                .into_iter()
+                .flatten(),
+        ) {
+            if let Some(stop) = e.stop.as_deref() {
+                if !["trap", "deadline", "memory"].contains(&stop) {
+                    return bad(format!(
+                        "stop must be trap, deadline or memory, not `{stop}`"
+                    ));
+                }
+            }
+        }
+        if let Some(m) = &c.max_memory {
+            m.parse::<crate::spec::BytesArg>()
+                .map_err(|e| (at, format!("case `{}`: max_memory: {e}", c.name)))?;
         }
     }
     Ok(file)
@@ -284,7 +307,11 @@ mod tests {
         assert!(err.1.contains("unknown field `stdoot`"), "{}", err.1);
         let err = parse("[[case]]\nname = \"x\"\n").unwrap_err();
         assert!(err.1.contains("needs an exit code"), "{}", err.1);
-        assert!(parse("[[case]]\nname = \"x\"\ntrap = true\n").is_ok());
+        assert!(parse("[[case]]\nname = \"x\"\nstop = \"trap\"\n").is_ok());
+        assert!(parse("[[case]]\nname = \"x\"\nstop = \"boom\"\n")
+            .unwrap_err()
+            .1
+            .contains("stop must be"));
         let err = parse("[[case]]\nname = \"x\"\nexit = 0\nexpected = \"fail\"\n").unwrap_err();
         assert!(err.1.contains("needs a reason"), "{}", err.1);
         let err = parse("[[case]]\nname = \"x\"\nexit = 0\nstdin = \"nope\"\n").unwrap_err();

@@ -313,6 +313,12 @@ fn diff_lines(what: &str, expected: &[String], got: &[String]) -> Vec<String> {
     out
 }
 
+/// An engine and the guests compiled for it.
+struct Engines {
+    engine: wasmtime::Engine,
+    compiled: Compiled,
+}
+
 /// One guest's compiled code, filled by the first case that needs it.
 type Slot = Arc<Mutex<Option<Arc<Guest>>>>;
 
@@ -377,25 +383,39 @@ fn run_case(
     let deadline = started + Duration::from_millis(case.timeout_ms);
     let (ran, driver_error) = execute(engine, compiled, p, case, opts, deadline);
     result.duration_ms = started.elapsed().as_millis() as u64;
-    let mut trapped = false;
+    let mut stopped: Option<&'static str> = None;
     match ran {
-        Ok(outcome) => {
-            result.exit_code = Some(outcome.exit_code);
-            result.wb = String::from_utf8_lossy(&outcome.stdout)
+        Ok(f) => {
+            match f.result {
+                Ok(code) => result.exit_code = Some(code),
+                Err(e) => {
+                    stopped = match e {
+                        RunError::Trap(_) => Some("trap"),
+                        RunError::Timeout(_) => Some("deadline"),
+                        RunError::MemoryLimit(_) => Some("memory"),
+                        RunError::Input(_) | RunError::Host(_) => None,
+                    };
+                    result.error = Some(e.message());
+                }
+            }
+            // Whatever happened, what the guest printed and met is kept.
+            result.wb = String::from_utf8_lossy(&f.stdout)
                 .lines()
                 .filter(|l| l.starts_with("WB "))
                 .map(String::from)
                 .collect();
-            result.stdout = truncated(&outcome.stdout);
-            result.stderr = truncated(&outcome.stderr);
-            result.event_lines = outcome.events.events().iter().map(event_line).collect();
-            result.events = event_reports(opts.platform, &outcome.events)
+            result.stdout = truncated(&f.stdout);
+            result.stderr = truncated(&f.stderr);
+            result.event_lines = f.events.events().iter().map(event_line).collect();
+            result.events = event_reports(opts.platform, &f.events)
                 .iter()
                 .map(|e: &EventReport| serde_json::to_value(e).expect("an event serializes"))
                 .collect();
         }
-        Err((is_trap, e)) => {
-            trapped = is_trap;
+        Err(e) => {
+            if e.starts_with("deadline of ") {
+                stopped = Some("deadline");
+            }
             result.error = Some(e);
         }
     }
@@ -404,15 +424,15 @@ fn run_case(
         mismatches.push(format!("client: {e}"));
         result.error.get_or_insert(e.clone());
     }
-    let got = match (result.exit_code, trapped) {
+    let got = match (result.exit_code, stopped) {
         (Some(code), _) => format!("exit {code}"),
-        (None, true) => "a trap".to_string(),
-        (None, false) => result.error.clone().unwrap_or_default(),
+        (None, Some(how)) => format!("stop {how}"),
+        (None, None) => result.error.clone().unwrap_or_default(),
     };
-    let want = match (expect.trap, expect.exit) {
-        (Some(true), _) => "a trap".to_string(),
-        (_, Some(code)) => format!("exit {code}"),
-        _ => String::new(),
+    let want = match (&expect.stop, expect.exit) {
+        (Some(how), _) => format!("stop {how}"),
+        (None, Some(code)) => format!("exit {code}"),
+        (None, None) => String::new(),
     };
     if got != want {
         mismatches.push(format!("expected {want}, got {got}"));
@@ -443,8 +463,8 @@ fn execute(
     c: &Case,
     opts: &SuiteOptions,
     deadline: Instant,
-) -> (Result<run::Outcome, (bool, String)>, Option<String>) {
-    let bad = |e: String| (Err((false, e)), None);
+) -> (Result<run::Finished, String>, Option<String>) {
+    let bad = |e: String| (Err(e), None);
     let stdin = match c.stdin.parse() {
         Ok(s) => s,
         Err(e) => return bad(e),
@@ -467,6 +487,15 @@ fn execute(
         allow_net: Vec::new(),
         capture: true,
         announce: Some(announce_tx),
+        limits: crate::limits::Limits {
+            timeout: Some(Duration::from_millis(c.timeout_ms)),
+            max_memory: c
+                .max_memory
+                .as_deref()
+                .and_then(|m| m.parse::<crate::spec::BytesArg>().ok())
+                .map(|b| b.0),
+            fuel: c.fuel,
+        },
     };
     let client = c.client.as_deref().map(driver::Client::parse).transpose();
     let client = match client {
@@ -544,13 +573,17 @@ fn execute(
     let (tx, rx) = std::sync::mpsc::channel();
     let engine = engine.clone();
     std::thread::spawn(move || {
-        let r = run::run_loaded(&engine, &guest, &run_opts)
-            .map_err(|e| (matches!(e, RunError::Trap(_)), e.message()));
-        let _ = tx.send(r);
+        let _ = tx.send(run::run_partial(&engine, &guest, &run_opts).map_err(|e| e.message()));
     });
-    let ran = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+    // The store stops itself at the deadline; the grace covers a guest blocked where the host
+    // cannot look, whose thread is then abandoned.
+    let grace = Duration::from_millis(500);
+    let ran = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now()) + grace) {
         Ok(r) => r,
-        Err(_) => Err((false, format!("deadline of {} ms exceeded", c.timeout_ms))),
+        Err(_) => Err(format!(
+            "deadline of {} ms exceeded (the guest was blocked where the host cannot stop it)",
+            c.timeout_ms
+        )),
     };
     drop(done_tx);
     if let Some(dir) = scratch {
@@ -578,8 +611,21 @@ fn execute(
 pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
     let started = Instant::now();
     let planned = plan(opts)?;
-    let engine = run::engine().map_err(|e| format!("{e:#}"))?;
-    let compiled = Compiled::default();
+    // Fuel slows every guest down: only the cases that ask for it get an engine with it.
+    let plain = Engines {
+        engine: run::engine(true, false).map_err(|e| format!("{e:#}"))?,
+        compiled: Compiled::default(),
+    };
+    let needs_fuel = planned
+        .iter()
+        .any(|p| p.case.as_ref().is_some_and(|c| c.fuel.is_some()));
+    let fueled = match needs_fuel {
+        true => Some(Engines {
+            engine: run::engine(true, true).map_err(|e| format!("{e:#}"))?,
+            compiled: Compiled::default(),
+        }),
+        false => None,
+    };
     let results: Vec<Mutex<Option<CaseResult>>> =
         planned.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
@@ -589,7 +635,11 @@ pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(p) = planned.get(i) else { break };
-                let r = run_case(&engine, &compiled, p, opts);
+                let e = match (&fueled, p.case.as_ref().and_then(|c| c.fuel)) {
+                    (Some(f), Some(_)) => f,
+                    _ => &plain,
+                };
+                let r = run_case(&e.engine, &e.compiled, p, opts);
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(progress) = &opts.progress {

@@ -1,0 +1,204 @@
+//! Runaway and greedy guests: a deadline, fuel and a memory limit stop them with their
+//! documented exit codes, one error line, the events they met and the output they wrote
+//! kept; a trap prints its wasm backtrace as one compact block. Never a hang or a panic.
+
+use super::wouldblock;
+use std::time::{Duration, Instant};
+use wouldblock_tests::guests::*;
+use wouldblock_tests::Output;
+
+const SET_NONBLOCK: &str = "WB op=fd_fdstat_set_flags fd=0 errno=0 name=success flags=4";
+
+/// The error line and what follows it on stderr.
+fn error_block(out: &Output) -> Vec<&str> {
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("wouldblock: error: "))
+        .unwrap_or_else(|| panic!("no error line: {out:?}"));
+    assert!(!out.stderr.contains("panicked"), "{out:?}");
+    lines[at..].to_vec()
+}
+
+/// A guest spinning on `again` is stopped by the deadline (exit 124); the events it met
+/// are still reported. The bound here only proves it stopped rather than hung.
+#[test]
+pub fn p1_rust_spin_on_again() {
+    let started = Instant::now();
+    let out = wouldblock(&[
+        "run",
+        "--stdin",
+        "open",
+        "--timeout",
+        "300ms",
+        P1_RUST_SPIN_ON_AGAIN,
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it did not stop"
+    );
+    assert_eq!(out.code, Some(124), "{out:?}");
+    assert_eq!(out.wb_lines(), [SET_NONBLOCK], "{out:?}");
+    assert_eq!(
+        error_block(&out),
+        ["wouldblock: error: guest stopped: deadline exceeded"],
+        "{out:?}"
+    );
+    let events: Vec<&str> = out
+        .host_lines()
+        .into_iter()
+        .filter(|l| l.contains("-> again"))
+        .collect();
+    assert_eq!(events.len(), 1, "{out:?}");
+    assert!(
+        events[0].starts_with("wouldblock: fd_read(fd=0, stdin) -> again (6) x"),
+        "{out:?}"
+    );
+
+    // Fuel stops it too.
+    let out = wouldblock(&[
+        "run",
+        "--stdin",
+        "open",
+        "--fuel",
+        "5000000",
+        P1_RUST_SPIN_ON_AGAIN,
+    ]);
+    assert_eq!(out.code, Some(124), "{out:?}");
+    assert_eq!(
+        error_block(&out),
+        ["wouldblock: error: guest stopped: all fuel consumed"],
+        "{out:?}"
+    );
+
+    // The report says how it ended.
+    let dir = wouldblock_tests::temp_dir("spin-report");
+    let report = dir.join("r.json");
+    let out = wouldblock(&[
+        "run",
+        "--stdin",
+        "open",
+        "--timeout",
+        "100ms",
+        "--report",
+        report.to_str().unwrap(),
+        P1_RUST_SPIN_ON_AGAIN,
+    ]);
+    assert_eq!(out.code, Some(124), "{out:?}");
+    let r = wouldblock_tests::read_json(&report);
+    assert_eq!(
+        (r["exit_code"].as_i64(), r["stopped"].as_str()),
+        (Some(124), Some("guest stopped: deadline exceeded"))
+    );
+    assert_eq!(r["events"][0]["call"], "fd_read");
+}
+
+#[test]
+pub fn p2_rust_spin_on_again() {
+    let out = wouldblock(&[
+        "run",
+        "--stdin",
+        "open",
+        "--timeout",
+        "300ms",
+        P2_RUST_SPIN_ON_AGAIN,
+    ]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+}
+
+/// Blocked in the host, not in wasm: a blocking read of a pipe that never receives data, a
+/// poll with no clock; the host's waits give up at the deadline.
+#[test]
+pub fn blocked_in_the_host() {
+    for (guest, stdin) in [
+        (P1_RUST_STDIN_NONBLOCK_THEN_BLOCK, "open"),
+        (P1_RUST_EVENT_LOOP, "open"),
+    ] {
+        let out = wouldblock(&["run", "--stdin", stdin, "--timeout", "300ms", guest]);
+        assert_eq!(out.code, Some(124), "{guest}: {out:?}");
+        assert_eq!(
+            error_block(&out),
+            ["wouldblock: error: guest stopped: deadline exceeded"],
+            "{out:?}"
+        );
+    }
+    // A preview2 guest blocked inside wasmtime-wasi's own poll: the watchdog ends it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let out = wouldblock(&[
+        "run",
+        "--allow-net",
+        &addr,
+        "--timeout",
+        "300ms",
+        P2_RUST_NET_ECHO_SERVER,
+        &addr,
+    ]);
+    assert_eq!(out.code, Some(124), "{out:?}");
+    assert_eq!(
+        error_block(&out),
+        ["wouldblock: error: guest stopped: deadline of 300ms exceeded"],
+        "{out:?}"
+    );
+}
+
+/// A memory limit refuses the growth; the allocator aborts; exit 125 with what it printed
+/// before, and the trap's wasm backtrace as one compact block.
+fn check_memory_hog(guest: &str) {
+    let out = wouldblock(&["run", "--max-memory", "32MiB", guest]);
+    assert_eq!(out.code, Some(125), "{out:?}");
+    assert_eq!(
+        out.wb_lines(),
+        [
+            "WB op=allocated fd=none errno=0 name=success mib=8",
+            "WB op=allocated fd=none errno=0 name=success mib=16",
+            "WB op=allocated fd=none errno=0 name=success mib=24",
+        ],
+        "{out:?}"
+    );
+    let block = error_block(&out);
+    assert_eq!(block[0], "wouldblock: error: guest hit its memory limit: wasm trap: wasm `unreachable` instruction executed", "{out:?}");
+    assert_eq!(block[1], "wouldblock: wasm backtrace:", "{out:?}");
+    assert!(block.len() > 2, "{out:?}");
+    for (i, frame) in block[2..].iter().enumerate() {
+        assert!(frame.starts_with(&format!("{i:>4}: ")), "{frame}");
+    }
+    // Without the limit the same guest fills 4 GiB of wasm memory: not run here.
+}
+
+#[test]
+pub fn p1_rust_memory_hog() {
+    check_memory_hog(P1_RUST_MEMORY_HOG);
+}
+
+#[test]
+pub fn p2_rust_memory_hog() {
+    check_memory_hog(P2_RUST_MEMORY_HOG);
+}
+
+/// A plain trap (no limit involved): exit 134, the trap and its backtrace.
+#[test]
+pub fn plain_trap() {
+    let dir = wouldblock_tests::temp_dir("trap");
+    let wat = dir.join("trap.wat");
+    std::fs::write(
+        &wat,
+        "(module (memory (export \"memory\") 1) (func (export \"_start\") unreachable))",
+    )
+    .unwrap();
+    let out = wouldblock(&["run", wat.to_str().unwrap()]);
+    assert_eq!(out.code, Some(134), "{out:?}");
+    assert_eq!(
+        error_block(&out),
+        [
+            "wouldblock: error: guest trapped: wasm trap: wasm `unreachable` instruction executed",
+            "wouldblock: wasm backtrace:",
+            "   0: <unknown>!<wasm function 0>",
+        ],
+        "{out:?}"
+    );
+}
