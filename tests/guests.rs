@@ -10,6 +10,8 @@ mod limits;
 mod p2net;
 #[path = "guests/poll.rs"]
 mod poll;
+#[path = "guests/sandbox.rs"]
+mod sandbox;
 #[path = "guests/sockets.rs"]
 mod sockets;
 #[path = "guests/stdin.rs"]
@@ -20,6 +22,7 @@ mod writes;
 pub use limits::*;
 pub use p2net::*;
 pub use poll::*;
+pub use sandbox::*;
 pub use sockets::*;
 pub use stdin::*;
 pub use writes::*;
