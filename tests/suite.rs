@@ -311,7 +311,7 @@ fn compare_flags_a_difference_between_platforms() {
             .contains("DIFFERS  p1_rust_stdin_nonblock_read/open"),
         "{out:?}"
     );
-    assert!(out.stdout.contains("[1] pass: exit 0; fd_read -> again = BlockingIOError: [Errno 11] Resource temporarily unavailable"), "{out:?}");
+    assert!(out.stdout.contains("[1] pass: exit 0; fd_fdstat_set_flags:success fd_fdstat_get:success fd_read:again; fd_read -> again = BlockingIOError: [Errno 11] Resource temporarily unavailable"), "{out:?}");
     assert!(
         out.stdout.ends_with(" cases, 1 portability failures\n"),
         "{out:?}"
@@ -358,4 +358,31 @@ fn compare_flags_a_difference_between_platforms() {
     let out = wouldblock(&["compare", "Cargo.toml"]);
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(out.stderr.contains("Cargo.toml: not JSON"), "{out:?}");
+}
+
+#[test]
+fn unknown_runtime_is_an_input_error() {
+    let out = wouldblock(&["suite", "--runtime", "beos"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert!(out.stderr.contains("`beos` is not a runtime; expected wouldblock, all, or one of node, wasmtime, wasmtime-py, pywasm, jco"), "{out:?}");
+}
+
+/// node:wasi is always here (Node is part of the machine): its recorded behaviour holds.
+#[test]
+fn node_behaves_as_recorded() {
+    let out = wouldblock(&[
+        "suite",
+        "--runtime",
+        "node",
+        "--filter",
+        "stdin_nonblock_read",
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("PASS   p1_rust_stdin_nonblock_read/open"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("(node v"), "{out:?}");
 }

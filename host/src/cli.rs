@@ -71,6 +71,11 @@ struct SuiteArgs {
     /// The expectations.
     #[arg(long, value_name = "DIR", default_value = "tests/expectations")]
     expectations: PathBuf,
+    /// Run the guests under this runtime instead of wouldblock (repeatable): node, wasmtime,
+    /// wasmtime-py, pywasm, jco, or `all` (every one found). Its expectations are in
+    /// <expectations>/<runtime>/. A runtime that is not installed is reported, not failed.
+    #[arg(long = "runtime", value_name = "NAME")]
+    runtimes: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -84,6 +89,9 @@ struct CompareArgs {
     /// Write to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Only the cases at least two reports have (for the table of runtimes).
+    #[arg(long)]
+    shared_only: bool,
 }
 
 #[derive(Args, Debug)]
@@ -245,7 +253,83 @@ fn default_guests() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target/guests"))
 }
 
+/// `--output FILE` for one of several runtimes: `FILE` with `-<runtime>` before the extension.
+fn output_for(output: &Option<PathBuf>, runtime: &str, several: bool) -> Option<PathBuf> {
+    let path = output.as_ref()?;
+    if !several {
+        return Some(path.clone());
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{runtime}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{runtime}"),
+    };
+    Some(path.with_file_name(name))
+}
+
 fn suite_command(args: SuiteArgs) -> i32 {
+    use crate::suite::peers;
+    let names: Vec<String> = match args.runtimes.as_slice() {
+        [] => vec!["wouldblock".into()],
+        many if many.iter().any(|r| r == "all") => std::iter::once("wouldblock".to_string())
+            .chain(peers::PEERS.iter().map(|p| p.name.to_string()))
+            .collect(),
+        many => many.to_vec(),
+    };
+    for n in &names {
+        if n != "wouldblock" {
+            if let Err(e) = peers::by_name(n) {
+                return fail(EXIT_USAGE, &e);
+            }
+        }
+    }
+    let guests = args.guests.clone().unwrap_or_else(default_guests);
+    let peers_dir = guests
+        .parent()
+        .map(|p| p.join("peers"))
+        .unwrap_or_else(|| PathBuf::from("target/peers"));
+    let several = names.len() > 1;
+    let mut worst = 0;
+    for name in &names {
+        let peer = match name.as_str() {
+            "wouldblock" => None,
+            other => {
+                let peer = peers::by_name(other).expect("checked above");
+                match peer.find(&peers_dir) {
+                    Some(found) => Some((peer, found)),
+                    None => {
+                        eprintln!(
+                            "wouldblock: runtime {} not found ({}); install: {}",
+                            peer.name, peer.description, peer.install
+                        );
+                        continue;
+                    }
+                }
+            }
+        };
+        let code = suite_one(
+            &args,
+            guests.clone(),
+            peer,
+            output_for(&args.output, name, several),
+        );
+        if code == EXIT_USAGE || code == EXIT_HOST {
+            return code;
+        }
+        worst = worst.max(code);
+    }
+    worst
+}
+
+fn suite_one(
+    args: &SuiteArgs,
+    guests: PathBuf,
+    peer: Option<(
+        &'static crate::suite::peers::Peer,
+        crate::suite::peers::Found,
+    )>,
+    output: Option<PathBuf>,
+) -> i32 {
     use crate::suite::format::{self, Format};
     use std::io::IsTerminal;
     let tty =
@@ -265,9 +349,9 @@ fn suite_command(args: SuiteArgs) -> i32 {
         }) as Box<dyn Fn(usize, usize) + Send + Sync>
     });
     let opts = crate::suite::SuiteOptions {
-        guests: args.guests.unwrap_or_else(default_guests),
-        expectations: args.expectations,
-        filter: args.filter,
+        guests,
+        expectations: args.expectations.clone(),
+        filter: args.filter.clone(),
         jobs: args.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -276,6 +360,7 @@ fn suite_command(args: SuiteArgs) -> i32 {
         wasi: args.wasi,
         platform: args.platform.unwrap_or_else(default_platform),
         progress,
+        peer,
     };
     let report = match crate::suite::run_suite(&opts) {
         Ok(r) => r,
@@ -290,7 +375,7 @@ fn suite_command(args: SuiteArgs) -> i32 {
         Format::Junit => format::junit(&report),
         Format::Markdown => format::markdown(&report),
     };
-    if let Err(code) = emit(&text, &args.output) {
+    if let Err(code) = emit(&text, &output) {
         return code;
     }
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
@@ -316,7 +401,7 @@ fn compare_command(args: CompareArgs) -> i32 {
             Err(e) => return fail(EXIT_USAGE, &e),
         }
     }
-    let cmp = compare::compare(&reports);
+    let cmp = compare::compare(&reports, args.shared_only);
     let text = match args.format {
         Format::Human => compare::human(&cmp),
         Format::Markdown => compare::markdown(&cmp),

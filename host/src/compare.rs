@@ -1,8 +1,10 @@
 //! `wouldblock compare REPORT.json…`: suite reports from several machines (and modes) merged
 //! into one table: rows are cases, columns are reports. A cell shows the WASI-level result
-//! and Python's rendering on that column's platform. Where two columns of the same mode
-//! disagree on the WASI-level result (exit code, the kinds of would-block met, the verdict
-//! against the expectations), the case is a portability failure: highlighted, exit 1.
+//! and Python's rendering on that column's platform. Where two columns of the same runtime
+//! and mode (that is: the same runtime on different platforms) disagree on the WASI-level
+//! result (exit code, the kinds of would-block met, the verdict against the expectations),
+//! the case is a portability failure: highlighted, exit 1. Different runtimes side by side
+//! are the runtime table: their differences are the point, not failures.
 //! Counts and descriptor numbers are not compared: they depend on timing, not on the platform.
 
 use crate::suite::{CaseResult, SuiteReport, SCHEMA};
@@ -98,6 +100,24 @@ pub fn load(path: &Path) -> Result<SuiteReport, String> {
         .map_err(|e| format!("{}: not a valid {SCHEMA} report: {e}", path.display()))
 }
 
+/// The guest's own view, from its `WB` lines: each call and the errno name it got, e.g.
+/// `fd_fdstat_set_flags:success fd_read:again` (repeats folded).
+fn guest_view(c: &CaseResult) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for line in &c.wb {
+        let field = |k: &str| {
+            line.split(' ')
+                .find_map(|f| f.strip_prefix(k))
+                .unwrap_or("")
+        };
+        let item = format!("{}:{}", field("op="), field("name="));
+        if seen.last() != Some(&item) {
+            seen.push(item);
+        }
+    }
+    seen.join(" ")
+}
+
 fn cell(c: &CaseResult) -> Cell {
     let kinds: BTreeSet<String> = c
         .event_lines
@@ -113,11 +133,12 @@ fn cell(c: &CaseResult) -> Cell {
             format!("{call} -> {errno}")
         })
         .collect();
-    let exit = c
-        .exit_code
-        .map(|n| format!("exit {n}"))
-        .unwrap_or_else(|| "no exit".into());
-    let mut wasi = exit;
+    let end = match (c.exit_code, &c.stop) {
+        (Some(n), _) => format!("exit {n}"),
+        (None, Some(how)) => format!("stop {how}"),
+        (None, None) => "no exit".into(),
+    };
+    let mut wasi = format!("{end}; {}", guest_view(c));
     for k in kinds {
         wasi += &format!("; {k}");
     }
@@ -138,19 +159,17 @@ fn cell(c: &CaseResult) -> Cell {
     }
 }
 
-/// Merges `reports` (with the files they came from).
-pub fn compare(reports: &[(String, SuiteReport)]) -> Comparison {
+/// Merges `reports` (with the files they came from); with `shared_only`, only the cases at
+/// least two reports have (for a table of runtimes, which each run a subset).
+pub fn compare(reports: &[(String, SuiteReport)], shared_only: bool) -> Comparison {
     let columns: Vec<Column> = reports
         .iter()
         .map(|(file, r)| Column {
             label: format!(
-                "{} {} ({})",
+                "{} on {} {}",
+                crate::suite::format::runtime_label(r),
                 r.platform.os,
-                r.platform.arch,
-                serde_json::to_value(r.wasi)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default()
+                r.platform.arch
             ),
             file: file.clone(),
         })
@@ -163,6 +182,15 @@ pub fn compare(reports: &[(String, SuiteReport)]) -> Comparison {
             }
         }
     }
+    if shared_only {
+        ids.retain(|id| {
+            reports
+                .iter()
+                .filter(|(_, r)| r.cases.iter().any(|c| &c.id == id))
+                .count()
+                >= 2
+        });
+    }
     let rows: Vec<Row> = ids
         .into_iter()
         .map(|id| {
@@ -174,7 +202,7 @@ pub fn compare(reports: &[(String, SuiteReport)]) -> Comparison {
                 Default::default();
             for ((_, r), c) in reports.iter().zip(&cells) {
                 if let Some(c) = c {
-                    let mode = format!("{:?}", r.wasi);
+                    let mode = format!("{} {:?}", r.runtime.name, r.wasi);
                     by_mode
                         .entry(mode)
                         .or_default()

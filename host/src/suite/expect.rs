@@ -17,7 +17,9 @@
 //! timeout_ms = 10000
 //! max_memory = "32MiB"          # as --max-memory; fuel = N as --fuel
 //! exit = 0                      # the guest's exit code, or how it is stopped:
-//!                               # stop = "trap" | "deadline" (timeout_ms, fuel) | "memory"
+//!                               # stop = "trap" | "deadline" (timeout_ms, fuel) | "memory",
+//!                               # or, under another runtime, "blocked" (killed at the
+//!                               # deadline) | "crash" (killed by a signal)
 //! stdout = ["WB op=… "]         # the guest's `WB` lines, exactly; `*` matches any text,
 //!                               # and a last line "**" any number of further lines
 //! events = ["fd_read(fd=0, stdin) -> again x1"]   # the host's events, exactly
@@ -257,9 +259,9 @@ pub fn parse(text: &str) -> Result<File, (Option<usize>, String)> {
                 .flatten(),
         ) {
             if let Some(stop) = e.stop.as_deref() {
-                if !["trap", "deadline", "memory"].contains(&stop) {
+                if !["trap", "deadline", "memory", "blocked", "crash"].contains(&stop) {
                     return bad(format!(
-                        "stop must be trap, deadline or memory, not `{stop}`"
+                        "stop must be trap, deadline, memory, blocked or crash, not `{stop}`"
                     ));
                 }
             }

@@ -46,7 +46,7 @@ pub fn human(r: &SuiteReport, color: bool) -> String {
     }
     out += &format!(
         "wouldblock suite ({}, {} {}, rendered for {}): {} cases in {:.1} s; {} xfailed, {} xpassed\n",
-        mode(r),
+        runtime_label(r),
         r.platform.os,
         r.platform.arch,
         r.render_platform.name(),
@@ -61,6 +61,17 @@ pub fn human(r: &SuiteReport, color: bool) -> String {
         r.summary.failed + r.summary.xpassed
     );
     out
+}
+
+/// `faithful`/`stock` for wouldblock itself, else the runtime and its version.
+pub fn runtime_label(r: &SuiteReport) -> String {
+    if r.runtime.name == "wouldblock" {
+        format!("wouldblock {}", mode(r))
+    } else if r.runtime.version.starts_with(&r.runtime.name) {
+        r.runtime.version.clone()
+    } else {
+        format!("{} {}", r.runtime.name, r.runtime.version)
+    }
 }
 
 fn mode(r: &SuiteReport) -> &'static str {
@@ -92,7 +103,7 @@ fn md_escape(s: &str) -> String {
 pub fn markdown(r: &SuiteReport) -> String {
     let mut out = format!(
         "### wouldblock suite — {} on {} {} (wasmtime {})\n\n{} passed, {} failed, {} xfailed, {} xpassed\n\n| outcome | case | events | Python ({}) | details |\n|---|---|---|---|---|\n",
-        mode(r),
+        runtime_label(r),
         r.platform.os,
         r.platform.arch,
         r.wasmtime_version,

@@ -10,6 +10,7 @@
 pub mod driver;
 pub mod expect;
 pub mod format;
+pub mod peers;
 
 use crate::events::Event;
 use crate::guest::{self, Guest};
@@ -42,6 +43,18 @@ pub struct SuiteOptions {
     pub platform: crate::errno::Platform,
     /// Called after each case (for a progress display).
     pub progress: Option<Box<dyn Fn(usize, usize) + Send + Sync>>,
+    /// Another runtime to run the guests under (wouldblock itself when `None`); its
+    /// expectations are in `<expectations>/<name>/`.
+    pub peer: Option<(&'static peers::Peer, peers::Found)>,
+}
+
+/// The runtime a report is about.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Runtime {
+    /// `wouldblock`, `node`, `wasmtime`, …
+    pub name: String,
+    /// Its version.
+    pub version: String,
 }
 
 /// A case's verdict.
@@ -94,6 +107,8 @@ pub struct CaseResult {
     pub duration_ms: u64,
     /// The guest's exit code, when it exited.
     pub exit_code: Option<i32>,
+    /// How it was stopped when it did not exit: trap, deadline, memory, blocked, crash.
+    pub stop: Option<String>,
     /// Why there is no exit code (trap, deadline, input error), or a driver's complaint.
     pub error: Option<String>,
     /// The guest's `WB` lines (the WASI-level result).
@@ -149,7 +164,9 @@ pub struct SuiteReport {
     pub wasmtime_version: String,
     /// Where it ran.
     pub platform: Platform,
-    /// `faithful` or `stock`.
+    /// The runtime the guests ran under.
+    pub runtime: Runtime,
+    /// `faithful` or `stock` (wouldblock's own mode; `faithful` for other runtimes).
     pub wasi: WasiMode,
     /// The platform whose expectations and renderings apply.
     pub render_platform: crate::errno::Platform,
@@ -199,7 +216,11 @@ fn parse_guest_name(path: &Path) -> Option<(String, String, String)> {
 /// Finds the guests and pairs them with their cases. An input error (exit 2) when either
 /// directory cannot be read or an expectations file is malformed.
 fn plan(opts: &SuiteOptions) -> Result<Vec<Planned>, String> {
-    let files = expect::load_dir(&opts.expectations)?;
+    let dir = match &opts.peer {
+        Some((peer, _)) => opts.expectations.join(peer.name),
+        None => opts.expectations.clone(),
+    };
+    let files = expect::load_dir(&dir)?;
     let entries = std::fs::read_dir(&opts.guests).map_err(|e| {
         format!(
             "{}: {e} (build the guests first: `make build`)",
@@ -223,6 +244,12 @@ fn plan(opts: &SuiteOptions) -> Result<Vec<Planned>, String> {
     };
     let mut out = Vec::new();
     for (path, (abi, lang, scenario)) in guests {
+        // Another runtime runs its own ABIs, and only the scenarios recorded for it.
+        if let Some((peer, _)) = &opts.peer {
+            if !peer.abis.contains(&abi.as_str()) || !files.contains_key(&scenario) {
+                continue;
+            }
+        }
         let base = format!("{abi}_{lang}_{scenario}");
         let planned = |case: Option<Case>, unaccounted: Option<String>| Planned {
             id: match &case {
@@ -364,6 +391,7 @@ fn run_case(
         outcome: Outcome::Fail,
         duration_ms: 0,
         exit_code: None,
+        stop: None,
         error: None,
         wb: Vec::new(),
         stdout: String::new(),
@@ -381,7 +409,10 @@ fn run_case(
     let expect: Expect = case.expect_on(opts.platform.name());
     result.reason = expect.reason.clone();
     let deadline = started + Duration::from_millis(case.timeout_ms);
-    let (ran, driver_error) = execute(engine, compiled, p, case, opts, deadline);
+    let (ran, driver_error) = match &opts.peer {
+        Some((peer, found)) => (execute_peer(peer, found, p, case, deadline), None),
+        None => execute(engine, compiled, p, case, opts, deadline),
+    };
     result.duration_ms = started.elapsed().as_millis() as u64;
     let mut stopped: Option<&'static str> = None;
     match ran {
@@ -389,12 +420,16 @@ fn run_case(
             match f.result {
                 Ok(code) => result.exit_code = Some(code),
                 Err(e) => {
+                    let msg = e.message();
                     stopped = match e {
                         RunError::Trap(_) => Some("trap"),
+                        RunError::Timeout(_) if opts.peer.is_some() => Some("blocked"),
                         RunError::Timeout(_) => Some("deadline"),
                         RunError::MemoryLimit(_) => Some("memory"),
+                        RunError::Host(_) if opts.peer.is_some() => Some("crash"),
                         RunError::Input(_) | RunError::Host(_) => None,
                     };
+                    let _ = msg;
                     result.error = Some(e.message());
                 }
             }
@@ -437,6 +472,7 @@ fn run_case(
     if got != want {
         mismatches.push(format!("expected {want}, got {got}"));
     }
+    result.stop = stopped.map(String::from);
     if let Some(want) = &expect.stdout {
         mismatches.extend(diff_lines("stdout line", want, &result.wb));
     }
@@ -452,6 +488,57 @@ fn run_case(
         (true, true) => Outcome::Xpass,
     };
     result
+}
+
+/// Runs the guest of case `c` under another runtime. Cases that need what only wouldblock
+/// provides (bounded pipes, sockets, preopens, limits) are not supported there.
+fn execute_peer(
+    peer: &peers::Peer,
+    found: &peers::Found,
+    p: &Planned,
+    c: &Case,
+    deadline: Instant,
+) -> Result<run::Finished, String> {
+    if c.net.is_some()
+        || c.preopen
+        || c.stdout_spec.is_some()
+        || c.stderr_spec.is_some()
+        || c.max_memory.is_some()
+        || c.fuel.is_some()
+    {
+        return Err(format!(
+            "case `{}` needs what only wouldblock provides; {} cannot run it",
+            c.name, peer.name
+        ));
+    }
+    let stdin: crate::spec::StdinSpec = c.stdin.parse()?;
+    let args: Vec<String> = c.args.clone();
+    // Other runtimes read binaries only: a WAT guest goes to them compiled to one.
+    let guest = if p.guest.extension().is_some_and(|e| e == "wat") {
+        let binary = wat::parse_file(&p.guest).map_err(|e| e.to_string())?;
+        let path = std::env::temp_dir().join(format!(
+            "wouldblock-{}-{}.wasm",
+            std::process::id(),
+            p.id.replace('/', "-")
+        ));
+        std::fs::write(&path, binary).map_err(|e| e.to_string())?;
+        path
+    } else {
+        p.guest.clone()
+    };
+    let sub = peers::run(peer, found, &guest, &args, &stdin, deadline);
+    let result = sub.exit.map_err(|(how, why)| match how {
+        "blocked" => RunError::Timeout(anyhow::anyhow!("blocked: {why}")),
+        _ => RunError::Host(anyhow::anyhow!("crash: {why}")),
+    });
+    Ok(run::Finished {
+        abi: if p.abi == "p1" { "p1" } else { "p2" },
+        result,
+        events: Default::default(),
+        captured: Default::default(),
+        stdout: sub.stdout,
+        stderr: sub.stderr,
+    })
 }
 
 /// Runs the guest of case `c` with its network set-up; the run's result (or why there is
@@ -676,6 +763,16 @@ pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
             os: std::env::consts::OS.into(),
             arch: std::env::consts::ARCH.into(),
             kernel: crate::sys::kernel_release(),
+        },
+        runtime: match &opts.peer {
+            Some((peer, found)) => Runtime {
+                name: peer.name.into(),
+                version: found.version.clone(),
+            },
+            None => Runtime {
+                name: "wouldblock".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
         },
         wasi: opts.wasi,
         render_platform: opts.platform,

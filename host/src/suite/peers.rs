@@ -1,0 +1,306 @@
+//! Other WASI runtimes as suite adapters: how to find each one and its version, which ABIs
+//! it runs, and its command line. Adding a runtime is one entry in [`PEERS`] (plus, when it
+//! needs one, a small runner script in `peers/`, embedded in the binary).
+//!
+//! A runtime runs a guest as a subprocess, fed stdin as the case says (an open pipe that
+//! never receives data, data after a delay, end-of-file) with stdout and stderr captured. A
+//! guest still running at its deadline is killed and reported as `blocked`; one killed by a
+//! signal as `crash`. A runtime that is not installed is reported as not found, with the
+//! command that installs it: not a failure.
+
+use crate::spec::StdinSpec;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One runtime.
+pub struct Peer {
+    /// The name on the command line.
+    pub name: &'static str,
+    /// What it is.
+    pub description: &'static str,
+    /// `p1`, `p2`.
+    pub abis: &'static [&'static str],
+    /// How to install it here.
+    pub install: &'static str,
+    find: fn(&Path) -> Option<Found>,
+    command: fn(&Found, &Path, &[String]) -> Command,
+}
+
+/// A runtime found on this machine.
+pub struct Found {
+    /// The program to run.
+    pub program: PathBuf,
+    /// Its version, as it reports it.
+    pub version: String,
+    /// A runner script written out for it, if it needs one.
+    pub script: Option<PathBuf>,
+}
+
+/// Every runtime the suite knows besides wouldblock itself.
+pub const PEERS: &[Peer] = &[
+    Peer {
+        name: "node",
+        description: "Node.js node:wasi (preview1)",
+        abis: &["p1"],
+        install: "apt-get install nodejs (Node 20 or later)",
+        find: find_node,
+        command: |f, guest, args| {
+            let mut c = Command::new(&f.program);
+            c.arg("--no-warnings")
+                .arg(f.script.as_ref().expect("a runner"))
+                .arg(guest)
+                .args(args);
+            c
+        },
+    },
+    Peer {
+        name: "wasmtime",
+        description: "the wasmtime CLI (preview1 and preview2)",
+        abis: &["p1", "p2"],
+        install: "cargo install wasmtime-cli --locked (about 17 minutes here)",
+        find: |_| {
+            let version = version_of(Command::new("wasmtime").arg("--version"))?;
+            Some(Found {
+                program: "wasmtime".into(),
+                version,
+                script: None,
+            })
+        },
+        command: |f, guest, args| {
+            let mut c = Command::new(&f.program);
+            c.arg("run").arg(guest).args(args);
+            c
+        },
+    },
+    Peer {
+        name: "wasmtime-py",
+        description: "wasmtime-py, the wasmtime Python bindings (preview1)",
+        abis: &["p1"],
+        install: "make peers (pip install wasmtime into target/peers/venv)",
+        find: |peers| find_python_package(peers, "wasmtime", Some(("wasmtime_py.py", WASMTIME_PY))),
+        command: |f, guest, args| {
+            let mut c = Command::new(&f.program);
+            c.arg(f.script.as_ref().expect("a runner"))
+                .arg(guest)
+                .args(args);
+            c
+        },
+    },
+    Peer {
+        name: "pywasm",
+        description: "pywasm, a WebAssembly interpreter in Python (preview1)",
+        abis: &["p1"],
+        install: "make peers (pip install pywasm into target/peers/venv)",
+        find: |peers| find_python_package(peers, "pywasm", None),
+        command: |f, guest, args| {
+            let mut c = Command::new(&f.program);
+            c.args(["-m", "pywasm", "--wasi", "preview1"]);
+            for a in args {
+                c.arg("--wasi-args").arg(a);
+            }
+            c.arg(guest);
+            c
+        },
+    },
+    Peer {
+        name: "jco",
+        description: "jco run, the Bytecode Alliance's JavaScript component tooling (preview2)",
+        abis: &["p2"],
+        install: "make peers (npm install @bytecodealliance/jco into target/peers)",
+        find: |peers| {
+            let local = peers.join("node_modules/.bin/jco");
+            let program = if local.exists() {
+                local
+            } else {
+                PathBuf::from("jco")
+            };
+            let version = version_of(Command::new(&program).arg("--version"))?;
+            Some(Found {
+                program,
+                version,
+                script: None,
+            })
+        },
+        command: |f, guest, args| {
+            let mut c = Command::new(&f.program);
+            c.arg("run").arg(guest).args(args);
+            c
+        },
+    },
+];
+
+const NODE_WASI: &str = include_str!("peers/node_wasi.mjs");
+const WASMTIME_PY: &str = include_str!("peers/wasmtime_py.py");
+
+/// The runtime named `name`, or what is accepted.
+pub fn by_name(name: &str) -> Result<&'static Peer, String> {
+    PEERS.iter().find(|p| p.name == name).ok_or_else(|| {
+        let names: Vec<&str> = PEERS.iter().map(|p| p.name).collect();
+        format!(
+            "`{name}` is not a runtime; expected wouldblock, all, or one of {}",
+            names.join(", ")
+        )
+    })
+}
+
+impl Peer {
+    /// Finds the runtime; `peers` is where `make peers` installs things.
+    pub fn find(&self, peers: &Path) -> Option<Found> {
+        (self.find)(peers)
+    }
+}
+
+/// The first line a `--version` command prints, if it runs.
+fn version_of(cmd: &mut Command) -> Option<String> {
+    let out = cmd.stdin(Stdio::null()).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some(text.lines().next().unwrap_or("").trim().to_string())
+}
+
+/// Writes a runner script into `dir` (once per process run; contents are fixed).
+fn script(dir: &Path, name: &str, text: &str) -> Option<PathBuf> {
+    std::fs::create_dir_all(dir).ok()?;
+    let path = dir.join(name);
+    std::fs::write(&path, text).ok()?;
+    Some(path)
+}
+
+fn find_node(peers: &Path) -> Option<Found> {
+    let version = version_of(Command::new("node").arg("--version"))?;
+    let script = script(&peers.join("runners"), "node_wasi.mjs", NODE_WASI)?;
+    Some(Found {
+        program: "node".into(),
+        version: format!("node {version}"),
+        script: Some(script),
+    })
+}
+
+/// A Python with `package` importable: `make peers`'s venv first, then `python3`.
+fn find_python_package(peers: &Path, package: &str, runner: Option<(&str, &str)>) -> Option<Found> {
+    let venv = peers.join("venv/bin/python");
+    let candidates = [venv, PathBuf::from("python3")];
+    for python in candidates {
+        let probe = format!("import importlib.metadata as m; print(m.version('{package}'))");
+        if let Some(v) = version_of(Command::new(&python).args(["-c", &probe])) {
+            let script = match runner {
+                Some((name, text)) => Some(script(&peers.join("runners"), name, text)?),
+                None => None,
+            };
+            return Some(Found {
+                program: python,
+                version: format!("{package} {v}"),
+                script,
+            });
+        }
+    }
+    None
+}
+
+/// What a subprocess run produced.
+pub struct Subprocess {
+    /// Its exit code; `Err("blocked" | "crash", why)` when it had none.
+    pub exit: Result<i32, (&'static str, String)>,
+    /// Its stdout.
+    pub stdout: Vec<u8>,
+    /// Its stderr.
+    pub stderr: Vec<u8>,
+}
+
+/// Runs `guest` under `peer` with stdin fed as `stdin` says, until `deadline`.
+pub fn run(
+    peer: &Peer,
+    found: &Found,
+    guest: &Path,
+    args: &[String],
+    stdin: &StdinSpec,
+    deadline: Instant,
+) -> Subprocess {
+    let mut cmd = (peer.command)(found, guest, args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return Subprocess {
+                exit: Err(("crash", format!("starting {}: {e}", peer.name))),
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            };
+        }
+    };
+    let pipe = child.stdin.take();
+    let spec = stdin.clone();
+    let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+    let feeder = std::thread::spawn(move || {
+        let Some(mut pipe) = pipe else { return };
+        match spec {
+            StdinSpec::Eof | StdinSpec::Inherit => {}
+            StdinSpec::Data(bytes) => {
+                let _ = pipe.write_all(&bytes);
+            }
+            StdinSpec::After(delay, bytes) => {
+                if hold_rx.recv_timeout(delay).is_err() {
+                    let _ = pipe.write_all(&bytes);
+                }
+            }
+            StdinSpec::File(path) => {
+                if let Ok(bytes) = std::fs::read(path) {
+                    let _ = pipe.write_all(&bytes);
+                }
+            }
+            // Open and never written: held until the run is over.
+            StdinSpec::Open => {
+                let _ = hold_rx.recv();
+            }
+        }
+        drop(pipe);
+    });
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let out_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let exit = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                break match status.code() {
+                    Some(code) => Ok(code),
+                    None => Err((
+                        "crash",
+                        format!("{} was killed by a signal ({status})", peer.name),
+                    )),
+                };
+            }
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err((
+                    "blocked",
+                    format!("still running at the deadline under {}", peer.name),
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => break Err(("crash", e.to_string())),
+        }
+    };
+    drop(hold_tx);
+    let _ = feeder.join();
+    Subprocess {
+        exit,
+        stdout: out_t.join().unwrap_or_default(),
+        stderr: err_t.join().unwrap_or_default(),
+    }
+}
