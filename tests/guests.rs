@@ -4,6 +4,8 @@
 //! `foreach_guest!` requires one test function per guest, named after it: a guest without a
 //! test fails to compile.
 
+#[path = "guests/bench.rs"]
+mod bench;
 #[path = "guests/limits.rs"]
 mod limits;
 #[path = "guests/p2net.rs"]
@@ -19,6 +21,7 @@ mod stdin;
 #[path = "guests/writes.rs"]
 mod writes;
 
+pub use bench::*;
 pub use limits::*;
 pub use p2net::*;
 pub use poll::*;

@@ -49,7 +49,7 @@ impl Stdin {
                 if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
                     anyhow::bail!("--stdin file:{}: is a directory", path.display());
                 }
-                Source::Host(Arc::new(HostFd::from_owned(file.into())))
+                Source::Host(Arc::new(HostFd::from_file(file)))
             }
             StdinSpec::Eof | StdinSpec::Open | StdinSpec::Data(_) | StdinSpec::After(..) => {
                 Source::Mem(Arc::new(MemPipe::new(usize::MAX, signal.clone())))

@@ -266,3 +266,43 @@ fn check_stock_ready_and_timeout(args: &[&str]) {
 pub fn p2_rust_poll_ready_and_timeout() {
     check_stock_ready_and_timeout(&["run", "--stdin", "data:hi", P2_RUST_POLL_READY_AND_TIMEOUT]);
 }
+
+/// wasi-libc's poll() with no descriptors (a lone clock) and nanosleep(): the same in both
+/// modes.
+#[test]
+pub fn p1_c_poll_clock() {
+    for mode in ["faithful", "stock"] {
+        let out = wouldblock(&["run", "--wasi", mode, P1_C_POLL_CLOCK]);
+        assert_eq!(
+            (out.code, out.wb_lines()),
+            (
+                Some(0),
+                vec![
+                    "WB op=poll_oneoff fd=none errno=0 name=success nevents=0",
+                    "WB op=elapsed fd=none errno=0 name=success waited=true",
+                    "WB op=nanosleep fd=none errno=0 name=success",
+                    "WB op=elapsed fd=none errno=0 name=success waited=true",
+                ]
+            ),
+            "{mode}: {out:?}"
+        );
+    }
+}
+
+/// POLLOUT while the pipe has room; only the timeout once it is full and undrained.
+#[test]
+pub fn p1_c_poll_write() {
+    let out = wouldblock(&["run", "--stderr", "pipe:8192", P1_C_POLL_WRITE]);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (
+            Some(0),
+            vec![
+                "WB op=fd_fdstat_set_flags fd=2 errno=0 name=success flags=4",
+                "WB op=poll_oneoff fd=none errno=0 name=success nevents=1 out=1",
+                "WB op=poll_oneoff fd=none errno=0 name=success nevents=0 out=0",
+            ]
+        ),
+        "{out:?}"
+    );
+}

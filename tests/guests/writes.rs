@@ -209,3 +209,40 @@ pub fn p2_rust_event_loop() {
         "{out:?}"
     );
 }
+
+/// The C version, on wasi-libc's write() and poll().
+#[test]
+pub fn p1_c_write_after_drain() {
+    let guest = P1_C_WRITE_AFTER_DRAIN;
+    let out = wouldblock(&["run", "--stderr", "pipe:4096:1000/20ms", guest]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let ok = "WB op=fd_write fd=2 errno=0 name=success len=1000 n=1000";
+    assert_eq!(
+        out.wb_lines(),
+        [
+            SET_NONBLOCK_2,
+            ok,
+            ok,
+            ok,
+            ok,
+            "WB op=fd_write fd=2 errno=6 name=again len=1000",
+            "WB op=poll_oneoff fd=none errno=0 name=success nevents=1 out=1",
+            ok,
+        ],
+        "{out:?}"
+    );
+    assert_eq!(split_stderr(&out, b'y', 5000).len(), 1, "{out:?}");
+    let out = wouldblock(&[
+        "run",
+        "--wasi",
+        "stock",
+        "--stderr",
+        "pipe:4096:1000/20ms",
+        guest,
+    ]);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (Some(1), vec![SET_NONBLOCK_2_BADF]),
+        "{out:?}"
+    );
+}

@@ -349,3 +349,20 @@ pub mod p2net {
         Ok(sock)
     }
 }
+
+/// The monotonic clock, in nanoseconds (`clock_time_get`).
+pub fn monotonic_ns() -> u64 {
+    #[link(wasm_import_module = "wasi_snapshot_preview1")]
+    extern "C" {
+        fn clock_time_get(id: u32, precision: u64, out: *mut u64) -> u16;
+    }
+    let mut now = 0u64;
+    // SAFETY: one u64 out-parameter.
+    unsafe { clock_time_get(1, 1, &mut now) };
+    now
+}
+
+/// The first argument as a count (default `n`).
+pub fn count_arg(n: u64) -> u64 {
+    std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(n)
+}

@@ -1,9 +1,19 @@
 //! Platform code, switched once here. Nothing outside `sys/` uses `cfg(unix)`/`cfg(windows)`.
+//!
+//! Both backends offer the same items: `HostFd` (the host's stdio or an opened file, read and
+//! written without changing its flags), readiness waits, `poll_many` over raw sockets and host
+//! descriptors, socket queue sizes, the kernel release and the host's errno table.
 
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::{
+use unix as imp;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as imp;
+
+pub use imp::{
     host_platform, host_stderr, host_stdin, host_stdout, kernel_release, poll_many, raw_handle,
     socket_hung_up, socket_readable_bytes, socket_writable_bytes, HostFd, RawHandle,
 };

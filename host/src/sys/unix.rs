@@ -29,7 +29,8 @@ pub fn host_stdin() -> HostFd {
 
 impl HostFd {
     /// Takes ownership of an opened file.
-    pub fn from_owned(fd: OwnedFd) -> HostFd {
+    pub fn from_file(file: std::fs::File) -> HostFd {
+        let fd = OwnedFd::from(file);
         HostFd {
             fd: fd.as_raw_fd(),
             _owned: Some(fd),

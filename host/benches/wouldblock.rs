@@ -1,0 +1,292 @@
+//! wouldblock against native, in one run (`make bench`; criterion).
+//!
+//! Each benchmark has a native or floor counterpart measured in the same run; the table at the
+//! end prints the ratios and whether each budget of the performance issue is met:
+//! 1. `again` round trip: a guest's non-blocking `fd_read` of an empty stdin, against a native
+//!    `read()` of an empty O_NONBLOCK pipe (budget <= 0.5x) and against the empty host call,
+//!    `sched_yield` (budget <= 1.5x). Timed by the guest itself, per call.
+//! 2. The same with RUST_BACKTRACE=1 in the environment (budget <= 1.2x without).
+//! 3. Wake-up latency: the guest blocked in poll_oneoff on stdin, the benchmark writes a byte,
+//!    the guest echoes it; round trip against a native thread pair doing the same with
+//!    `poll()` on pipes (budget: median <= 2x).
+//! 6. Start-up: `wouldblock run` of a trivial guest, warm cache (budget <= 5 ms).
+//! 7. The whole suite, warm (budget <= 1 s).
+//! 8. Peak RSS of `wouldblock run` on a trivial guest (budget <= 32 MiB).
+//!
+//! Not measured yet: 4 (1 GiB throughput) and 5 (socket echo against mio); see BENCHMARKS.md.
+
+use criterion::{black_box, Criterion};
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use wouldblock_tests::guests::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
+
+/// Runs a self-timing guest once with `n` calls and returns its ns per call.
+fn guest_ns_per_call(guest: &str, n: u64, backtrace: bool) -> f64 {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--stdin", "open", guest, &n.to_string()])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
+    if backtrace {
+        cmd.env("RUST_BACKTRACE", "1");
+    } else {
+        cmd.env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE");
+    }
+    let out = cmd.output().expect("running wouldblock");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .find_map(|f| f.strip_prefix("ns_per_call="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no ns_per_call in {text:?}"))
+}
+
+/// Criterion's per-iteration time from a guest that times `iters` calls itself.
+fn per_call(guest: &'static str, backtrace: bool) -> impl FnMut(u64) -> Duration {
+    move |iters| {
+        let n = iters.max(1000);
+        let ns = guest_ns_per_call(guest, n, backtrace);
+        Duration::from_nanos((ns * iters as f64) as u64)
+    }
+}
+
+/// A blocking pipe: (read end, write end).
+fn pipe() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: a valid two-int array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors were just created and are owned by nothing else.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+fn eagain(c: &mut Criterion) {
+    let mut g = c.benchmark_group("eagain");
+    g.sample_size(20).measurement_time(Duration::from_secs(4));
+    g.bench_function("native_read", |b| {
+        let mut fds = [0; 2];
+        // SAFETY: a valid two-int array.
+        assert_eq!(
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+            0
+        );
+        let mut buf = [0u8; 64];
+        b.iter(|| {
+            // SAFETY: fds[0] is the read end; buf is 64 writable bytes.
+            black_box(unsafe { libc::read(fds[0], buf.as_mut_ptr().cast(), 64) })
+        });
+    });
+    g.bench_function("guest_fd_read_again", |b| {
+        b.iter_custom(per_call(P1_RUST_BENCH_READ_AGAIN, false))
+    });
+    g.bench_function("guest_sched_yield", |b| {
+        b.iter_custom(per_call(P1_RUST_BENCH_SCHED_YIELD, false))
+    });
+    g.bench_function("guest_fd_read_again_backtrace", |b| {
+        b.iter_custom(per_call(P1_RUST_BENCH_READ_AGAIN, true))
+    });
+    g.finish();
+}
+
+fn wake(c: &mut Criterion) {
+    let mut g = c.benchmark_group("wake");
+    g.sample_size(20).measurement_time(Duration::from_secs(4));
+    g.bench_function("native_poll_pair", |b| {
+        let (mut to_rx, mut to_tx) = pipe();
+        let (mut from_rx, mut from_tx) = pipe();
+        let echo = std::thread::spawn(move || {
+            let mut byte = [0u8; 1];
+            loop {
+                let mut p = libc::pollfd {
+                    fd: std::os::fd::AsRawFd::as_raw_fd(&to_rx),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                unsafe { libc::poll(&mut p, 1, -1) };
+                if to_rx.read(&mut byte).unwrap_or(0) == 0 {
+                    return;
+                }
+                from_tx.write_all(&byte).unwrap();
+            }
+        });
+        let mut byte = [0u8; 1];
+        b.iter(|| {
+            to_tx.write_all(b"x").unwrap();
+            from_rx.read_exact(&mut byte).unwrap();
+        });
+        drop(to_tx);
+        echo.join().unwrap();
+    });
+    g.bench_function("guest_poll_echo", |b| {
+        b.iter_custom(|iters| {
+            let mut child = Command::new(BIN)
+                .args(["run", P1_RUST_BENCH_WAKE, &(iters + 1).to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let (mut tx, mut rx) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+            let mut byte = [0u8; 1];
+            // One round to let it start.
+            tx.write_all(b"x").unwrap();
+            rx.read_exact(&mut byte).unwrap();
+            let start = Instant::now();
+            for _ in 0..iters {
+                tx.write_all(b"x").unwrap();
+                rx.read_exact(&mut byte).unwrap();
+            }
+            let took = start.elapsed();
+            drop(tx);
+            let _ = child.wait();
+            took
+        });
+    });
+    g.finish();
+}
+
+fn startup(c: &mut Criterion) {
+    let mut g = c.benchmark_group("startup");
+    g.sample_size(30);
+    // Warm the compilation cache first.
+    let _ = Command::new(BIN).args(["run", P1_RUST_TRIVIAL]).output();
+    g.bench_function("run_trivial", |b| {
+        b.iter(|| {
+            let out = Command::new(BIN)
+                .args(["run", P1_RUST_TRIVIAL])
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+        })
+    });
+    g.finish();
+    let mut g = c.benchmark_group("suite");
+    g.sample_size(10);
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let _ = Command::new(BIN).arg("suite").current_dir(repo).output();
+    g.bench_function("warm", |b| {
+        b.iter(|| {
+            let out = Command::new(BIN)
+                .args(["suite", "--format", "json"])
+                .current_dir(repo)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        })
+    });
+    g.finish();
+}
+
+/// Peak RSS (KiB) of one `wouldblock run` of the trivial guest.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also reports its peak RSS
+fn peak_rss_kib() -> i64 {
+    let child = Command::new(BIN)
+        .args(["run", P1_RUST_TRIVIAL])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: zeroed rusage is valid; wait4 fills it for this child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the child's pid, valid out-parameters.
+    unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    usage.ru_maxrss
+}
+
+/// Criterion's point estimate (ns) of `group/name` from its saved results.
+fn estimate(group: &str, name: &str) -> Option<f64> {
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into());
+    let path = format!("{dir}/criterion/{group}/{name}/new/estimates.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+fn table(rss_kib: i64) {
+    let e = |g, n| estimate(g, n).unwrap_or(f64::NAN);
+    let (native, again, floor, bt) = (
+        e("eagain", "native_read"),
+        e("eagain", "guest_fd_read_again"),
+        e("eagain", "guest_sched_yield"),
+        e("eagain", "guest_fd_read_again_backtrace"),
+    );
+    let (wake_native, wake_guest) = (e("wake", "native_poll_pair"), e("wake", "guest_poll_echo"));
+    let (start, suite) = (e("startup", "run_trivial"), e("suite", "warm"));
+    let row = |what: &str, value: String, budget: &str, met: bool| {
+        println!(
+            "| {what} | {value} | {budget} | {} |",
+            if met { "met" } else { "NOT met" }
+        );
+    };
+    println!("\n| benchmark | measured | budget | |\n|---|---|---|---|");
+    row(
+        "again round trip vs native read() of an empty O_NONBLOCK pipe",
+        format!("{again:.1} ns vs {native:.1} ns = {:.2}x", again / native),
+        "<= 0.5x",
+        again / native <= 0.5,
+    );
+    row(
+        "again round trip vs empty host call (sched_yield)",
+        format!("{again:.1} ns vs {floor:.1} ns = {:.2}x", again / floor),
+        "<= 1.5x",
+        again / floor <= 1.5,
+    );
+    row(
+        "again round trip with RUST_BACKTRACE=1 vs without",
+        format!("{bt:.1} ns vs {again:.1} ns = {:.2}x", bt / again),
+        "<= 1.2x",
+        bt / again <= 1.2,
+    );
+    row(
+        "wake-up round trip (median) vs native poll() thread pair",
+        format!(
+            "{:.1} us vs {:.1} us = {:.2}x",
+            wake_guest / 1e3,
+            wake_native / 1e3,
+            wake_guest / wake_native
+        ),
+        "<= 2x",
+        wake_guest / wake_native <= 2.0,
+    );
+    row(
+        "start-up: wouldblock run, trivial guest, warm cache",
+        format!("{:.2} ms", start / 1e6),
+        "<= 5 ms",
+        start / 1e6 <= 5.0,
+    );
+    row(
+        "the whole suite, warm",
+        format!("{:.2} s", suite / 1e9),
+        "<= 1 s",
+        suite / 1e9 <= 1.0,
+    );
+    row(
+        "peak RSS of wouldblock run, trivial guest",
+        format!("{:.1} MiB", rss_kib as f64 / 1024.0),
+        "<= 32 MiB",
+        rss_kib <= 32 * 1024,
+    );
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    eagain(&mut c);
+    wake(&mut c);
+    startup(&mut c);
+    c.final_summary();
+    table(peak_rss_kib());
+}
