@@ -6,7 +6,7 @@ APT_PACKAGES := clang lld wasi-libc libclang-rt-dev-wasm32
 GUESTS := target/guests
 WOULDBLOCK := target/debug/wouldblock
 
-.PHONY: all setup build run test suite peers bench lint lint-workflows fmt clean
+.PHONY: all setup build run test suite peers bench lint lint-windows lint-workflows fmt clean
 
 all: build
 
@@ -73,6 +73,16 @@ lint-workflows:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The Windows backend (host/src/sys/windows.rs) compiled and linted from here: the
+# x86_64-pc-windows-gnu target, and MinGW's gcc for the C in wasmtime's dependencies.
+WINDOWS_TARGET := x86_64-pc-windows-gnu
+lint-windows:
+	@rustup target list --installed | grep -qx "$(WINDOWS_TARGET)" || rustup target add "$(WINDOWS_TARGET)"
+	@command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "installing gcc-mingw-w64-x86-64"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc-mingw-w64-x86-64 >/dev/null; }
+	$(CARGO) clippy -p wouldblock --target $(WINDOWS_TARGET) -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

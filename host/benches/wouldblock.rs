@@ -8,12 +8,14 @@
 //! 2. The same with RUST_BACKTRACE=1 in the environment (budget <= 1.2x without).
 //! 3. Wake-up latency: the guest blocked in poll_oneoff on stdin, the benchmark writes a byte,
 //!    the guest echoes it; round trip against a native thread pair doing the same with
-//!    `poll()` on pipes (budget: median <= 2x).
+//!    `poll()` on pipes (budget: median <= 2x); for scale, the same rounds through `cat`.
+//! 4. Throughput: 1 GiB into a guest's stdin and 1 GiB out of its stderr, 64 KiB
+//!    non-blocking calls with poll on `again`, against a native pipe (budget >= 0.7x).
+//! 5. Sockets: the `echo_server` guest and the same loop on mio, 64 loopback clients doing
+//!    request/response rounds (budget >= 0.5x the native rate).
 //! 6. Start-up: `wouldblock run` of a trivial guest, warm cache (budget <= 5 ms).
 //! 7. The whole suite, warm (budget <= 1 s).
 //! 8. Peak RSS of `wouldblock run` on a trivial guest (budget <= 32 MiB).
-//!
-//! Not measured yet: 4 (1 GiB throughput) and 5 (socket echo against mio); see BENCHMARKS.md.
 
 use criterion::{black_box, Criterion};
 use std::io::{Read, Write};
@@ -127,28 +129,272 @@ fn wake(c: &mut Criterion) {
     });
     g.bench_function("guest_poll_echo", |b| {
         b.iter_custom(|iters| {
-            let mut child = Command::new(BIN)
-                .args(["run", P1_RUST_BENCH_WAKE, &(iters + 1).to_string()])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let (mut tx, mut rx) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
-            let mut byte = [0u8; 1];
-            // One round to let it start.
-            tx.write_all(b"x").unwrap();
-            rx.read_exact(&mut byte).unwrap();
+            let mut cmd = Command::new(BIN);
+            cmd.args(["run", P1_RUST_BENCH_WAKE, &(iters + 1).to_string()]);
+            echo_rounds(cmd, iters)
+        });
+    });
+    // The cross-process floor the guest's figure includes: the same rounds through a native
+    // child process that echoes what it reads (`cat`, blocking reads, no wasm).
+    g.bench_function("native_process_echo", |b| {
+        b.iter_custom(|iters| echo_rounds(Command::new("cat"), iters))
+    });
+    g.finish();
+}
+
+/// `iters` timed rounds of: one byte to the child's stdin, its echo back from its stdout
+/// (after one untimed round, so that start-up does not count).
+fn echo_rounds(mut cmd: Command, iters: u64) -> Duration {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (mut tx, mut rx) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    let mut byte = [0u8; 1];
+    tx.write_all(b"x").unwrap();
+    rx.read_exact(&mut byte).unwrap();
+    let start = Instant::now();
+    for _ in 0..iters {
+        tx.write_all(b"x").unwrap();
+        rx.read_exact(&mut byte).unwrap();
+    }
+    let took = start.elapsed();
+    drop(tx);
+    let _ = child.wait();
+    took
+}
+
+/// Bytes each throughput iteration moves.
+const GIB: u64 = 1 << 30;
+/// The chunk size of every read and write on both sides.
+const CHUNK: usize = 64 * 1024;
+
+/// Writes `total` bytes to `w` in [`CHUNK`]s.
+fn pump(mut w: impl Write, total: u64) {
+    let buf = vec![0x5au8; CHUNK];
+    let mut left = total;
+    while left > 0 {
+        let n = CHUNK.min(left as usize);
+        w.write_all(&buf[..n]).unwrap();
+        left -= n as u64;
+    }
+}
+
+/// Reads `r` to end-of-file in [`CHUNK`]s; the byte count.
+fn sink(mut r: impl Read) -> u64 {
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0;
+    loop {
+        match r.read(&mut buf).unwrap() {
+            0 => return total,
+            n => total += n as u64,
+        }
+    }
+}
+
+fn throughput(c: &mut Criterion) {
+    let mut g = c.benchmark_group("throughput");
+    g.sample_size(10)
+        .sampling_mode(criterion::SamplingMode::Flat)
+        .throughput(criterion::Throughput::Bytes(GIB))
+        .warm_up_time(Duration::from_millis(1));
+    // Native: a writer thread and this thread on one pipe, 64 KiB at a time.
+    g.bench_function("native_pipe", |b| {
+        b.iter_custom(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
-                tx.write_all(b"x").unwrap();
-                rx.read_exact(&mut byte).unwrap();
+                let (rx, tx) = pipe();
+                let writer = std::thread::spawn(move || pump(tx, GIB));
+                assert_eq!(sink(rx), GIB);
+                writer.join().unwrap();
             }
-            let took = start.elapsed();
-            drop(tx);
-            let _ = child.wait();
+            start.elapsed()
+        })
+    });
+    // The guest reads its stdin (a real pipe the benchmark fills) in 64 KiB non-blocking
+    // reads, polling on `again`.
+    g.bench_function("guest_stdin", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let mut child = Command::new(BIN)
+                    .args(["run", P1_RUST_BENCH_THROUGHPUT, "in"])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let tx = child.stdin.take().unwrap();
+                let writer = std::thread::spawn(move || pump(tx, GIB));
+                let out = String::from_utf8(sink_all(child.stdout.take().unwrap())).unwrap();
+                writer.join().unwrap();
+                assert!(child.wait().unwrap().success());
+                assert!(out.contains(&format!("bytes={GIB} ")), "{out}");
+            }
+            start.elapsed()
+        })
+    });
+    // The guest writes to its stderr (a real pipe the benchmark drains) in 64 KiB
+    // non-blocking writes, polling on `again`.
+    g.bench_function("guest_stderr", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let mut child = Command::new(BIN)
+                    .args(["run", P1_RUST_BENCH_THROUGHPUT, "out", &GIB.to_string()])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let n = sink(child.stderr.take().unwrap());
+                assert!(child.wait().unwrap().success());
+                assert!(n >= GIB, "{n}");
+            }
+            start.elapsed()
+        })
+    });
+    g.finish();
+}
+
+/// Reads everything from `r`.
+fn sink_all(mut r: impl Read) -> Vec<u8> {
+    let mut v = Vec::new();
+    r.read_to_end(&mut v).unwrap();
+    v
+}
+
+/// Clients of the echo benchmarks, and request/response rounds each makes per iteration.
+const CLIENTS: usize = 64;
+const ROUNDS: usize = 200;
+/// Bytes per request.
+const REQUEST: usize = 64;
+
+/// [`CLIENTS`] threads, each connecting to `addr` and doing [`ROUNDS`] request/response
+/// rounds; the time from the first connect to the last response.
+fn echo_clients(addr: std::net::SocketAddr) -> Duration {
+    let start = Instant::now();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(addr).unwrap();
+                s.set_nodelay(true).unwrap();
+                let (req, mut resp) = ([7u8; REQUEST], [0u8; REQUEST]);
+                for _ in 0..ROUNDS {
+                    s.write_all(&req).unwrap();
+                    s.read_exact(&mut resp).unwrap();
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+    start.elapsed()
+}
+
+/// The native counterpart of the `echo_server` guest: the same loop on mio, on a thread,
+/// serving `clients` connections until each closes.
+fn mio_echo_server(clients: usize) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    use mio::net::TcpListener;
+    use mio::{Events, Interest, Poll, Token};
+    let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let mut poll = Poll::new().unwrap();
+        poll.registry()
+            .register(&mut listener, Token(usize::MAX), Interest::READABLE)
+            .unwrap();
+        let mut conns: Vec<Option<(mio::net::TcpStream, Vec<u8>)>> = Vec::new();
+        let (mut accepted, mut open) = (0, 0);
+        let mut events = Events::with_capacity(256);
+        let mut buf = vec![0u8; 16384];
+        while accepted < clients || open > 0 {
+            poll.poll(&mut events, None).unwrap();
+            for ev in events.iter() {
+                if ev.token() == Token(usize::MAX) {
+                    while let Ok((mut s, _)) = listener.accept() {
+                        let token = Token(conns.len());
+                        poll.registry()
+                            .register(&mut s, token, Interest::READABLE | Interest::WRITABLE)
+                            .unwrap();
+                        conns.push(Some((s, Vec::new())));
+                        accepted += 1;
+                        open += 1;
+                    }
+                    continue;
+                }
+                let slot = &mut conns[ev.token().0];
+                let Some((s, pending)) = slot else { continue };
+                let mut eof = false;
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) => {
+                            eof = true;
+                            break;
+                        }
+                        Ok(n) => pending.extend_from_slice(&buf[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(_) => {
+                            eof = true;
+                            break;
+                        }
+                    }
+                }
+                while !pending.is_empty() {
+                    match s.write(pending) {
+                        Ok(n) => {
+                            pending.drain(..n);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if eof && pending.is_empty() {
+                    *slot = None;
+                    open -= 1;
+                }
+            }
+        }
+    });
+    (addr, server)
+}
+
+fn sockets(c: &mut Criterion) {
+    let mut g = c.benchmark_group("echo");
+    g.sample_size(10)
+        .sampling_mode(criterion::SamplingMode::Flat)
+        .throughput(criterion::Throughput::Elements((CLIENTS * ROUNDS) as u64));
+    g.bench_function("native_mio", |b| {
+        b.iter_custom(|iters| {
+            let mut took = Duration::ZERO;
+            for _ in 0..iters {
+                let (addr, server) = mio_echo_server(CLIENTS);
+                took += echo_clients(addr);
+                server.join().unwrap();
+            }
             took
-        });
+        })
+    });
+    g.bench_function("guest_echo_server", |b| {
+        b.iter_custom(|iters| {
+            let mut took = Duration::ZERO;
+            for _ in 0..iters {
+                let mut cmd = Command::new(BIN);
+                cmd.args([
+                    "run",
+                    "--tcplisten",
+                    "127.0.0.1:0",
+                    P1_RUST_ECHO_SERVER,
+                    &CLIENTS.to_string(),
+                ]);
+                let server = wouldblock_tests::Listening::spawn(cmd);
+                took += echo_clients(server.addr());
+                assert_eq!(server.wait().code, Some(0));
+            }
+            took
+        })
     });
     g.finish();
 }
@@ -225,6 +471,15 @@ fn table(rss_kib: i64) {
         e("eagain", "guest_fd_read_again_backtrace"),
     );
     let (wake_native, wake_guest) = (e("wake", "native_poll_pair"), e("wake", "guest_poll_echo"));
+    let wake_process = e("wake", "native_process_echo");
+    let (pipe_native, pipe_in, pipe_out) = (
+        e("throughput", "native_pipe"),
+        e("throughput", "guest_stdin"),
+        e("throughput", "guest_stderr"),
+    );
+    let (echo_native, echo_guest) = (e("echo", "native_mio"), e("echo", "guest_echo_server"));
+    let gib_s = |ns: f64| GIB as f64 / ns;
+    let req_s = |ns: f64| (CLIENTS * ROUNDS) as f64 / (ns / 1e9);
     let (start, suite) = (e("startup", "run_trivial"), e("suite", "warm"));
     let row = |what: &str, value: String, budget: &str, met: bool| {
         println!(
@@ -262,6 +517,45 @@ fn table(rss_kib: i64) {
         "<= 2x",
         wake_guest / wake_native <= 2.0,
     );
+    println!(
+        "| (for scale) the same rounds through a native `cat` child process | {:.1} us | | |",
+        wake_process / 1e3
+    );
+    for (what, guest) in [
+        (
+            "1 GiB in through guest stdin (64 KiB non-blocking reads + poll) vs a native pipe",
+            pipe_in,
+        ),
+        (
+            "1 GiB out through guest stderr (64 KiB non-blocking writes + poll) vs a native pipe",
+            pipe_out,
+        ),
+    ] {
+        row(
+            what,
+            format!(
+                "{:.2} GB/s vs {:.2} GB/s = {:.2}x",
+                gib_s(guest),
+                gib_s(pipe_native),
+                pipe_native / guest
+            ),
+            ">= 0.7x",
+            pipe_native / guest >= 0.7,
+        );
+    }
+    row(
+        &format!(
+            "echo server, {CLIENTS} loopback clients x {ROUNDS} rounds of {REQUEST} B, vs mio"
+        ),
+        format!(
+            "{:.0} req/s vs {:.0} req/s = {:.2}x",
+            req_s(echo_guest),
+            req_s(echo_native),
+            echo_native / echo_guest
+        ),
+        ">= 0.5x",
+        echo_native / echo_guest >= 0.5,
+    );
     row(
         "start-up: wouldblock run, trivial guest, warm cache",
         format!("{:.2} ms", start / 1e6),
@@ -286,6 +580,8 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     eagain(&mut c);
     wake(&mut c);
+    throughput(&mut c);
+    sockets(&mut c);
     startup(&mut c);
     c.final_summary();
     table(peak_rss_kib());

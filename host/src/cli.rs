@@ -56,7 +56,8 @@ struct SuiteArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Cases at once (default: the number of cores).
+    /// Cases at once (default: 4 per core, at least 8: most cases wait on a scenario delay
+    /// and hold no core while they do).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// Faithful non-blocking handles, or unmodified wasmtime-wasi.
@@ -353,9 +354,8 @@ fn suite_one(
         expectations: args.expectations.clone(),
         filter: args.filter.clone(),
         jobs: args.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            (cores * 4).max(8)
         }),
         wasi: args.wasi,
         platform: args.platform.unwrap_or_else(default_platform),

@@ -97,3 +97,71 @@ pub fn p1_rust_bench_wake() {
 pub fn p2_rust_bench_wake() {
     check_wake(P2_RUST_BENCH_WAKE);
 }
+
+#[test]
+pub fn p1_rust_bench_throughput() {
+    // In: no data for 30 ms (one `again`, one poll), then five bytes and end-of-file.
+    let out = wouldblock(&[
+        "run",
+        "--stdin",
+        "after:30:hello",
+        P1_RUST_BENCH_THROUGHPUT,
+        "in",
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        out.wb_lines(),
+        ["WB op=bench_in fd=0 errno=0 name=success bytes=5 again=1"],
+        "{out:?}"
+    );
+    assert_eq!(
+        out.host_lines(),
+        ["wouldblock: fd_read(fd=0, stdin) -> again (6) x1 = BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]"]
+    );
+    // Out: 1 MiB through a 64 KiB stderr pipe drained 16 KiB a millisecond: every byte
+    // arrives, and the guest met `again` (and waited in poll) at least once.
+    let mut cmd = std::process::Command::new(super::BIN);
+    cmd.args([
+        "run",
+        "--stderr",
+        "pipe:65536:16384/1ms",
+        P1_RUST_BENCH_THROUGHPUT,
+        "out",
+        "1048576",
+    ]);
+    let out = wouldblock_tests::run_with_feed(cmd, vec![], wouldblock_tests::DEADLINE);
+    assert_eq!(out.code, Some(0), "{:?}", out.stdout);
+    let line = out.wb_lines()[0].to_owned();
+    let again: u64 = line
+        .strip_prefix("WB op=bench_out fd=2 errno=0 name=success bytes=1048576 again=")
+        .unwrap_or_else(|| panic!("{line}"))
+        .parse()
+        .unwrap();
+    assert!(again >= 1, "{line}");
+    assert!(out.stderr_bytes.len() > 1 << 20);
+    assert!(out.stderr_bytes[..1 << 20].iter().all(|&b| b == 0x5a));
+    // One host line for all the `again`s; `characters_written` sums the short writes that
+    // came just before each (what Python's BufferedWriter would report), at most all bytes.
+    let rest = String::from_utf8_lossy(&out.stderr_bytes[1 << 20..]).into_owned();
+    let written: u64 = rest
+        .strip_prefix(&format!(
+            "wouldblock: fd_write(fd=2, stderr) -> again (6) x{again} = BlockingIOError: \
+             [Errno 11] Resource temporarily unavailable (characters_written="
+        ))
+        .and_then(|r| r.strip_suffix(") [linux]\n"))
+        .unwrap_or_else(|| panic!("{rest}"))
+        .parse()
+        .unwrap();
+    assert!(written <= 1 << 20, "{rest}");
+}
+
+#[test]
+pub fn p2_rust_bench_throughput() {
+    let out = wouldblock(&["run", "--stdin", "eof", P2_RUST_BENCH_THROUGHPUT, "in"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        out.wb_lines(),
+        ["WB op=fd_fdstat_set_flags fd=0 errno=8 name=badf flags=4"],
+        "{out:?}"
+    );
+}
