@@ -72,6 +72,7 @@ lint-workflows:
 
 lint:
 	$(CARGO) fmt --all --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # The Windows backend (host/src/sys/windows.rs) compiled and linted from here: the
@@ -86,6 +87,7 @@ lint-windows:
 
 fmt:
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 
 clean:
 	$(CARGO) clean

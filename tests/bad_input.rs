@@ -200,6 +200,17 @@ fn malformed_limits() {
     );
     let out = wouldblock(&["run", "--timeout", "0s", P1_RUST_STDIN_NONBLOCK_READ]);
     assert_input_error(&out, "`0s` is not a duration");
+    // Found by fuzzing: a duration whose deadline would overflow (was a host panic).
+    let out = wouldblock(&[
+        "run",
+        "--timeout",
+        "18446744073709551615s",
+        P1_RUST_STDIN_NONBLOCK_READ,
+    ]);
+    assert_input_error(
+        &out,
+        "`18446744073709551615s` is too long; at most 10 years",
+    );
     let out = wouldblock(&["run", "--max-memory", "lots", P1_RUST_STDIN_NONBLOCK_READ]);
     assert_input_error(
         &out,

@@ -97,28 +97,75 @@ fn eagain(c: &mut Criterion) {
     g.finish();
 }
 
+/// A thread that waits in `poll()` on a pipe and echoes each byte into another: (the pipe
+/// to write to, the pipe to read the echo from, the thread, which ends at end-of-file).
+fn native_echo_thread() -> (std::fs::File, std::fs::File, std::thread::JoinHandle<()>) {
+    let (mut to_rx, to_tx) = pipe();
+    let (from_rx, mut from_tx) = pipe();
+    let echo = std::thread::spawn(move || {
+        let mut byte = [0u8; 1];
+        loop {
+            let mut p = libc::pollfd {
+                fd: std::os::fd::AsRawFd::as_raw_fd(&to_rx),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(&mut p, 1, -1) };
+            if to_rx.read(&mut byte).unwrap_or(0) == 0 {
+                return;
+            }
+            from_tx.write_all(&byte).unwrap();
+        }
+    });
+    (to_tx, from_rx, echo)
+}
+
+/// Rounds for the wake-up percentiles.
+const WAKE_ROUNDS: usize = 10_000;
+
+/// Each of [`WAKE_ROUNDS`] round trips through `tx` and `rx`, timed one by one, sorted.
+fn timed_rounds(tx: &mut impl Write, rx: &mut impl Read) -> Vec<Duration> {
+    let mut byte = [0u8; 1];
+    let mut times: Vec<Duration> = (0..WAKE_ROUNDS)
+        .map(|_| {
+            let start = Instant::now();
+            tx.write_all(b"x").unwrap();
+            rx.read_exact(&mut byte).unwrap();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+/// (median, p99) in microseconds of sorted times.
+fn median_p99(times: &[Duration]) -> (f64, f64) {
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
+    (at(0.5), at(0.99))
+}
+
+/// Wake-up round trips one by one, [`WAKE_ROUNDS`] each: the native thread pair, then the
+/// guest; their (median, p99) in microseconds.
+fn wake_percentiles() -> ((f64, f64), (f64, f64)) {
+    let (mut tx, mut rx, echo) = native_echo_thread();
+    let native = timed_rounds(&mut tx, &mut rx);
+    drop(tx);
+    echo.join().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", P1_RUST_BENCH_WAKE, &WAKE_ROUNDS.to_string()]);
+    let (mut child, mut tx, mut rx) = spawn_piped(cmd);
+    let guest = timed_rounds(&mut tx, &mut rx);
+    drop(tx);
+    assert!(child.wait().unwrap().success());
+    (median_p99(&native), median_p99(&guest))
+}
+
 fn wake(c: &mut Criterion) {
     let mut g = c.benchmark_group("wake");
     g.sample_size(20).measurement_time(Duration::from_secs(4));
     g.bench_function("native_poll_pair", |b| {
-        let (mut to_rx, mut to_tx) = pipe();
-        let (mut from_rx, mut from_tx) = pipe();
-        let echo = std::thread::spawn(move || {
-            let mut byte = [0u8; 1];
-            loop {
-                let mut p = libc::pollfd {
-                    fd: std::os::fd::AsRawFd::as_raw_fd(&to_rx),
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd.
-                unsafe { libc::poll(&mut p, 1, -1) };
-                if to_rx.read(&mut byte).unwrap_or(0) == 0 {
-                    return;
-                }
-                from_tx.write_all(&byte).unwrap();
-            }
-        });
+        let (mut to_tx, mut from_rx, echo) = native_echo_thread();
         let mut byte = [0u8; 1];
         b.iter(|| {
             to_tx.write_all(b"x").unwrap();
@@ -142,16 +189,28 @@ fn wake(c: &mut Criterion) {
     g.finish();
 }
 
-/// `iters` timed rounds of: one byte to the child's stdin, its echo back from its stdout
-/// (after one untimed round, so that start-up does not count).
-fn echo_rounds(mut cmd: Command, iters: u64) -> Duration {
+/// Spawns `cmd` with its stdin and stdout piped to us (stderr discarded).
+fn spawn_piped(
+    mut cmd: Command,
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    std::process::ChildStdout,
+) {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (mut tx, mut rx) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    let (tx, rx) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    (child, tx, rx)
+}
+
+/// `iters` timed rounds of: one byte to the child's stdin, its echo back from its stdout
+/// (after one untimed round, so that start-up does not count).
+fn echo_rounds(cmd: Command, iters: u64) -> Duration {
+    let (mut child, mut tx, mut rx) = spawn_piped(cmd);
     let mut byte = [0u8; 1];
     tx.write_all(b"x").unwrap();
     rx.read_exact(&mut byte).unwrap();
@@ -520,6 +579,16 @@ fn table(rss_kib: i64) {
     println!(
         "| (for scale) the same rounds through a native `cat` child process | {:.1} us | | |",
         wake_process / 1e3
+    );
+    let ((native_med, native_p99), (guest_med, guest_p99)) = wake_percentiles();
+    row(
+        &format!("wake-up, {WAKE_ROUNDS} rounds one by one: median (p99) vs native thread pair"),
+        format!(
+            "{guest_med:.1} us ({guest_p99:.1} us) vs {native_med:.1} us ({native_p99:.1} us) = {:.2}x",
+            guest_med / native_med
+        ),
+        "median <= 2x",
+        guest_med / native_med <= 2.0,
     );
     for (what, guest) in [
         (

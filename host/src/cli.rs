@@ -177,7 +177,7 @@ fn watchdog(timeout: std::time::Duration, finished: std::sync::Arc<std::sync::at
     // Compiling comes first and does not count: give the store's own deadline a head start.
     let grace = std::time::Duration::from_millis(100);
     std::thread::spawn(move || {
-        std::thread::sleep(timeout + grace);
+        std::thread::sleep(timeout.saturating_add(grace));
         loop {
             if finished.load(std::sync::atomic::Ordering::Acquire) {
                 return;

@@ -99,7 +99,8 @@ pub fn apply<T>(
     if let Some(fuel) = limits.fuel {
         store.set_fuel(fuel)?;
     }
-    Ok(limits.timeout.map(|t| Instant::now() + t))
+    // A deadline past what an Instant can hold is no deadline.
+    Ok(limits.timeout.and_then(|t| Instant::now().checked_add(t)))
 }
 
 /// wasmtime's store limits, remembering whether a growth was denied.

@@ -150,6 +150,15 @@ impl MemPipe {
         self.changed(st);
     }
 
+    /// Appends `data` and closes the writer in one step: no reader sees the data without the
+    /// end-of-file behind it (a scheduled `data:`/`after:` stdin is deterministic).
+    pub fn write_and_close(&self, data: &[u8]) {
+        let mut st = self.lock();
+        st.buf.extend(data);
+        st.writer_closed = true;
+        self.changed(st);
+    }
+
     /// Closes the writer: once drained, readers see end-of-file.
     pub fn close_writer(&self) {
         let mut st = self.lock();

@@ -14,9 +14,10 @@ pub enum StdinSpec {
     Eof,
     /// A pipe that stays open and never receives data.
     Open,
-    /// These bytes, then end-of-file.
+    /// These bytes with end-of-file right behind them.
     Data(Vec<u8>),
-    /// No data for this long, then these bytes, then end-of-file.
+    /// No data for this long, then these bytes with end-of-file right behind them (in one
+    /// step: a reader never sees the bytes without the end-of-file).
     After(Duration, Vec<u8>),
     /// The contents of a host file.
     File(PathBuf),
@@ -88,7 +89,10 @@ pub struct Drain {
 const OUTPUT_FORMS: &str =
     "inherit, pipe:CAPACITY or pipe:CAPACITY:BYTES/INTERVAL (e.g. pipe:65536:4096/10ms)";
 
-/// A duration on the command line: `500ms`, `2s`, `1m`, `250us`.
+/// The longest duration accepted: every deadline computed from one stays representable.
+const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// A duration on the command line: `500ms`, `2s`, `1m`, `250us`; at most 10 years.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DurationArg(pub Duration);
 
@@ -96,16 +100,18 @@ impl std::str::FromStr for DurationArg {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        if let Some(m) = s
+        let minutes = s
             .strip_suffix('m')
             .filter(|m| !m.ends_with('m'))
             .and_then(|m| m.parse::<u64>().ok())
-        {
-            return Ok(DurationArg(Duration::from_secs(m * 60)));
+            .map(|m| m.checked_mul(60).map_or(Duration::MAX, Duration::from_secs));
+        let d = minutes.or_else(|| parse_interval(s)).ok_or_else(|| {
+            format!("`{s}` is not a duration; expected a whole number and us, ms, s or m (e.g. 500ms, 2s)")
+        })?;
+        if d > MAX_DURATION {
+            return Err(format!("`{s}` is too long; at most 10 years"));
         }
-        parse_interval(s)
-            .map(DurationArg)
-            .ok_or_else(|| format!("`{s}` is not a duration; expected a whole number and us, ms, s or m (e.g. 500ms, 2s)"))
+        Ok(DurationArg(d))
     }
 }
 
@@ -319,6 +325,15 @@ mod tests {
         assert!("0s".parse::<DurationArg>().is_err());
         assert!("5".parse::<DurationArg>().is_err());
         assert!("1h".parse::<DurationArg>().is_err());
+        // Found by the `specs` fuzz target: minutes that overflow u64 seconds.
+        assert!("9451002652045120030m".parse::<DurationArg>().is_err());
+        // Past 10 years: a deadline `now + d` would overflow an Instant.
+        assert!("18446744073709551615s".parse::<DurationArg>().is_err());
+        assert_eq!(
+            "5256000m".parse(),
+            Ok(DurationArg(Duration::from_secs(5_256_000 * 60)))
+        );
+        assert!("5256001m".parse::<DurationArg>().is_err());
         assert_eq!("16MiB".parse(), Ok(BytesArg(16 << 20)));
         assert_eq!("4096".parse(), Ok(BytesArg(4096)));
         assert!("0".parse::<BytesArg>().is_err());

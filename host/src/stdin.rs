@@ -74,8 +74,7 @@ impl Stdin {
             StdinSpec::Eof => pipe.close_writer(),
             StdinSpec::Open => {}
             StdinSpec::Data(bytes) => {
-                pipe.write(bytes);
-                pipe.close_writer();
+                pipe.write_and_close(bytes);
             }
             StdinSpec::After(delay, bytes) => {
                 let (pipe, delay, bytes) = (pipe.clone(), *delay, bytes.clone());
@@ -83,8 +82,7 @@ impl Stdin {
                     .name("wouldblock-stdin-feed".into())
                     .spawn(move || {
                         std::thread::sleep(delay);
-                        pipe.write(&bytes);
-                        pipe.close_writer();
+                        pipe.write_and_close(&bytes);
                     })
                     .expect("spawning the stdin feeder thread");
             }

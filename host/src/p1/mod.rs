@@ -31,6 +31,9 @@ pub struct P1State {
     pub limiter: crate::limits::Limiter,
     /// When host waits give up (`--timeout`).
     pub deadline: Option<std::time::Instant>,
+    /// The guest's `memory` export, once a host call has looked it up: a name lookup on
+    /// every call was a third of an `again` round trip.
+    pub memory: Option<wasmtime::Memory>,
 }
 
 /// Stdin as stock wasmtime-wasi sees it in faithful mode: the host reads fd 0 itself, so the
@@ -119,6 +122,7 @@ pub fn run(
         signal: io.signal.clone(),
         limiter: crate::limits::Limiter::new(opts.limits.max_memory),
         deadline: None,
+        memory: None,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);

@@ -20,8 +20,14 @@ pub use wasmtime_wasi::runtime::in_tokio;
 pub fn memory_and_state<'a>(
     caller: &'a mut Caller<'_, P1State>,
 ) -> Result<(&'a mut [u8], &'a mut P1State)> {
+    if let Some(m) = caller.data().memory {
+        return Ok(m.data_and_store_mut(caller));
+    }
     match caller.get_export("memory") {
-        Some(Extern::Memory(m)) => Ok(m.data_and_store_mut(caller)),
+        Some(Extern::Memory(m)) => {
+            caller.data_mut().memory = Some(m);
+            Ok(m.data_and_store_mut(caller))
+        }
         Some(Extern::SharedMemory(_)) => bail!("guests with shared memory are not supported"),
         _ => bail!("missing required memory export"),
     }

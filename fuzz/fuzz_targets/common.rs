@@ -1,0 +1,38 @@
+//! Shared by the `run_*` targets: runs a module through the whole host (load, link, run) with
+//! a small deadline and memory limit. Any outcome is fine; a panic or a hang is a finding.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+use wouldblock::limits::Limits;
+use wouldblock::run::{self, RunOptions, WasiMode};
+use wouldblock::spec::{OutputSpec, StdinSpec};
+
+fn engine() -> &'static wasmtime::Engine {
+    static ENGINE: OnceLock<wasmtime::Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| run::engine(true, false).expect("engine"))
+}
+
+pub fn run_module(bytes: &[u8]) {
+    let path = std::env::temp_dir().join(format!("wouldblock-fuzz-{}.wasm", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    let opts = RunOptions {
+        guest: path,
+        args: vec!["1".into(), "2".into()],
+        dirs: vec![],
+        envs: vec![],
+        stdin: StdinSpec::Open,
+        stdout: OutputSpec::Inherit,
+        stderr: OutputSpec::Inherit,
+        wasi: WasiMode::Faithful,
+        tcplisten: vec![],
+        allow_net: vec![],
+        capture: true,
+        announce: None,
+        limits: Limits {
+            timeout: Some(Duration::from_millis(200)),
+            max_memory: Some(16 << 20),
+            fuel: None,
+        },
+    };
+    let _ = run::run(engine(), &opts);
+}

@@ -1,0 +1,24 @@
+//! The expectation-file parser and the report loader (`compare`) on arbitrary text: a parsed
+//! file or a located error, never a panic; a loaded report always compares.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wouldblock::compare;
+use wouldblock::suite::expect;
+
+fuzz_target!(|text: &str| {
+    let _ = expect::parse(text);
+    let path = std::env::temp_dir().join(format!(
+        "wouldblock-fuzz-report-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&path, text).unwrap();
+    if let Ok(report) = compare::load(&path) {
+        let cmp = compare::compare(&[("a".into(), report.clone()), ("b".into(), report)], false);
+        let _ = (
+            compare::human(&cmp),
+            compare::markdown(&cmp),
+            compare::html(&cmp),
+        );
+    }
+});

@@ -1,0 +1,18 @@
+//! Every command-line spec parser on arbitrary text: an answer or an error, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wouldblock::net::ListenSpec;
+use wouldblock::p2net::AllowNet;
+use wouldblock::spec::{BytesArg, DirSpec, DurationArg, EnvSpec, OutputSpec, StdinSpec};
+
+fuzz_target!(|text: &str| {
+    let _ = text.parse::<StdinSpec>();
+    let _ = text.parse::<OutputSpec>();
+    let _ = text.parse::<DurationArg>();
+    let _ = text.parse::<BytesArg>();
+    let _ = text.parse::<DirSpec>();
+    let _ = text.parse::<EnvSpec>();
+    let _ = text.parse::<ListenSpec>();
+    let _ = text.parse::<AllowNet>();
+});
