@@ -17,3 +17,17 @@ pub use imp::{
     host_platform, host_stderr, host_stdin, host_stdout, kernel_release, poll_many, raw_handle,
     socket_hung_up, socket_readable_bytes, socket_writable_bytes, HostFd, RawHandle,
 };
+
+impl HostFd {
+    /// Writes all of `buf` through the backend's `write`, blocking as the handle does.
+    pub fn write_all(&self, mut buf: &[u8]) -> std::io::Result<()> {
+        while !buf.is_empty() {
+            let n = self.write(buf)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+}

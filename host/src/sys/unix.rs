@@ -131,18 +131,6 @@ impl HostFd {
         }
     }
 
-    /// Writes all of `buf`, blocking as the descriptor does.
-    pub fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            let n = self.write(buf)?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            buf = &buf[n..];
-        }
-        Ok(())
-    }
-
     /// Bytes waiting to be read (`FIONREAD`), where the descriptor can tell.
     pub fn readable_bytes(&self) -> Option<u64> {
         let mut n: libc::c_int = 0;

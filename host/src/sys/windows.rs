@@ -151,18 +151,6 @@ impl HostFd {
         }
     }
 
-    /// Writes all of `buf`.
-    pub fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            let n = self.write(buf)?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            buf = &buf[n..];
-        }
-        Ok(())
-    }
-
     /// Bytes waiting to be read, where the handle can tell (pipes).
     pub fn readable_bytes(&self) -> Option<u64> {
         self.peek().filter(|n| *n != u32::MAX).map(u64::from)
