@@ -51,6 +51,30 @@ pub fn wouldblock(args: &[&str]) -> Output {
     run_with_deadline(cmd, None, DEADLINE)
 }
 
+/// One echo client's whole conversation on `s`: `messages` lines of varying length (up to
+/// ~3 KB, so that the server meets full buffers), shut down writing, then read the echo to
+/// end-of-file, which must be exactly what was sent. Returns the bytes sent.
+pub fn echo_conversation(mut s: std::net::TcpStream, client: usize, messages: usize) -> usize {
+    use std::io::{Read, Write};
+    let mut sent = Vec::new();
+    for m in 0..messages {
+        let pad = "x".repeat((client * 97 + m * 31) % 3000);
+        let line = format!("client {client} message {m} {pad}\n");
+        s.write_all(line.as_bytes()).unwrap();
+        sent.extend_from_slice(line.as_bytes());
+    }
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    assert!(
+        got == sent,
+        "client {client}: echo differs ({} vs {} bytes)",
+        got.len(),
+        sent.len()
+    );
+    sent.len()
+}
+
 /// A would-block on a pipe as Python raises it on `platform`, `errno` being its EAGAIN.
 pub fn again_on(platform: &str, errno: i32) -> serde_json::Value {
     json!({

@@ -2,8 +2,6 @@
  * (a lone clock subscription), then nanosleep(), each checked against the monotonic clock. */
 #include "wouldblock_guest.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <time.h>
 
 static long long now_ms(void) {

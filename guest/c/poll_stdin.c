@@ -2,14 +2,10 @@
  * clock subscription beside the fd one), report what fired, then read what was announced. */
 #include "wouldblock_guest.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <unistd.h>
-
 int main(void) {
     struct pollfd p = {.fd = 0, .events = POLLIN};
     int n = poll(&p, 1, 100);
-    char extra[128];
+    char extra[64];
     snprintf(extra, sizeof extra, "nevents=%d", n < 0 ? 0 : n);
     wb_report("poll_oneoff", -1, n < 0 ? errno : 0, extra);
     if (n > 0) {
@@ -17,13 +13,7 @@ int main(void) {
                  (p.revents & POLLHUP) != 0);
         wb_report("event", 0, 0, extra);
         char buf[64];
-        ssize_t r = read(0, buf, sizeof buf);
-        if (r < 0) {
-            wb_report("fd_read", 0, errno, "");
-        } else {
-            snprintf(extra, sizeof extra, "n=%d data=%.*s", (int)r, (int)r, buf);
-            wb_report("fd_read", 0, 0, extra);
-        }
+        wb_report_read(0, read(0, buf, sizeof buf), buf);
     }
     return 0;
 }

@@ -2,25 +2,13 @@
  * pipe has room; fill it; poll() again with a 50 ms timeout (only the timeout fires). */
 #include "wouldblock_guest.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
-
 static void poll_out(void) {
-    char extra[64];
     struct pollfd p = {.fd = 2, .events = POLLOUT};
-    int n = poll(&p, 1, 50);
-    snprintf(extra, sizeof extra, "nevents=%d out=%d", n < 0 ? 0 : n, (p.revents & POLLOUT) != 0);
-    wb_report("poll_oneoff", -1, n < 0 ? errno : 0, extra);
+    wb_report_poll_out(poll(&p, 1, 50), &p);
 }
 
 int main(void) {
-    char extra[64];
-    int rc = fcntl(2, F_SETFL, fcntl(2, F_GETFL) | O_NONBLOCK);
-    snprintf(extra, sizeof extra, "flags=%d", O_NONBLOCK);
-    wb_report("fd_fdstat_set_flags", 2, rc == 0 ? 0 : errno, extra);
-    if (rc != 0) {
+    if (wb_set_nonblock(2) != 0) {
         return 1;
     }
     poll_out();

@@ -2,16 +2,10 @@
  * __wasi_sock_accept (this wasi-libc has no accept()) with no client: `again`. */
 #include "wouldblock_guest.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <wasi/api.h>
 
 int main(void) {
-    char extra[64];
-    int rc = fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK);
-    snprintf(extra, sizeof extra, "flags=%d", O_NONBLOCK);
-    wb_report("fd_fdstat_set_flags", 3, rc == 0 ? 0 : errno, extra);
-    if (rc != 0) {
+    if (wb_set_nonblock(3) != 0) {
         return 1;
     }
     __wasi_fd_t fd;

@@ -13,9 +13,11 @@
 //!    non-blocking calls with poll on `again`, against a native pipe (budget >= 0.7x).
 //! 5. Sockets: the `echo_server` guest and the same loop on mio, 64 loopback clients doing
 //!    request/response rounds (budget >= 0.5x the native rate).
-//! 6. Start-up: `wouldblock run` of a trivial guest, warm cache (budget <= 5 ms).
+//! 6. Start-up: `wouldblock run` of a trivial guest, warm cache (budget <= 5 ms), and against
+//!    `wasmtime run` of the same guest where a `wasmtime` is on `PATH` (budget <= 1x).
 //! 7. The whole suite, warm (budget <= 1 s).
-//! 8. Peak RSS of `wouldblock run` on a trivial guest (budget <= 32 MiB).
+//! 8. Peak RSS of `wouldblock run` on a trivial guest (budget <= 32 MiB), and of `suite` with
+//!    64 guests blocked at once against one (budget <= 8 MiB per extra guest).
 
 use criterion::{black_box, Criterion};
 use std::io::{Read, Write};
@@ -287,7 +289,13 @@ fn throughput(c: &mut Criterion) {
                     .unwrap();
                 let tx = child.stdin.take().unwrap();
                 let writer = std::thread::spawn(move || pump(tx, GIB));
-                let out = String::from_utf8(sink_all(child.stdout.take().unwrap())).unwrap();
+                let mut out = String::new();
+                child
+                    .stdout
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut out)
+                    .unwrap();
                 writer.join().unwrap();
                 assert!(child.wait().unwrap().success());
                 assert!(out.contains(&format!("bytes={GIB} ")), "{out}");
@@ -316,13 +324,6 @@ fn throughput(c: &mut Criterion) {
         })
     });
     g.finish();
-}
-
-/// Reads everything from `r`.
-fn sink_all(mut r: impl Read) -> Vec<u8> {
-    let mut v = Vec::new();
-    r.read_to_end(&mut v).unwrap();
-    v
 }
 
 /// Clients of the echo benchmarks, and request/response rounds each makes per iteration.
@@ -473,6 +474,23 @@ fn startup(c: &mut Criterion) {
             assert!(out.status.success());
         })
     });
+    // The same guest under the wasmtime CLI (its compilation cache is on by default), where
+    // one is installed.
+    if let Some(wasmtime) = wasmtime_cli() {
+        let _ = Command::new(&wasmtime)
+            .args(["run", P1_RUST_TRIVIAL])
+            .output();
+        g.bench_function("wasmtime_run_trivial", |b| {
+            b.iter(|| {
+                let out = Command::new(&wasmtime)
+                    .args(["run", P1_RUST_TRIVIAL])
+                    .stdin(Stdio::null())
+                    .output()
+                    .unwrap();
+                assert!(out.status.success());
+            })
+        });
+    }
     g.finish();
     let mut g = c.benchmark_group("suite");
     g.sample_size(10);
@@ -495,21 +513,92 @@ fn startup(c: &mut Criterion) {
     g.finish();
 }
 
-/// Peak RSS (KiB) of one `wouldblock run` of the trivial guest.
+/// Runs `cmd` to its end; (exit code, peak RSS in KiB, wall time).
 #[allow(clippy::zombie_processes)] // reaped by wait4, which also reports its peak RSS
-fn peak_rss_kib() -> i64 {
-    let child = Command::new(BIN)
-        .args(["run", P1_RUST_TRIVIAL])
+fn peak_rss(mut cmd: Command) -> (i32, i64, Duration) {
+    let start = Instant::now();
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut status = 0;
     // SAFETY: zeroed rusage is valid; wait4 fills it for this child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: the child's pid, valid out-parameters.
-    unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    usage.ru_maxrss
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    let took = start.elapsed();
+    (libc::WEXITSTATUS(status), usage.ru_maxrss, took)
+}
+
+/// Peak RSS (KiB) of one `wouldblock run` of the trivial guest.
+fn run_rss_kib() -> i64 {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", P1_RUST_TRIVIAL]);
+    let (code, rss, _) = peak_rss(cmd);
+    assert_eq!(code, 0);
+    rss
+}
+
+/// How long each guest of [`suite_rss`] stays blocked, so that all of them are alive at once.
+const HOLD_MS: u64 = 1500;
+
+/// `wouldblock suite` with `n` cases of one scenario at once (`--jobs n`), each guest blocked
+/// in a read for [`HOLD_MS`] until its stdin delivers: (peak RSS in KiB, wall time). The
+/// cases are written as expectations into a scratch directory; the suite must pass them all.
+fn suite_rss(n: usize) -> (i64, Duration) {
+    let dir = std::env::temp_dir().join(format!("wouldblock-bench-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = |i: usize| {
+        format!(
+            r#"[[case]]
+name = "hold{i}"
+abi = "p1"
+langs = ["rust"]
+wasi = "faithful"
+stdin = "after:{HOLD_MS}:hello"
+exit = 0
+stdout = [
+  "WB op=fd_fdstat_set_flags fd=0 errno=0 name=success flags=4",
+  "WB op=fd_read fd=0 errno=6 name=again",
+  "WB op=fd_fdstat_set_flags fd=0 errno=0 name=success flags=0",
+  "WB op=fd_fdstat_get fd=0 errno=0 name=success flags=0",
+  "WB op=fd_read fd=0 errno=0 name=success n=5 data=hello",
+]
+events = ["fd_read(fd=0, stdin) -> again x1"]
+
+"#
+        )
+    };
+    let toml: String = (0..n).map(case).collect();
+    std::fs::write(dir.join("stdin_nonblock_then_block.toml"), toml).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("suite")
+        .args(["--jobs", &n.to_string(), "--format", "json"])
+        .args(["--filter", "p1_rust_stdin_nonblock_then_block/"])
+        .arg("--expectations")
+        .arg(&dir);
+    let (code, rss, took) = peak_rss(cmd);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 0, "the suite of {n} held cases failed");
+    // All `n` were alive at once only if the whole run took about one hold, not `n` holds.
+    assert!(
+        took < Duration::from_millis(2 * HOLD_MS),
+        "{n} cases took {took:?}: they did not run at once"
+    );
+    (rss, took)
+}
+
+/// The `wasmtime` CLI, if one is on `PATH` (or named by `WASMTIME`).
+fn wasmtime_cli() -> Option<String> {
+    let program = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
+    let ok = Command::new(&program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(program)
 }
 
 /// Criterion's point estimate (ns) of `group/name` from its saved results.
@@ -521,7 +610,26 @@ fn estimate(group: &str, name: &str) -> Option<f64> {
     v["median"]["point_estimate"].as_f64()
 }
 
-fn table(rss_kib: i64) {
+/// Memory figures taken outside criterion: peak RSS of `run` (KiB), and of `suite` with one
+/// held case and with [`CONCURRENT`] at once (KiB, wall time).
+struct Memory {
+    run: i64,
+    one: (i64, Duration),
+    many: (i64, Duration),
+}
+
+/// Guests alive at once in the suite memory figure.
+const CONCURRENT: usize = 64;
+
+fn memory() -> Memory {
+    Memory {
+        run: run_rss_kib(),
+        one: suite_rss(1),
+        many: suite_rss(CONCURRENT),
+    }
+}
+
+fn table(mem: Memory) {
     let e = |g, n| estimate(g, n).unwrap_or(f64::NAN);
     let (native, again, floor, bt) = (
         e("eagain", "native_read"),
@@ -631,17 +739,49 @@ fn table(rss_kib: i64) {
         "<= 5 ms",
         start / 1e6 <= 5.0,
     );
+    match estimate("startup", "wasmtime_run_trivial") {
+        Some(w) => row(
+            "start-up: wouldblock run vs wasmtime run, trivial guest, warm caches",
+            format!(
+                "{:.2} ms vs {:.2} ms = {:.2}x",
+                start / 1e6,
+                w / 1e6,
+                start / w
+            ),
+            "<= 1x",
+            start <= w,
+        ),
+        None => {
+            println!("| start-up vs wasmtime run | not measured: no `wasmtime` on PATH | <= 1x | |")
+        }
+    }
     row(
         "the whole suite, warm",
         format!("{:.2} s", suite / 1e9),
         "<= 1 s",
         suite / 1e9 <= 1.0,
     );
+    let mib = |kib: i64| kib as f64 / 1024.0;
     row(
         "peak RSS of wouldblock run, trivial guest",
-        format!("{:.1} MiB", rss_kib as f64 / 1024.0),
+        format!("{:.1} MiB", mib(mem.run)),
         "<= 32 MiB",
-        rss_kib <= 32 * 1024,
+        mem.run <= 32 * 1024,
+    );
+    let ((one, one_took), (many, many_took)) = (mem.one, mem.many);
+    let per_extra = (many - one) as f64 / (CONCURRENT - 1) as f64;
+    row(
+        &format!("peak RSS of suite, {CONCURRENT} guests blocked at once vs 1: per extra guest"),
+        format!(
+            "{:.1} MiB vs {:.1} MiB ({:.2} s vs {:.2} s) = {:.2} MiB",
+            mib(many),
+            mib(one),
+            many_took.as_secs_f64(),
+            one_took.as_secs_f64(),
+            per_extra / 1024.0
+        ),
+        "<= 8 MiB",
+        per_extra <= 8.0 * 1024.0,
     );
 }
 
@@ -653,5 +793,5 @@ fn main() {
     sockets(&mut c);
     startup(&mut c);
     c.final_summary();
-    table(peak_rss_kib());
+    table(memory());
 }

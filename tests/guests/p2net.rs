@@ -3,8 +3,8 @@
 //! would raise them. The scenarios exist only in preview2; their preview1 builds say so.
 
 use super::BIN;
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use wouldblock_tests::guests::*;
@@ -184,27 +184,7 @@ pub fn p2_rust_net_echo_server() {
     let clients: Vec<_> = (0..3)
         .map(|i| {
             let addr = addr.clone();
-            std::thread::spawn(move || {
-                let mut s = connect_retrying(&addr);
-                let mut sent = Vec::new();
-                for m in 0..40 {
-                    let line = format!(
-                        "p2 client {i} line {m} {}\n",
-                        "y".repeat((i * 131 + m * 17) % 2500)
-                    );
-                    s.write_all(line.as_bytes()).unwrap();
-                    sent.extend_from_slice(line.as_bytes());
-                }
-                s.shutdown(Shutdown::Write).unwrap();
-                let mut got = Vec::new();
-                s.read_to_end(&mut got).unwrap();
-                assert!(
-                    got == sent,
-                    "client {i}: {} of {} bytes back",
-                    got.len(),
-                    sent.len()
-                );
-            })
+            std::thread::spawn(move || super::echo_conversation(connect_retrying(&addr), i, 40))
         })
         .collect();
     for c in clients {

@@ -78,21 +78,20 @@ pub fn p1_c_sock_accept_no_client() {
     assert_eq!(host_lines(&out), [ACCEPT_AGAIN_LINE], "{out:?}");
 }
 
-/// Preview2 components get no `--tcplisten` sockets: an input error.
-#[test]
-pub fn p2_rust_sock_accept_no_client() {
-    let out = super::wouldblock(&[
-        "run",
-        "--tcplisten",
-        "127.0.0.1:0",
-        P2_RUST_SOCK_ACCEPT_NO_CLIENT,
-    ]);
+/// Preview2 components get no `--tcplisten` sockets: an input error (exit 2) that says so.
+fn p2_refuses_tcplisten(guest: &str) {
+    let out = super::wouldblock(&["run", "--tcplisten", "127.0.0.1:0", guest]);
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(
         out.stderr
             .contains("--tcplisten hands sockets to preview1 modules"),
         "{out:?}"
     );
+}
+
+#[test]
+pub fn p2_rust_sock_accept_no_client() {
+    p2_refuses_tcplisten(P2_RUST_SOCK_ACCEPT_NO_CLIENT);
 }
 
 /// Accepted sockets are numbered far above stock's, carry exactly the flags passed, and say
@@ -118,13 +117,7 @@ pub fn p1_rust_sock_accept_after_connect() {
 
 #[test]
 pub fn p2_rust_sock_accept_after_connect() {
-    let out = super::wouldblock(&[
-        "run",
-        "--tcplisten",
-        "127.0.0.1:0",
-        P2_RUST_SOCK_ACCEPT_AFTER_CONNECT,
-    ]);
-    assert_eq!(out.code, Some(2), "{out:?}");
+    p2_refuses_tcplisten(P2_RUST_SOCK_ACCEPT_AFTER_CONNECT);
 }
 
 const ACCEPTED_NONBLOCK: &str =
@@ -161,13 +154,7 @@ pub fn p1_rust_sock_recv_no_data() {
 
 #[test]
 pub fn p2_rust_sock_recv_no_data() {
-    let out = super::wouldblock(&[
-        "run",
-        "--tcplisten",
-        "127.0.0.1:0",
-        P2_RUST_SOCK_RECV_NO_DATA,
-    ]);
-    assert_eq!(out.code, Some(2), "{out:?}");
+    p2_refuses_tcplisten(P2_RUST_SOCK_RECV_NO_DATA);
 }
 
 /// A blocking receive waits for the client's bytes; after its shutdown, 0.
@@ -194,13 +181,7 @@ pub fn p1_rust_sock_recv_after_data() {
 
 #[test]
 pub fn p2_rust_sock_recv_after_data() {
-    let out = super::wouldblock(&[
-        "run",
-        "--tcplisten",
-        "127.0.0.1:0",
-        P2_RUST_SOCK_RECV_AFTER_DATA,
-    ]);
-    assert_eq!(out.code, Some(2), "{out:?}");
+    p2_refuses_tcplisten(P2_RUST_SOCK_RECV_AFTER_DATA);
 }
 
 /// A client that does not read: sends succeed until the buffers fill, the last maybe short,
@@ -267,46 +248,20 @@ pub fn p1_rust_sock_send_until_full() {
 
 #[test]
 pub fn p2_rust_sock_send_until_full() {
-    let out = super::wouldblock(&[
-        "run",
-        "--tcplisten",
-        "127.0.0.1:0",
-        P2_RUST_SOCK_SEND_UNTIL_FULL,
-    ]);
-    assert_eq!(out.code, Some(2), "{out:?}");
+    p2_refuses_tcplisten(P2_RUST_SOCK_SEND_UNTIL_FULL);
 }
 
 /// Clients that each send `messages` lines and check the echo, concurrently.
 fn echo_clients(l: &Listening, clients: usize, messages: usize) {
     let threads: Vec<_> = (0..clients)
         .map(|i| {
-            let mut s = connect(l);
-            std::thread::spawn(move || {
-                let mut sent = Vec::new();
-                for m in 0..messages {
-                    let line = format!(
-                        "client {i} message {m} {}\n",
-                        "x".repeat((i * 97 + m * 31) % 3000)
-                    );
-                    s.write_all(line.as_bytes()).unwrap();
-                    sent.extend_from_slice(line.as_bytes());
-                }
-                s.shutdown(Shutdown::Write).unwrap();
-                let mut got = Vec::new();
-                s.read_to_end(&mut got).unwrap();
-                assert!(
-                    got == sent,
-                    "client {i}: echo differs ({} vs {} bytes)",
-                    got.len(),
-                    sent.len()
-                );
-                sent.len()
-            })
+            let s = connect(l);
+            std::thread::spawn(move || super::echo_conversation(s, i, messages))
         })
         .collect();
-    let mut totals: Vec<usize> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    totals.sort_unstable();
-    assert_eq!(totals.len(), clients);
+    for t in threads {
+        t.join().unwrap();
+    }
 }
 
 /// A poll-driven non-blocking echo server serves four concurrent clients; every byte comes
@@ -343,6 +298,5 @@ pub fn p1_rust_echo_server() {
 
 #[test]
 pub fn p2_rust_echo_server() {
-    let out = super::wouldblock(&["run", "--tcplisten", "127.0.0.1:0", P2_RUST_ECHO_SERVER]);
-    assert_eq!(out.code, Some(2), "{out:?}");
+    p2_refuses_tcplisten(P2_RUST_ECHO_SERVER);
 }

@@ -6,6 +6,7 @@
 //!
 //! What Python makes of a native errno lives in [`crate::python`].
 
+mod bsd;
 mod freebsd;
 mod linux;
 mod macos;
