@@ -386,3 +386,39 @@ fn node_behaves_as_recorded() {
     );
     assert!(out.stdout.contains("(node v"), "{out:?}");
 }
+
+/// Every runtime's recorded expectations load, and every case names a guest the build has:
+/// this keeps the recordings of runtimes CI does not install (the wasmtime CLI) well-formed.
+#[test]
+fn recorded_runtimes_load_and_name_built_guests() {
+    use wouldblock::suite::{expect, peers::PEERS};
+    let guests: Vec<String> = std::fs::read_dir(repo().join("target/guests"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for peer in PEERS {
+        let dir = repo().join("tests/expectations").join(peer.name);
+        let files = expect::load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", peer.name));
+        assert!(!files.is_empty(), "{}: nothing recorded", peer.name);
+        for (scenario, file) in &files {
+            for case in &file.cases {
+                let abi = case.abi.as_deref().unwrap_or("p1");
+                assert!(
+                    peer.abis.contains(&abi),
+                    "{}/{scenario}/{}: {abi} is not an ABI it runs",
+                    peer.name,
+                    case.name
+                );
+                for lang in case.langs.clone().unwrap_or_else(|| vec!["rust".into()]) {
+                    let stem = format!("{abi}_{lang}_{scenario}.");
+                    assert!(
+                        guests.iter().any(|g| g.starts_with(&stem)),
+                        "{}/{scenario}/{}: no guest {stem}wasm",
+                        peer.name,
+                        case.name
+                    );
+                }
+            }
+        }
+    }
+}

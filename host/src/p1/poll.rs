@@ -317,12 +317,15 @@ fn wait_for_any(
             _ => None,
         })
         .min();
+    // What the last blocking poll of the host's descriptors said, fresh enough to check
+    // without asking the kernel again.
+    let mut polled: Option<Vec<bool>> = None;
     loop {
         let seen = signal.generation();
-        let host_ready = if raw.is_empty() {
-            Vec::new()
-        } else {
-            sys::poll_many(&raw, Duration::ZERO).unwrap_or_else(|_| vec![true; raw.len()])
+        let host_ready = match polled.take() {
+            Some(ready) => ready,
+            None if raw.is_empty() => Vec::new(),
+            None => sys::poll_many(&raw, Duration::ZERO).unwrap_or_else(|_| vec![true; raw.len()]),
         };
         let now = Instant::now();
         let ready = check(subs, &host_ready, now);
@@ -348,7 +351,7 @@ fn wait_for_any(
                 (false, Some(c)) => c,
                 (false, None) => Duration::from_secs(3600),
             };
-            let _ = sys::poll_many(&raw, slice);
+            polled = sys::poll_many(&raw, slice).ok();
         }
     }
 }

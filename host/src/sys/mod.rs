@@ -31,3 +31,26 @@ impl HostFd {
         Ok(())
     }
 }
+
+/// `timeout` as the milliseconds `poll`/`WSAPoll` take: rounded up, so that a wait for a
+/// clock due in under a millisecond sleeps instead of spinning, and capped at `i32::MAX`.
+fn timeout_ms(timeout: std::time::Duration) -> i32 {
+    let ms = timeout.as_nanos().div_ceil(1_000_000);
+    i32::try_from(ms).unwrap_or(i32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timeout_ms;
+    use std::time::Duration;
+
+    #[test]
+    fn timeouts_round_up_and_saturate() {
+        assert_eq!(timeout_ms(Duration::ZERO), 0);
+        assert_eq!(timeout_ms(Duration::from_nanos(1)), 1);
+        assert_eq!(timeout_ms(Duration::from_millis(1)), 1);
+        assert_eq!(timeout_ms(Duration::from_micros(1001)), 2);
+        assert_eq!(timeout_ms(Duration::from_secs(3600)), 3_600_000);
+        assert_eq!(timeout_ms(Duration::MAX), i32::MAX);
+    }
+}

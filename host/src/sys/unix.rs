@@ -102,7 +102,7 @@ impl HostFd {
             events,
             revents: 0,
         };
-        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        let ms = super::timeout_ms(timeout);
         loop {
             // SAFETY: one valid pollfd, count 1.
             let n = unsafe { libc::poll(&mut pfd, 1, ms) };
@@ -179,7 +179,7 @@ pub fn poll_many(fds: &[(RawFd, bool)], timeout: Duration) -> io::Result<Vec<boo
             revents: 0,
         })
         .collect();
-    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    let ms = super::timeout_ms(timeout);
     loop {
         // SAFETY: pfds is a valid array of pfds.len() entries.
         let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };

@@ -177,7 +177,7 @@ pub fn poll_many(fds: &[(RawHandle, bool)], timeout: Duration) -> io::Result<Vec
             revents: 0,
         })
         .collect();
-    let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    let ms = super::timeout_ms(timeout);
     // SAFETY: pfds is a valid array of pfds.len() entries.
     let n = unsafe { WSAPoll(pfds.as_mut_ptr(), pfds.len() as u32, ms) };
     if n < 0 {
