@@ -6,6 +6,9 @@
 
 #[path = "guests/bench.rs"]
 mod bench;
+#[cfg(target_os = "linux")]
+#[path = "guests/host_pipes.rs"]
+mod host_pipes;
 #[path = "guests/limits.rs"]
 mod limits;
 #[path = "guests/p2net.rs"]

@@ -9,6 +9,7 @@
 //! 3. Wake-up latency: the guest blocked in poll_oneoff on stdin, the benchmark writes a byte,
 //!    the guest echoes it; round trip against a native thread pair doing the same with
 //!    `poll()` on pipes (budget: median <= 2x); for scale, the same rounds through `cat`.
+//!    Both sides pinned, alike for native and guest: on one CPU, and on two.
 //! 4. Throughput: 1 GiB into a guest's stdin and 1 GiB out of its stderr, 64 KiB
 //!    non-blocking calls with poll on `again`, against a native pipe (budget >= 0.7x).
 //! 5. Sockets: the `echo_server` guest and the same loop on mio, 64 loopback clients doing
@@ -99,12 +100,73 @@ fn eagain(c: &mut Criterion) {
     g.finish();
 }
 
-/// A thread that waits in `poll()` on a pipe and echoes each byte into another: (the pipe
-/// to write to, the pipe to read the echo from, the thread, which ends at end-of-file).
-fn native_echo_thread() -> (std::fs::File, std::fs::File, std::thread::JoinHandle<()>) {
+/// Where the two sides of a wake-up round trip run. On a VM, a wake-up that crosses to an
+/// idle vCPU costs tens of microseconds (the vCPU was halted), one on the same CPU a context
+/// switch; left alone the scheduler picks either, run to run (medians of 2.5 us and 74 us
+/// for the same native pair here). So both sides are pinned, the same way for native and guest.
+#[derive(Clone, Copy)]
+enum Placement {
+    /// Both sides on CPU 0: the cost of the software path.
+    SameCpu,
+    /// The benchmark on CPU 0, the echoing side on CPU 1: a wake-up across CPUs.
+    CrossCpu,
+}
+
+impl Placement {
+    const ALL: [Placement; 2] = [Placement::SameCpu, Placement::CrossCpu];
+
+    /// The echoing side's CPU (the benchmark's is 0).
+    fn echo_cpu(self) -> usize {
+        match self {
+            Placement::SameCpu => 0,
+            Placement::CrossCpu => 1,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Placement::SameCpu => "same_cpu",
+            Placement::CrossCpu => "cross_cpu",
+        }
+    }
+}
+
+/// Pins the calling thread (and what it later spawns or execs) to `cpu`.
+fn pin(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET writes inside it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: pid 0 is the calling thread; set is a valid cpu_set_t of the size passed.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Runs `f` with the calling thread pinned to CPU 0, then gives it back the CPUs it had.
+fn on_cpu0<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: a zeroed cpu_set_t is valid; sched_getaffinity fills it for this thread.
+    let mut before: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: pid 0 is the calling thread; the size is that of `before`.
+    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&before), &mut before) };
+    assert_eq!(rc, 0, "sched_getaffinity");
+    pin(0).expect("pinning the benchmark to CPU 0");
+    let out = f();
+    // SAFETY: as above, with the set read before.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&before), &before) };
+    assert_eq!(rc, 0, "sched_setaffinity");
+    out
+}
+
+/// A thread on `cpu` that waits in `poll()` on a pipe and echoes each byte into another:
+/// (the pipe to write to, the pipe to read the echo from, the thread, which ends at EOF).
+fn native_echo_thread(cpu: usize) -> (std::fs::File, std::fs::File, std::thread::JoinHandle<()>) {
     let (mut to_rx, to_tx) = pipe();
     let (from_rx, mut from_tx) = pipe();
     let echo = std::thread::spawn(move || {
+        pin(cpu).expect("pinning the echo thread");
         let mut byte = [0u8; 1];
         loop {
             let mut p = libc::pollfd {
@@ -121,6 +183,21 @@ fn native_echo_thread() -> (std::fs::File, std::fs::File, std::thread::JoinHandl
         }
     });
     (to_tx, from_rx, echo)
+}
+
+/// `cmd` with its process (every thread it starts) pinned to `cpu`.
+fn pinned(mut cmd: Command, cpu: usize) -> Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: `pin` only calls sched_setaffinity, which is async-signal-safe.
+    unsafe { cmd.pre_exec(move || pin(cpu)) };
+    cmd
+}
+
+/// The guest of the wake-up benchmark, echoing `rounds` bytes, pinned to `cpu`.
+fn wake_guest(rounds: u64, cpu: usize) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", P1_RUST_BENCH_WAKE, &rounds.to_string()]);
+    pinned(cmd, cpu)
 }
 
 /// Rounds for the wake-up percentiles.
@@ -147,47 +224,53 @@ fn median_p99(times: &[Duration]) -> (f64, f64) {
     (at(0.5), at(0.99))
 }
 
-/// Wake-up round trips one by one, [`WAKE_ROUNDS`] each: the native thread pair, then the
-/// guest; their (median, p99) in microseconds.
-fn wake_percentiles() -> ((f64, f64), (f64, f64)) {
-    let (mut tx, mut rx, echo) = native_echo_thread();
-    let native = timed_rounds(&mut tx, &mut rx);
-    drop(tx);
-    echo.join().unwrap();
-    let mut cmd = Command::new(BIN);
-    cmd.args(["run", P1_RUST_BENCH_WAKE, &WAKE_ROUNDS.to_string()]);
-    let (mut child, mut tx, mut rx) = spawn_piped(cmd);
-    let guest = timed_rounds(&mut tx, &mut rx);
-    drop(tx);
-    assert!(child.wait().unwrap().success());
-    (median_p99(&native), median_p99(&guest))
+/// Wake-up round trips one by one, [`WAKE_ROUNDS`] each, placed as `at` says: the native
+/// thread pair, then the guest; their (median, p99) in microseconds.
+fn wake_percentiles(at: Placement) -> ((f64, f64), (f64, f64)) {
+    on_cpu0(|| {
+        let (mut tx, mut rx, echo) = native_echo_thread(at.echo_cpu());
+        let native = timed_rounds(&mut tx, &mut rx);
+        drop(tx);
+        echo.join().unwrap();
+        let cmd = wake_guest(WAKE_ROUNDS as u64 + 1, at.echo_cpu());
+        let (mut child, mut tx, mut rx) = spawn_piped(cmd);
+        // One untimed round: start-up does not count.
+        let mut byte = [0u8; 1];
+        tx.write_all(b"x").unwrap();
+        rx.read_exact(&mut byte).unwrap();
+        let guest = timed_rounds(&mut tx, &mut rx);
+        drop(tx);
+        assert!(child.wait().unwrap().success());
+        (median_p99(&native), median_p99(&guest))
+    })
 }
 
 fn wake(c: &mut Criterion) {
     let mut g = c.benchmark_group("wake");
     g.sample_size(20).measurement_time(Duration::from_secs(4));
-    g.bench_function("native_poll_pair", |b| {
-        let (mut to_tx, mut from_rx, echo) = native_echo_thread();
-        let mut byte = [0u8; 1];
-        b.iter(|| {
-            to_tx.write_all(b"x").unwrap();
-            from_rx.read_exact(&mut byte).unwrap();
+    for at in Placement::ALL {
+        let cpu = at.echo_cpu();
+        g.bench_function(format!("native_poll_pair_{}", at.name()), |b| {
+            on_cpu0(|| {
+                let (mut to_tx, mut from_rx, echo) = native_echo_thread(cpu);
+                let mut byte = [0u8; 1];
+                b.iter(|| {
+                    to_tx.write_all(b"x").unwrap();
+                    from_rx.read_exact(&mut byte).unwrap();
+                });
+                drop(to_tx);
+                echo.join().unwrap();
+            })
         });
-        drop(to_tx);
-        echo.join().unwrap();
-    });
-    g.bench_function("guest_poll_echo", |b| {
-        b.iter_custom(|iters| {
-            let mut cmd = Command::new(BIN);
-            cmd.args(["run", P1_RUST_BENCH_WAKE, &(iters + 1).to_string()]);
-            echo_rounds(cmd, iters)
+        g.bench_function(format!("guest_poll_echo_{}", at.name()), |b| {
+            b.iter_custom(|iters| on_cpu0(|| echo_rounds(wake_guest(iters + 1, cpu), iters)))
         });
-    });
-    // The cross-process floor the guest's figure includes: the same rounds through a native
-    // child process that echoes what it reads (`cat`, blocking reads, no wasm).
-    g.bench_function("native_process_echo", |b| {
-        b.iter_custom(|iters| echo_rounds(Command::new("cat"), iters))
-    });
+        // The cross-process floor the guest's figure includes: the same rounds through a
+        // native child process that echoes what it reads (`cat`, blocking reads, no wasm).
+        g.bench_function(format!("native_process_echo_{}", at.name()), |b| {
+            b.iter_custom(|iters| on_cpu0(|| echo_rounds(pinned(Command::new("cat"), cpu), iters)))
+        });
+    }
     g.finish();
 }
 
@@ -261,68 +344,79 @@ fn throughput(c: &mut Criterion) {
         .sampling_mode(criterion::SamplingMode::Flat)
         .throughput(criterion::Throughput::Bytes(GIB))
         .warm_up_time(Duration::from_millis(1));
-    // Native: a writer thread and this thread on one pipe, 64 KiB at a time.
-    g.bench_function("native_pipe", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                let (rx, tx) = pipe();
-                let writer = std::thread::spawn(move || pump(tx, GIB));
-                assert_eq!(sink(rx), GIB);
-                writer.join().unwrap();
-            }
-            start.elapsed()
-        })
-    });
-    // The guest reads its stdin (a real pipe the benchmark fills) in 64 KiB non-blocking
-    // reads, polling on `again`.
-    g.bench_function("guest_stdin", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                let mut child = Command::new(BIN)
-                    .args(["run", P1_RUST_BENCH_THROUGHPUT, "in"])
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap();
-                let tx = child.stdin.take().unwrap();
-                let writer = std::thread::spawn(move || pump(tx, GIB));
-                let mut out = String::new();
-                child
-                    .stdout
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut out)
-                    .unwrap();
-                writer.join().unwrap();
-                assert!(child.wait().unwrap().success());
-                assert!(out.contains(&format!("bytes={GIB} ")), "{out}");
-            }
-            start.elapsed()
-        })
-    });
-    // The guest writes to its stderr (a real pipe the benchmark drains) in 64 KiB
-    // non-blocking writes, polling on `again`.
-    g.bench_function("guest_stderr", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                let mut child = Command::new(BIN)
-                    .args(["run", P1_RUST_BENCH_THROUGHPUT, "out", &GIB.to_string()])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                let n = sink(child.stderr.take().unwrap());
-                assert!(child.wait().unwrap().success());
-                assert!(n >= GIB, "{n}");
-            }
-            start.elapsed()
-        })
-    });
+    for at in Placement::ALL {
+        let cpu = at.echo_cpu();
+        // Native: a writer thread (on `cpu`) and this thread (on CPU 0) on one pipe, 64 KiB
+        // at a time.
+        g.bench_function(format!("native_pipe_{}", at.name()), |b| {
+            b.iter_custom(|iters| {
+                on_cpu0(|| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let (rx, tx) = pipe();
+                        let writer = std::thread::spawn(move || {
+                            pin(cpu).expect("pinning the writer");
+                            pump(tx, GIB)
+                        });
+                        assert_eq!(sink(rx), GIB);
+                        writer.join().unwrap();
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        // The guest (on `cpu`) reads its stdin, a real pipe the benchmark fills from CPU 0,
+        // in 64 KiB non-blocking reads, polling on `again`.
+        g.bench_function(format!("guest_stdin_{}", at.name()), |b| {
+            b.iter_custom(|iters| {
+                on_cpu0(|| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let mut cmd = Command::new(BIN);
+                        cmd.args(["run", P1_RUST_BENCH_THROUGHPUT, "in"]);
+                        let mut child = pinned(cmd, cpu)
+                            .stdin(Stdio::piped())
+                            .stdout(Stdio::piped())
+                            .stderr(Stdio::null())
+                            .spawn()
+                            .unwrap();
+                        let tx = child.stdin.take().unwrap();
+                        let writer = std::thread::spawn(move || pump(tx, GIB));
+                        let mut out = String::new();
+                        let mut stdout = child.stdout.take().unwrap();
+                        stdout.read_to_string(&mut out).unwrap();
+                        writer.join().unwrap();
+                        assert!(child.wait().unwrap().success());
+                        assert!(out.contains(&format!("bytes={GIB} ")), "{out}");
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        // The guest (on `cpu`) writes to its stderr, a real pipe the benchmark drains on
+        // CPU 0, in 64 KiB non-blocking writes, polling on `again`.
+        g.bench_function(format!("guest_stderr_{}", at.name()), |b| {
+            b.iter_custom(|iters| {
+                on_cpu0(|| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let mut cmd = Command::new(BIN);
+                        cmd.args(["run", P1_RUST_BENCH_THROUGHPUT, "out", &GIB.to_string()]);
+                        let mut child = pinned(cmd, cpu)
+                            .stdin(Stdio::null())
+                            .stdout(Stdio::null())
+                            .stderr(Stdio::piped())
+                            .spawn()
+                            .unwrap();
+                        let n = sink(child.stderr.take().unwrap());
+                        assert!(child.wait().unwrap().success());
+                        assert!(n >= GIB, "{n}");
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+    }
     g.finish();
 }
 
@@ -630,19 +724,12 @@ fn memory() -> Memory {
 }
 
 fn table(mem: Memory) {
-    let e = |g, n| estimate(g, n).unwrap_or(f64::NAN);
+    let e = |g: &str, n: &str| estimate(g, n).unwrap_or(f64::NAN);
     let (native, again, floor, bt) = (
         e("eagain", "native_read"),
         e("eagain", "guest_fd_read_again"),
         e("eagain", "guest_sched_yield"),
         e("eagain", "guest_fd_read_again_backtrace"),
-    );
-    let (wake_native, wake_guest) = (e("wake", "native_poll_pair"), e("wake", "guest_poll_echo"));
-    let wake_process = e("wake", "native_process_echo");
-    let (pipe_native, pipe_in, pipe_out) = (
-        e("throughput", "native_pipe"),
-        e("throughput", "guest_stdin"),
-        e("throughput", "guest_stderr"),
     );
     let (echo_native, echo_guest) = (e("echo", "native_mio"), e("echo", "guest_echo_server"));
     let gib_s = |ns: f64| GIB as f64 / ns;
@@ -673,52 +760,67 @@ fn table(mem: Memory) {
         "<= 1.2x",
         bt / again <= 1.2,
     );
-    row(
-        "wake-up round trip (median) vs native poll() thread pair",
-        format!(
-            "{:.1} us vs {:.1} us = {:.2}x",
-            wake_guest / 1e3,
-            wake_native / 1e3,
-            wake_guest / wake_native
-        ),
-        "<= 2x",
-        wake_guest / wake_native <= 2.0,
-    );
-    println!(
-        "| (for scale) the same rounds through a native `cat` child process | {:.1} us | | |",
-        wake_process / 1e3
-    );
-    let ((native_med, native_p99), (guest_med, guest_p99)) = wake_percentiles();
-    row(
-        &format!("wake-up, {WAKE_ROUNDS} rounds one by one: median (p99) vs native thread pair"),
-        format!(
-            "{guest_med:.1} us ({guest_p99:.1} us) vs {native_med:.1} us ({native_p99:.1} us) = {:.2}x",
-            guest_med / native_med
-        ),
-        "median <= 2x",
-        guest_med / native_med <= 2.0,
-    );
-    for (what, guest) in [
-        (
-            "1 GiB in through guest stdin (64 KiB non-blocking reads + poll) vs a native pipe",
-            pipe_in,
-        ),
-        (
-            "1 GiB out through guest stderr (64 KiB non-blocking writes + poll) vs a native pipe",
-            pipe_out,
-        ),
-    ] {
-        row(
-            what,
-            format!(
-                "{:.2} GB/s vs {:.2} GB/s = {:.2}x",
-                gib_s(guest),
-                gib_s(pipe_native),
-                pipe_native / guest
-            ),
-            ">= 0.7x",
-            pipe_native / guest >= 0.7,
+    for at in Placement::ALL {
+        let place = match at {
+            Placement::SameCpu => "both on one CPU",
+            Placement::CrossCpu => "on two CPUs",
+        };
+        let (native, guest, process) = (
+            e("wake", &format!("native_poll_pair_{}", at.name())),
+            e("wake", &format!("guest_poll_echo_{}", at.name())),
+            e("wake", &format!("native_process_echo_{}", at.name())),
         );
+        row(
+            &format!("wake-up round trip, {place}, criterion median vs native poll() thread pair"),
+            format!(
+                "{:.1} us vs {:.1} us = {:.2}x (native `cat` child process: {:.1} us)",
+                guest / 1e3,
+                native / 1e3,
+                guest / native,
+                process / 1e3
+            ),
+            "<= 2x",
+            guest / native <= 2.0,
+        );
+        let ((native_med, native_p99), (guest_med, guest_p99)) = wake_percentiles(at);
+        row(
+            &format!("wake-up, {place}, {WAKE_ROUNDS} rounds one by one: median (p99) vs native thread pair"),
+            format!(
+                "{guest_med:.1} us ({guest_p99:.1} us) vs {native_med:.1} us ({native_p99:.1} us) = {:.2}x",
+                guest_med / native_med
+            ),
+            "median <= 2x",
+            guest_med / native_med <= 2.0,
+        );
+    }
+    for at in Placement::ALL {
+        let place = match at {
+            Placement::SameCpu => "both on one CPU",
+            Placement::CrossCpu => "on two CPUs",
+        };
+        let native = e("throughput", &format!("native_pipe_{}", at.name()));
+        for (what, guest) in [
+            (
+                "in through guest stdin (64 KiB non-blocking reads + poll)",
+                e("throughput", &format!("guest_stdin_{}", at.name())),
+            ),
+            (
+                "out through guest stderr (64 KiB non-blocking writes + poll)",
+                e("throughput", &format!("guest_stderr_{}", at.name())),
+            ),
+        ] {
+            row(
+                &format!("1 GiB {what}, {place}, vs a native pipe"),
+                format!(
+                    "{:.2} GB/s vs {:.2} GB/s = {:.2}x",
+                    gib_s(guest),
+                    gib_s(native),
+                    native / guest
+                ),
+                ">= 0.7x",
+                native / guest >= 0.7,
+            );
+        }
     }
     row(
         &format!(

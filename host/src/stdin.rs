@@ -107,10 +107,17 @@ impl Source {
         match self {
             Source::Mem(pipe) => Ok(pipe.try_read(buf)),
             Source::Host(fd) => {
-                if !fd.wait_readable(Duration::ZERO)? {
-                    return Ok(ReadOutcome::WouldBlock);
-                }
-                Ok(match fd.read(buf)? {
+                let n = match fd.read_now(buf) {
+                    Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                        return Ok(ReadOutcome::WouldBlock)
+                    }
+                    Some(read) => read?,
+                    None if !fd.wait_readable(Duration::ZERO)? => {
+                        return Ok(ReadOutcome::WouldBlock)
+                    }
+                    None => fd.read(buf)?,
+                };
+                Ok(match n {
                     0 if !buf.is_empty() => ReadOutcome::Eof,
                     n => ReadOutcome::Data(n),
                 })

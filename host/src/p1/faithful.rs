@@ -225,18 +225,29 @@ fn write_errno(e: &std::io::Error) -> WasiErrno {
 fn write_nonblocking(sink: &Sink, data: &[u8]) -> Result<usize, WasiErrno> {
     match sink {
         Sink::Pipe(p) => Ok(p.try_write(data)),
-        Sink::Host(fd) => match fd.wait_writable(Duration::ZERO) {
-            // POLLOUT promises room for PIPE_BUF bytes: never write more, never block.
-            Ok(true) => fd
-                .write(&data[..data.len().min(PIPE_BUF)])
-                .or_else(|e| match write_errno(&e) {
-                    WasiErrno::Again => Ok(0),
-                    other => Err(other),
-                }),
-            Ok(false) => Ok(0),
-            Err(e) => Err(write_errno(&e)),
+        Sink::Host(fd) => match fd.write_now(data) {
+            Some(written) => accepted(written),
+            None => write_after_pollout(fd, data),
         },
     }
+}
+
+/// A non-blocking write where the host has only `poll`: at most `PIPE_BUF` bytes, only after
+/// `POLLOUT`, which promises room for that many, so the write never blocks.
+fn write_after_pollout(fd: &crate::sys::HostFd, data: &[u8]) -> Result<usize, WasiErrno> {
+    match fd.wait_writable(Duration::ZERO) {
+        Ok(true) => accepted(fd.write(&data[..data.len().min(PIPE_BUF)])),
+        Ok(false) => Ok(0),
+        Err(e) => Err(write_errno(&e)),
+    }
+}
+
+/// A host write's bytes accepted, `EAGAIN` being 0.
+fn accepted(written: std::io::Result<usize>) -> Result<usize, WasiErrno> {
+    written.or_else(|e| match write_errno(&e) {
+        WasiErrno::Again => Ok(0),
+        other => Err(other),
+    })
 }
 
 /// A blocking write of all of `data`.

@@ -1,40 +1,92 @@
-//! Unix: reading a host descriptor without touching its flags.
+//! Unix: reading and writing a host descriptor without touching its flags.
 //!
-//! The guest's non-blocking flag is the guest's: the host's own stdin keeps its flags. Readiness
-//! comes from `poll(2)` with a timeout, reads from `read(2)` only after `poll` said readable, so a
-//! read never blocks.
+//! The guest's non-blocking flag is the guest's: the host's own stdin, stdout and stderr keep
+//! their flags, which other processes sharing them see. Two ways to a call that never blocks:
+//! - On Linux, when the descriptor is a pipe, the host opens the same pipe again through
+//!   `/proc/self/fd/N` — a new open file description, private to the host, with `O_NONBLOCK`
+//!   on it alone — and reads or writes through that: the kernel's own non-blocking pipe
+//!   semantics (short writes, `PIPE_BUF` atomicity, `EAGAIN`) in one syscall.
+//! - Otherwise (other descriptors, other systems, or when that open fails): readiness from
+//!   `poll(2)`, a read only after `POLLIN`, a write of at most `PIPE_BUF` bytes only after
+//!   `POLLOUT` (which promises that much room), so neither blocks.
 //!
 //! # References
 //! - POSIX `poll`: <https://pubs.opengroup.org/onlinepubs/9799919799/functions/poll.html>
-//! - Linux `poll(2)`, `read(2)` man pages.
+//! - POSIX `write` on pipes and FIFOs with `O_NONBLOCK`:
+//!   <https://pubs.opengroup.org/onlinepubs/9799919799/functions/write.html>
+//! - Linux `proc_pid_fd(5)`: opening `/proc/self/fd/N` of a pipe opens the pipe itself;
+//!   `pipe(7)`; `open(2)`: status flags belong to the open file description.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-/// A host descriptor the guest reads as its stdin: the host's fd 0 or an opened file.
+/// A host descriptor the guest reads or writes: the host's fd 0, 1 or 2, or an opened file.
 pub struct HostFd {
     fd: RawFd,
-    // Keeps an opened file alive; `None` for the host's own stdin, which is never closed.
+    // Keeps an opened file alive; `None` for the host's own stdio, which is never closed.
     _owned: Option<OwnedFd>,
+    // The private non-blocking open file description of the same pipe, opened on first use
+    // for the access `access` names; `None` inside when there is none to have.
+    nonblocking: OnceLock<Option<OwnedFd>>,
+    access: libc::c_int,
 }
 
 /// The host's own stdin.
 pub fn host_stdin() -> HostFd {
-    HostFd {
-        fd: 0,
-        _owned: None,
-    }
+    HostFd::borrowed(0, libc::O_RDONLY)
 }
 
 impl HostFd {
-    /// Takes ownership of an opened file.
+    fn borrowed(fd: RawFd, access: libc::c_int) -> HostFd {
+        HostFd {
+            fd,
+            _owned: None,
+            nonblocking: OnceLock::new(),
+            access,
+        }
+    }
+
+    /// Takes ownership of an opened file (read by the guest).
     pub fn from_file(file: std::fs::File) -> HostFd {
         let fd = OwnedFd::from(file);
         HostFd {
             fd: fd.as_raw_fd(),
             _owned: Some(fd),
+            nonblocking: OnceLock::new(),
+            access: libc::O_RDONLY,
         }
+    }
+
+    /// The private non-blocking twin of a pipe, if the host could open one.
+    fn twin(&self) -> Option<RawFd> {
+        self.nonblocking
+            .get_or_init(|| open_nonblocking_twin(self.fd, self.access))
+            .as_ref()
+            .map(AsRawFd::as_raw_fd)
+    }
+
+    /// A read that never blocks, as the kernel does it on a non-blocking pipe (`WouldBlock`
+    /// for `EAGAIN`); `None` where the host has no such read for this descriptor (then wait
+    /// with [`HostFd::wait_readable`] and [`HostFd::read`]).
+    pub fn read_now(&self, buf: &mut [u8]) -> Option<io::Result<usize>> {
+        let fd = self.twin()?;
+        Some(retry_eintr(|| {
+            // SAFETY: buf is valid for buf.len() bytes.
+            unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) }
+        }))
+    }
+
+    /// A write that never blocks, as the kernel does it on a non-blocking pipe: short when
+    /// only part fits (never for `PIPE_BUF` bytes or fewer), `WouldBlock` when nothing does;
+    /// `None` where the host has no such write for this descriptor.
+    pub fn write_now(&self, buf: &[u8]) -> Option<io::Result<usize>> {
+        let fd = self.twin()?;
+        Some(retry_eintr(|| {
+            // SAFETY: buf is valid for buf.len() bytes.
+            unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) }
+        }))
     }
 
     /// Waits up to `timeout` for the descriptor to become readable (data, end-of-file or
@@ -45,18 +97,59 @@ impl HostFd {
 
     /// One `read(2)`; call only after [`HostFd::wait_readable`] said readable.
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
+        retry_eintr(|| {
             // SAFETY: buf is valid for buf.len() bytes.
-            let n = unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let err = io::Error::last_os_error();
-            if err.kind() != io::ErrorKind::Interrupted {
-                return Err(err);
-            }
+            unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) }
+        })
+    }
+}
+
+/// Runs a `read`/`write`-like call again while it fails with `EINTR`; its count.
+fn retry_eintr(mut call: impl FnMut() -> libc::ssize_t) -> io::Result<usize> {
+    loop {
+        let n = call();
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
         }
     }
+}
+
+/// Opens the pipe `fd` refers to again, `access` and `O_NONBLOCK`, as a new open file
+/// description that nobody else shares. `None` when `fd` is not a pipe or the open fails.
+#[cfg(target_os = "linux")]
+fn open_nonblocking_twin(fd: RawFd, access: libc::c_int) -> Option<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a zeroed stat is a valid out-parameter for fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes one stat.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+        return None;
+    }
+    let path = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).ok()?;
+    let flags = access | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    // SAFETY: a valid C string; the result is checked.
+    let twin = unsafe { libc::open(path.as_ptr(), flags) };
+    if twin < 0 {
+        return None;
+    }
+    // SAFETY: `twin` was just opened and is owned by nothing else.
+    let twin = unsafe { OwnedFd::from_raw_fd(twin) };
+    // The same pipe, not another one that happens to sit at that path.
+    // SAFETY: as above.
+    let mut st2: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes one stat.
+    let same = unsafe { libc::fstat(twin.as_raw_fd(), &mut st2) } == 0
+        && (st2.st_dev, st2.st_ino) == (st.st_dev, st.st_ino);
+    same.then_some(twin)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_nonblocking_twin(_fd: RawFd, _access: libc::c_int) -> Option<OwnedFd> {
+    None
 }
 
 /// The errno table of the platform the host runs on, if there is one.
@@ -75,18 +168,12 @@ pub fn host_platform() -> Option<crate::errno::Platform> {
 
 /// The host's own stdout.
 pub fn host_stdout() -> HostFd {
-    HostFd {
-        fd: 1,
-        _owned: None,
-    }
+    HostFd::borrowed(1, libc::O_WRONLY)
 }
 
 /// The host's own stderr.
 pub fn host_stderr() -> HostFd {
-    HostFd {
-        fd: 2,
-        _owned: None,
-    }
+    HostFd::borrowed(2, libc::O_WRONLY)
 }
 
 impl HostFd {
@@ -118,17 +205,10 @@ impl HostFd {
 
     /// One `write(2)`: the bytes written.
     pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        loop {
+        retry_eintr(|| {
             // SAFETY: buf is valid for buf.len() bytes.
-            let n = unsafe { libc::write(self.fd, buf.as_ptr().cast(), buf.len()) };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let err = io::Error::last_os_error();
-            if err.kind() != io::ErrorKind::Interrupted {
-                return Err(err);
-            }
-        }
+            unsafe { libc::write(self.fd, buf.as_ptr().cast(), buf.len()) }
+        })
     }
 
     /// Bytes waiting to be read (`FIONREAD`), where the descriptor can tell.

@@ -74,6 +74,17 @@ impl HostFd {
         }
     }
 
+    /// A read that never blocks, done by the system: none on Windows (the caller waits with
+    /// [`HostFd::wait_readable`] and reads with [`HostFd::read`]).
+    pub fn read_now(&self, _buf: &mut [u8]) -> Option<io::Result<usize>> {
+        None
+    }
+
+    /// A write that never blocks, done by the system: none on Windows.
+    pub fn write_now(&self, _buf: &[u8]) -> Option<io::Result<usize>> {
+        None
+    }
+
     /// Bytes waiting in a pipe (`Some(u32::MAX)` when its writer is gone: end-of-file is
     /// readable); `None` for anything that is not a pipe.
     fn peek(&self) -> Option<u32> {

@@ -1,0 +1,193 @@
+//! The host's own stdin and stderr as real pipes (Linux): the guest's non-blocking calls on
+//! them do exactly what the same calls do natively on a non-blocking pipe, and the pipe the
+//! host shares with its parent never gets `O_NONBLOCK` (the test keeps a descriptor of the same
+//! open file description and looks at its flags afterwards).
+
+use super::BIN;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use wouldblock_tests::guests::*;
+use wouldblock_tests::DEADLINE;
+
+/// A pipe (read end, write end), blocking, of `size` bytes.
+fn pipe(size: i32) -> (std::fs::File, std::fs::File) {
+    let mut fds = [0; 2];
+    // SAFETY: a valid two-int array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors were just created and are owned by nothing else.
+    let (r, w) = unsafe {
+        (
+            std::fs::File::from(OwnedFd::from_raw_fd(fds[0])),
+            std::fs::File::from(OwnedFd::from_raw_fd(fds[1])),
+        )
+    };
+    // SAFETY: F_SETPIPE_SZ takes an int; the result is checked.
+    assert_eq!(
+        unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, size) },
+        size
+    );
+    (r, w)
+}
+
+/// Whether the open file description behind `f` has `O_NONBLOCK`.
+fn nonblocking(f: &std::fs::File) -> bool {
+    // SAFETY: F_GETFL on an open descriptor.
+    let flags = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_GETFL) };
+    assert!(flags >= 0);
+    flags & libc::O_NONBLOCK != 0
+}
+
+/// Kills `child` if it is still running at [`DEADLINE`]; dropping the guard disarms it.
+struct Deadline(Option<mpsc::Sender<()>>);
+
+impl Deadline {
+    fn arm(pid: u32) -> Deadline {
+        let (tx, rx) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(DEADLINE) {
+                // SAFETY: kill with a pid and a signal number.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+        });
+        Deadline(Some(tx))
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        let _ = self.0.take().map(|tx| tx.send(()));
+    }
+}
+
+/// What the `write_full_pipe` guest's writes return natively: 5000-byte `write()`s (at most
+/// 16) on a non-blocking pipe of `size` bytes nobody drains, as the guest's `WB` lines.
+fn native_full_pipe_writes(size: i32) -> Vec<String> {
+    let (_r, w) = pipe(size);
+    // SAFETY: F_SETFL on our own descriptor.
+    unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+    let chunk = [b'x'; 5000];
+    let mut lines = Vec::new();
+    for _ in 0..16 {
+        match (&w).write(&chunk) {
+            Ok(n) => lines.push(format!(
+                "WB op=fd_write fd=2 errno=0 name=success len=5000 n={n}"
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                lines.push("WB op=fd_write fd=2 errno=6 name=again len=5000".into());
+                break;
+            }
+            Err(e) => panic!("native write: {e}"),
+        }
+    }
+    lines
+}
+
+/// A guest filling the host's stderr, a real 64 KiB pipe: every write returns what the same
+/// write returns natively (13 whole, one short, then `again`); the bytes all arrive; the pipe
+/// the host was given keeps its flags.
+#[test]
+pub fn host_stderr_pipe_fills_as_natively() {
+    let expected = native_full_pipe_writes(65536);
+    assert!(
+        expected.last().unwrap().contains("name=again"),
+        "{expected:?}"
+    );
+    let (mut rx, tx) = pipe(65536);
+    let shared = tx.try_clone().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["run", P1_RUST_WRITE_FULL_PIPE])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(tx))
+        .spawn()
+        .unwrap();
+    let _deadline = Deadline::arm(child.id());
+    // The guest's lines until its `again`: only then drain the pipe (the host writes its own
+    // lines to the same stderr as it exits).
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut wb = Vec::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        let done = line.contains("op=fd_write") && !line.contains("errno=0 ");
+        wb.push(line.trim_end().to_string());
+        line.clear();
+        if done {
+            break;
+        }
+    }
+    let drain = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        rx.read_to_end(&mut all).unwrap();
+        all
+    });
+    let status = child.wait().unwrap();
+    assert!(
+        !nonblocking(&shared),
+        "the host's stderr pipe was made non-blocking"
+    );
+    // The last write end but the host's: the drain sees end-of-file once the host is gone.
+    drop(shared);
+    let stderr = drain.join().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        wb[0],
+        "WB op=fd_fdstat_set_flags fd=2 errno=0 name=success flags=4"
+    );
+    assert_eq!(wb[1..], expected[..], "guest vs native");
+    let written: usize = expected
+        .iter()
+        .filter_map(|l| l.split(" n=").nth(1))
+        .map(|n| n.parse::<usize>().unwrap())
+        .sum();
+    let xs = stderr.iter().take_while(|&&b| b == b'x').count();
+    assert_eq!(xs, written, "bytes that arrived");
+}
+
+/// The host's stdin, a real pipe that stays open: `again` while empty (one event, as Python's
+/// BlockingIOError), then the bytes once written; the pipe keeps its flags.
+#[test]
+pub fn host_stdin_pipe_reads_as_natively() {
+    for (data, read) in [
+        (&b""[..], "WB op=fd_read fd=0 errno=6 name=again"),
+        (
+            b"hello",
+            "WB op=fd_read fd=0 errno=0 name=success n=5 data=hello",
+        ),
+    ] {
+        let (rx, mut tx) = pipe(65536);
+        tx.write_all(data).unwrap();
+        let shared = rx.try_clone().unwrap();
+        let child = Command::new(BIN)
+            .args(["run", P1_RUST_STDIN_NONBLOCK_READ])
+            .stdin(Stdio::from(rx))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _deadline = Deadline::arm(child.id());
+        let out = child.wait_with_output().unwrap();
+        drop(tx);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("WB ")).collect();
+        assert_eq!(
+            lines,
+            [
+                "WB op=fd_fdstat_set_flags fd=0 errno=0 name=success flags=4",
+                "WB op=fd_fdstat_get fd=0 errno=0 name=success flags=4",
+                read,
+            ],
+            "{out:?}"
+        );
+        let again_lines = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.contains("-> again"))
+            .count();
+        assert_eq!(again_lines, usize::from(data.is_empty()), "{out:?}");
+        assert!(
+            !nonblocking(&shared),
+            "the host's stdin pipe was made non-blocking"
+        );
+    }
+}
