@@ -1,5 +1,6 @@
 /* Scenario `sock_accept_no_client` in C on wasi-libc: the listener (fd 3) O_NONBLOCK, then
- * __wasi_sock_accept (this wasi-libc has no accept()) with no client: `again`. */
+ * __wasi_sock_accept, the raw preview1 call (sock_recv_no_data.c goes through libc's accept4),
+ * with no client: `again`. */
 #include "wouldblock_guest.h"
 
 #include <wasi/api.h>

@@ -124,9 +124,8 @@ const ACCEPTED_NONBLOCK: &str =
     "WB op=sock_accept fd=3 errno=0 name=success flags=4 new_fd=1073741824 new_flags=4";
 
 /// A connected client that sends nothing: `again` from sock_recv and from fd_read.
-#[test]
-pub fn p1_rust_sock_recv_no_data() {
-    let l = listening(P1_RUST_SOCK_RECV_NO_DATA, &[], &[]);
+fn recv_no_data(guest: &str) {
+    let l = listening(guest, &[], &[]);
     let client = connect(&l);
     let out = l.wait();
     drop(client);
@@ -150,6 +149,17 @@ pub fn p1_rust_sock_recv_no_data() {
         ],
         "{out:?}"
     );
+}
+
+#[test]
+pub fn p1_rust_sock_recv_no_data() {
+    recv_no_data(P1_RUST_SOCK_RECV_NO_DATA);
+}
+
+/// The same in C: wasi-libc's accept4(SOCK_NONBLOCK), recv() and read().
+#[test]
+pub fn p1_c_sock_recv_no_data() {
+    recv_no_data(P1_C_SOCK_RECV_NO_DATA);
 }
 
 #[test]
