@@ -3,15 +3,9 @@
  * both fail with EAGAIN, the raw WASI `again`. */
 #include "wouldblock_guest.h"
 
-#include <sys/socket.h>
-
 int main(void) {
     char extra[96];
-    int fd = accept4(3, NULL, NULL, SOCK_NONBLOCK);
-    int e = fd < 0 ? errno : 0;
-    int flags = fd < 0 ? 0 : fcntl(fd, F_GETFL) & O_NONBLOCK;
-    snprintf(extra, sizeof extra, "flags=%d new_fd=%d new_flags=%d", O_NONBLOCK, fd, flags);
-    wb_report("sock_accept", 3, e, fd < 0 ? "flags=4" : extra);
+    int fd = wb_accept_nonblock(3);
     if (fd < 0) {
         return 1;
     }

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -84,6 +85,19 @@ static inline void wb_report_poll_out(int n, const struct pollfd *p) {
     char extra[64];
     snprintf(extra, sizeof extra, "nevents=%d out=%d", n < 0 ? 0 : n, (p->revents & POLLOUT) != 0);
     wb_report("poll_oneoff", -1, n < 0 ? errno : 0, extra);
+}
+
+/* accept4(SOCK_NONBLOCK) on `listener` (wasi-libc's waits for a client), reported as the
+ * Rust guests report sock_accept; the new descriptor, or -1 with errno set. */
+static inline int wb_accept_nonblock(int listener) {
+    char extra[96];
+    int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
+    int e = fd < 0 ? errno : 0;
+    int flags = fd < 0 ? 0 : fcntl(fd, F_GETFL) & O_NONBLOCK;
+    snprintf(extra, sizeof extra, "flags=%d new_fd=%d new_flags=%d", O_NONBLOCK, fd, flags);
+    wb_report("sock_accept", listener, e, fd < 0 ? "flags=4" : extra);
+    errno = e;
+    return fd;
 }
 
 #endif

@@ -194,12 +194,22 @@ pub fn p2_rust_sock_recv_after_data() {
     p2_refuses_tcplisten(P2_RUST_SOCK_RECV_AFTER_DATA);
 }
 
+#[test]
+pub fn p1_rust_sock_send_until_full() {
+    send_until_full(P1_RUST_SOCK_SEND_UNTIL_FULL);
+}
+
+/// The same in C: wasi-libc's accept4(SOCK_NONBLOCK), send() and shutdown(SHUT_WR).
+#[test]
+pub fn p1_c_sock_send_until_full() {
+    send_until_full(P1_C_SOCK_SEND_UNTIL_FULL);
+}
+
 /// A client that does not read: sends succeed until the buffers fill, the last maybe short,
 /// then `again` (with characters_written = that short count). The client then reads exactly
 /// the total the guest reports.
-#[test]
-pub fn p1_rust_sock_send_until_full() {
-    let l = listening(P1_RUST_SOCK_SEND_UNTIL_FULL, &[], &[]);
+fn send_until_full(guest: &str) {
+    let l = listening(guest, &[], &[]);
     let mut client = connect(&l);
     // Wait for the guest to be done sending before reading anything.
     std::thread::sleep(Duration::from_millis(300));
