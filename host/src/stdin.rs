@@ -1,7 +1,8 @@
 //! The guest's stdin as the host manages it: a source that can say "would block" honestly.
 //!
 //! Sources: an in-memory [`MemPipe`] fed on a schedule (`eof`, `open`, `data:`, `after:`), or a
-//! host descriptor read with `poll` + `read` (`inherit`, `file:`), whose flags are never changed.
+//! host descriptor (`inherit`, `file:`) whose flags are never changed: read through `sys`'s
+//! private non-blocking description of the same pipe where there is one, else `poll` + `read`.
 //! A `Stdin` is created before the guest starts; [`Stdin::start`] starts its schedule, so that
 //! compiling the guest does not eat into an `after:` delay.
 //!

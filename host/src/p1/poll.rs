@@ -125,20 +125,21 @@ pub fn poll_oneoff(
         let want = match s[8] {
             0 => {
                 let (id, timeout, flags) = (le_u32(&s[16..]), le_u64(&s[24..]), le_u16(&s[40..]));
-                let wait = if flags & SUBCLOCKFLAGS_ABSTIME != 0 {
+                // An absolute clock counts from the moment its clock was read, taken after
+                // the reading, so that it never fires before the clock reaches `timeout`.
+                let (base, wait) = if flags & SUBCLOCKFLAGS_ABSTIME != 0 {
                     match stock::clock_now(&mut caller, id)? {
-                        Ok(now) => timeout.saturating_sub(now),
+                        Ok(now) => (Instant::now(), timeout.saturating_sub(now)),
                         Err(e) => return errno(e),
                     }
                 } else if id <= 1 {
-                    timeout
+                    (start, timeout)
                 } else {
                     return errno(WasiErrno::Inval);
                 };
                 Want::Clock(
-                    start
-                        .checked_add(Duration::from_nanos(wait))
-                        .unwrap_or(start + Duration::from_secs(u32::MAX.into())),
+                    base.checked_add(Duration::from_nanos(wait))
+                        .unwrap_or(base + Duration::from_secs(u32::MAX.into())),
                 )
             }
             tag @ (1 | 2) => {
