@@ -183,6 +183,7 @@ pub fn p1_rust_event_loop() {
     let last = lines.last().expect("a summary line");
     let polls: usize = last
         .strip_prefix("WB op=event_loop fd=none errno=0 name=success read=200 written=200 polls=")
+        .and_then(|rest| rest.split(' ').next())
         .unwrap_or_else(|| panic!("unexpected summary {last:?}"))
         .parse()
         .unwrap();

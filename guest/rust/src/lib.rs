@@ -15,6 +15,8 @@ pub type Errno = u16;
 
 /// `success`.
 pub const SUCCESS: Errno = 0;
+/// `again`: the call would block.
+pub const AGAIN: Errno = 6;
 
 mod raw {
     #[link(wasm_import_module = "wasi_snapshot_preview1")]

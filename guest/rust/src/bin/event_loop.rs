@@ -4,6 +4,8 @@
 //! a busy spin shows. Optional arguments: read size and write size (default 4096), and a mix
 //! seed: when not 0, each turn of the loop picks at random between polling, retrying at once,
 //! and one blocking read (the flag cleared and set again), so that tests cover every mix.
+//! The summary ends with `characters_written`: the bytes of the short writes just before each
+//! `again` on stderr, summed, as the guest saw them (the host's events must say the same).
 
 use wouldblock_guest::*;
 
@@ -19,14 +21,20 @@ fn main() {
     }
     let (mut pending, mut buf) = (Vec::new(), vec![0u8; read_size]);
     let (mut read_total, mut written_total, mut polls, mut eof) = (0usize, 0usize, 0usize, false);
+    // Short writes since the last whole one, and their sum at each `again`.
+    let (mut short, mut characters_written) = (0usize, 0usize);
     loop {
         // Write what fits.
         while !pending.is_empty() {
             let take = pending.len().min(write_size);
             let (errno, n) = write(2, &pending[..take]);
             if errno != SUCCESS {
+                if errno == AGAIN {
+                    characters_written += std::mem::take(&mut short);
+                }
                 break;
             }
+            short = if n < take { short + n } else { 0 };
             pending.drain(..n);
             written_total += n;
         }
@@ -90,5 +98,8 @@ fn main() {
             std::process::exit(1);
         }
     }
-    println!("WB op=event_loop fd=none errno=0 name=success read={read_total} written={written_total} polls={polls}");
+    println!(
+        "WB op=event_loop fd=none errno=0 name=success read={read_total} written={written_total} \
+         polls={polls} characters_written={characters_written}"
+    );
 }
