@@ -24,6 +24,7 @@ int main(void) {
         total += n;
     }
     printf("WB op=total fd=%d errno=0 name=success sent=%ld\n", fd, total);
+    fflush(stdout);
     int rc = shutdown(fd, SHUT_WR);
     snprintf(extra, sizeof extra, "how=%d", SHUT_WR);
     wb_report("sock_shutdown", fd, rc == 0 ? 0 : errno, extra);

@@ -209,10 +209,10 @@ pub fn p1_c_sock_send_until_full() {
 /// then `again` (with characters_written = that short count). The client then reads exactly
 /// the total the guest reports.
 fn send_until_full(guest: &str) {
-    let l = listening(guest, &[], &[]);
+    let mut l = listening(guest, &[], &[]);
     let mut client = connect(&l);
-    // Wait for the guest to be done sending before reading anything.
-    std::thread::sleep(Duration::from_millis(300));
+    // Read nothing until the guest is done sending: it reports its total after the `again`.
+    l.await_stdout("WB op=total ");
     let mut got = Vec::new();
     client.read_to_end(&mut got).unwrap();
     let out = l.wait();

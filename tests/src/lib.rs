@@ -141,8 +141,22 @@ pub struct Listening {
     cmd: String,
     addr: std::net::SocketAddr,
     stdout: std::thread::JoinHandle<Vec<u8>>,
+    stdout_lines: std::sync::mpsc::Receiver<String>,
     stderr: std::thread::JoinHandle<Vec<u8>>,
     started: Instant,
+}
+
+/// Reads `r` line by line to its end, sending each line to `tx`; everything read.
+fn collect_lines(r: impl Read, tx: std::sync::mpsc::Sender<String>) -> Vec<u8> {
+    use std::io::BufRead;
+    let mut all = Vec::new();
+    let mut r = std::io::BufReader::new(r);
+    let mut line = Vec::new();
+    while r.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+        let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
+        all.append(&mut line);
+    }
+    all
 }
 
 impl Listening {
@@ -153,25 +167,12 @@ impl Listening {
             .stderr(Stdio::piped());
         let text = format!("{cmd:?}");
         let mut child = cmd.spawn().expect("spawning the command");
-        let mut out = child.stdout.take().unwrap();
+        let out = child.stdout.take().unwrap();
         let err = child.stderr.take().unwrap();
-        let stdout = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = out.read_to_end(&mut s);
-            s
-        });
+        let (out_tx, stdout_lines) = std::sync::mpsc::channel();
+        let stdout = std::thread::spawn(move || collect_lines(out, out_tx));
         let (tx, rx) = std::sync::mpsc::channel();
-        let stderr = std::thread::spawn(move || {
-            use std::io::BufRead;
-            let mut all = Vec::new();
-            let mut r = std::io::BufReader::new(err);
-            let mut line = Vec::new();
-            while r.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
-                let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
-                all.append(&mut line);
-            }
-            all
-        });
+        let stderr = std::thread::spawn(move || collect_lines(err, tx));
         let started = Instant::now();
         let addr = loop {
             let left = DEADLINE.saturating_sub(started.elapsed());
@@ -193,8 +194,25 @@ impl Listening {
             cmd: text,
             addr,
             stdout,
+            stdout_lines,
             stderr,
             started,
+        }
+    }
+
+    /// Waits, at most until [`DEADLINE`] from the start, for a line of the command's stdout
+    /// containing `needle`; panics (killing the command) if none comes.
+    pub fn await_stdout(&mut self, needle: &str) {
+        loop {
+            let left = DEADLINE.saturating_sub(self.started.elapsed());
+            match self.stdout_lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return,
+                Ok(_) => {}
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("no stdout line with `{needle}` from {}", self.cmd);
+                }
+            }
         }
     }
 
