@@ -25,6 +25,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use wouldblock_tests::guests::*;
+use wouldblock_tests::os_pipe as pipe;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
 
@@ -54,21 +55,6 @@ fn per_call(guest: &'static str, backtrace: bool) -> impl FnMut(u64) -> Duration
         let n = iters.max(1000);
         let ns = guest_ns_per_call(guest, n, backtrace);
         Duration::from_nanos((ns * iters as f64) as u64)
-    }
-}
-
-/// A blocking pipe: (read end, write end).
-fn pipe() -> (std::fs::File, std::fs::File) {
-    use std::os::fd::FromRawFd;
-    let mut fds = [0; 2];
-    // SAFETY: a valid two-int array.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: both descriptors were just created and are owned by nothing else.
-    unsafe {
-        (
-            std::fs::File::from_raw_fd(fds[0]),
-            std::fs::File::from_raw_fd(fds[1]),
-        )
     }
 }
 
@@ -158,6 +144,17 @@ fn on_cpu0<T>(f: impl FnOnce() -> T) -> T {
     let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&before), &before) };
     assert_eq!(rc, 0, "sched_setaffinity");
     out
+}
+
+/// `iters` rounds of `round` with this thread on CPU 0 (see [`on_cpu0`]); their time.
+fn timed_on_cpu0(iters: u64, mut round: impl FnMut()) -> Duration {
+    on_cpu0(|| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            round();
+        }
+        start.elapsed()
+    })
 }
 
 /// A thread on `cpu` that waits in `poll()` on a pipe and echoes each byte into another:
@@ -350,18 +347,14 @@ fn throughput(c: &mut Criterion) {
         // at a time.
         g.bench_function(format!("native_pipe_{}", at.name()), |b| {
             b.iter_custom(|iters| {
-                on_cpu0(|| {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let (rx, tx) = pipe();
-                        let writer = std::thread::spawn(move || {
-                            pin(cpu).expect("pinning the writer");
-                            pump(tx, GIB)
-                        });
-                        assert_eq!(sink(rx), GIB);
-                        writer.join().unwrap();
-                    }
-                    start.elapsed()
+                timed_on_cpu0(iters, || {
+                    let (rx, tx) = pipe();
+                    let writer = std::thread::spawn(move || {
+                        pin(cpu).expect("pinning the writer");
+                        pump(tx, GIB)
+                    });
+                    assert_eq!(sink(rx), GIB);
+                    writer.join().unwrap();
                 })
             })
         });
@@ -369,27 +362,23 @@ fn throughput(c: &mut Criterion) {
         // in 64 KiB non-blocking reads, polling on `again`.
         g.bench_function(format!("guest_stdin_{}", at.name()), |b| {
             b.iter_custom(|iters| {
-                on_cpu0(|| {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let mut cmd = Command::new(BIN);
-                        cmd.args(["run", P1_RUST_BENCH_THROUGHPUT, "in"]);
-                        let mut child = pinned(cmd, cpu)
-                            .stdin(Stdio::piped())
-                            .stdout(Stdio::piped())
-                            .stderr(Stdio::null())
-                            .spawn()
-                            .unwrap();
-                        let tx = child.stdin.take().unwrap();
-                        let writer = std::thread::spawn(move || pump(tx, GIB));
-                        let mut out = String::new();
-                        let mut stdout = child.stdout.take().unwrap();
-                        stdout.read_to_string(&mut out).unwrap();
-                        writer.join().unwrap();
-                        assert!(child.wait().unwrap().success());
-                        assert!(out.contains(&format!("bytes={GIB} ")), "{out}");
-                    }
-                    start.elapsed()
+                timed_on_cpu0(iters, || {
+                    let mut cmd = Command::new(BIN);
+                    cmd.args(["run", P1_RUST_BENCH_THROUGHPUT, "in"]);
+                    let mut child = pinned(cmd, cpu)
+                        .stdin(Stdio::piped())
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .unwrap();
+                    let tx = child.stdin.take().unwrap();
+                    let writer = std::thread::spawn(move || pump(tx, GIB));
+                    let mut out = String::new();
+                    let mut stdout = child.stdout.take().unwrap();
+                    stdout.read_to_string(&mut out).unwrap();
+                    writer.join().unwrap();
+                    assert!(child.wait().unwrap().success());
+                    assert!(out.contains(&format!("bytes={GIB} ")), "{out}");
                 })
             })
         });
@@ -397,22 +386,18 @@ fn throughput(c: &mut Criterion) {
         // CPU 0, in 64 KiB non-blocking writes, polling on `again`.
         g.bench_function(format!("guest_stderr_{}", at.name()), |b| {
             b.iter_custom(|iters| {
-                on_cpu0(|| {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let mut cmd = Command::new(BIN);
-                        cmd.args(["run", P1_RUST_BENCH_THROUGHPUT, "out", &GIB.to_string()]);
-                        let mut child = pinned(cmd, cpu)
-                            .stdin(Stdio::null())
-                            .stdout(Stdio::null())
-                            .stderr(Stdio::piped())
-                            .spawn()
-                            .unwrap();
-                        let n = sink(child.stderr.take().unwrap());
-                        assert!(child.wait().unwrap().success());
-                        assert!(n >= GIB, "{n}");
-                    }
-                    start.elapsed()
+                timed_on_cpu0(iters, || {
+                    let mut cmd = Command::new(BIN);
+                    cmd.args(["run", P1_RUST_BENCH_THROUGHPUT, "out", &GIB.to_string()]);
+                    let mut child = pinned(cmd, cpu)
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap();
+                    let n = sink(child.stderr.take().unwrap());
+                    assert!(child.wait().unwrap().success());
+                    assert!(n >= GIB, "{n}");
                 })
             })
         });

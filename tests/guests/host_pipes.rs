@@ -5,7 +5,7 @@
 
 use super::BIN;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use wouldblock_tests::guests::*;
@@ -13,16 +13,7 @@ use wouldblock_tests::DEADLINE;
 
 /// A pipe (read end, write end), blocking, of `size` bytes.
 fn pipe(size: i32) -> (std::fs::File, std::fs::File) {
-    let mut fds = [0; 2];
-    // SAFETY: a valid two-int array.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: both descriptors were just created and are owned by nothing else.
-    let (r, w) = unsafe {
-        (
-            std::fs::File::from(OwnedFd::from_raw_fd(fds[0])),
-            std::fs::File::from(OwnedFd::from_raw_fd(fds[1])),
-        )
-    };
+    let (r, w) = wouldblock_tests::os_pipe();
     // SAFETY: F_SETPIPE_SZ takes an int; the result is checked.
     assert_eq!(
         unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, size) },

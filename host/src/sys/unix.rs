@@ -51,11 +51,10 @@ impl HostFd {
     /// Takes ownership of an opened file (read by the guest).
     pub fn from_file(file: std::fs::File) -> HostFd {
         let fd = OwnedFd::from(file);
+        let raw = fd.as_raw_fd();
         HostFd {
-            fd: fd.as_raw_fd(),
             _owned: Some(fd),
-            nonblocking: OnceLock::new(),
-            access: libc::O_RDONLY,
+            ..HostFd::borrowed(raw, libc::O_RDONLY)
         }
     }
 
@@ -123,10 +122,8 @@ fn retry_eintr(mut call: impl FnMut() -> libc::ssize_t) -> io::Result<usize> {
 #[cfg(target_os = "linux")]
 fn open_nonblocking_twin(fd: RawFd, access: libc::c_int) -> Option<OwnedFd> {
     use std::os::fd::FromRawFd;
-    // SAFETY: a zeroed stat is a valid out-parameter for fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat writes one stat.
-    if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+    let st = fstat(fd)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
         return None;
     }
     let path = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).ok()?;
@@ -139,12 +136,18 @@ fn open_nonblocking_twin(fd: RawFd, access: libc::c_int) -> Option<OwnedFd> {
     // SAFETY: `twin` was just opened and is owned by nothing else.
     let twin = unsafe { OwnedFd::from_raw_fd(twin) };
     // The same pipe, not another one that happens to sit at that path.
-    // SAFETY: as above.
-    let mut st2: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat writes one stat.
-    let same = unsafe { libc::fstat(twin.as_raw_fd(), &mut st2) } == 0
-        && (st2.st_dev, st2.st_ino) == (st.st_dev, st.st_ino);
+    let same =
+        fstat(twin.as_raw_fd()).is_some_and(|t| (t.st_dev, t.st_ino) == (st.st_dev, st.st_ino));
     same.then_some(twin)
+}
+
+/// `fstat(2)` of `fd`; `None` when it fails.
+#[cfg(target_os = "linux")]
+fn fstat(fd: RawFd) -> Option<libc::stat> {
+    // SAFETY: a zeroed stat is a valid out-parameter for fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes one stat.
+    (unsafe { libc::fstat(fd, &mut st) } == 0).then_some(st)
 }
 
 #[cfg(not(target_os = "linux"))]

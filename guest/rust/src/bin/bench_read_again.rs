@@ -14,7 +14,7 @@ fn main() {
     let mut buf = [0u8; 64];
     let (mut again, start) = (0u64, monotonic_ns());
     for _ in 0..n {
-        if read(0, &mut buf).0 == 6 {
+        if read(0, &mut buf).0 == AGAIN {
             again += 1;
         }
     }

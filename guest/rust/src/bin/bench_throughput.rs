@@ -33,7 +33,7 @@ fn main() {
                 match read(0, &mut buf) {
                     (SUCCESS, 0) => break,
                     (SUCCESS, n) => bytes += n as u64,
-                    (6, _) => {
+                    (AGAIN, _) => {
                         again += 1;
                         wait(Sub::Read(0));
                     }
@@ -52,7 +52,7 @@ fn main() {
                 let n = CHUNK.min((total - bytes) as usize);
                 match write(2, &buf[..n]) {
                     (SUCCESS, n) => bytes += n as u64,
-                    (6, _) => {
+                    (AGAIN, _) => {
                         again += 1;
                         wait(Sub::Write(2));
                     }
