@@ -277,11 +277,15 @@ fn suite_command(args: SuiteArgs) -> i32 {
             .collect(),
         many => many.to_vec(),
     };
-    for n in &names {
-        if n != "wouldblock" {
-            if let Err(e) = peers::by_name(n) {
-                return fail(EXIT_USAGE, &e);
-            }
+    // Each name resolved once, before anything runs: a bad one is a usage error.
+    let mut runtimes = Vec::with_capacity(names.len());
+    for name in &names {
+        match name.as_str() {
+            "wouldblock" => runtimes.push((name, None)),
+            other => match peers::by_name(other) {
+                Ok(peer) => runtimes.push((name, Some(peer))),
+                Err(e) => return fail(EXIT_USAGE, &e),
+            },
         }
     }
     let guests = args.guests.clone().unwrap_or_else(default_guests);
@@ -291,22 +295,19 @@ fn suite_command(args: SuiteArgs) -> i32 {
         .unwrap_or_else(|| PathBuf::from("target/peers"));
     let several = names.len() > 1;
     let mut worst = 0;
-    for name in &names {
-        let peer = match name.as_str() {
-            "wouldblock" => None,
-            other => {
-                let peer = peers::by_name(other).expect("checked above");
-                match peer.find(&peers_dir) {
-                    Some(found) => Some((peer, found)),
-                    None => {
-                        eprintln!(
-                            "wouldblock: runtime {} not found ({}); install: {}",
-                            peer.name, peer.description, peer.install
-                        );
-                        continue;
-                    }
+    for (name, peer) in runtimes {
+        let peer = match peer {
+            None => None,
+            Some(peer) => match peer.find(&peers_dir) {
+                Some(found) => Some((peer, found)),
+                None => {
+                    eprintln!(
+                        "wouldblock: runtime {} not found ({}); install: {}",
+                        peer.name, peer.description, peer.install
+                    );
+                    continue;
                 }
-            }
+            },
         };
         let code = suite_one(
             &args,

@@ -134,15 +134,6 @@ impl RunError {
     /// The one-line message, without the `wouldblock: error: ` prefix; for a trap, the trap
     /// itself (its backtrace is in [`RunError::backtrace`]).
     pub fn message(&self) -> String {
-        if let RunError::Trap(e) | RunError::MemoryLimit(e) = self {
-            let what = if matches!(self, RunError::Trap(_)) {
-                "guest trapped: "
-            } else {
-                "guest hit its memory limit: "
-            };
-            let reason = e.chain().last().map(|c| c.to_string()).unwrap_or_default();
-            return one_line(&format!("{what}{reason}"));
-        }
         let (what, e) = match self {
             RunError::Input(e) => ("", e),
             RunError::Trap(e) => ("guest trapped: ", e),
@@ -150,7 +141,14 @@ impl RunError {
             RunError::MemoryLimit(e) => ("guest hit its memory limit: ", e),
             RunError::Host(e) => ("host failure: ", e),
         };
-        one_line(&format!("{what}{e:#}"))
+        // A trap's chain carries the backtrace: only its last cause is the reason.
+        let reason = match self {
+            RunError::Trap(_) | RunError::MemoryLimit(_) => {
+                e.chain().last().map(|c| c.to_string()).unwrap_or_default()
+            }
+            _ => format!("{e:#}"),
+        };
+        one_line(&format!("{what}{reason}"))
     }
 }
 
@@ -175,15 +173,15 @@ pub fn exit_status(result: wasmtime::Result<i32>, memory_denied: bool) -> Result
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
         return Ok(exit.0);
     }
+    let trap = e.downcast_ref::<wasmtime::Trap>();
+    // The host's waits give up with DeadlineExceeded; wasm is stopped by an epoch interrupt.
     if e.downcast_ref::<crate::limits::DeadlineExceeded>()
         .is_some()
+        || trap == Some(&wasmtime::Trap::Interrupt)
     {
         return Err(RunError::Timeout(anyhow::anyhow!("deadline exceeded")));
     }
-    match e.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::Interrupt) => {
-            Err(RunError::Timeout(anyhow::anyhow!("deadline exceeded")))
-        }
+    match trap {
         Some(wasmtime::Trap::OutOfFuel) => {
             Err(RunError::Timeout(anyhow::anyhow!("all fuel consumed")))
         }

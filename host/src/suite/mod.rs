@@ -420,7 +420,6 @@ fn run_case(
             match f.result {
                 Ok(code) => result.exit_code = Some(code),
                 Err(e) => {
-                    let msg = e.message();
                     stopped = match e {
                         RunError::Trap(_) => Some("trap"),
                         RunError::Timeout(_) if opts.peer.is_some() => Some("blocked"),
@@ -429,7 +428,6 @@ fn run_case(
                         RunError::Host(_) if opts.peer.is_some() => Some("crash"),
                         RunError::Input(_) | RunError::Host(_) => None,
                     };
-                    let _ = msg;
                     result.error = Some(e.message());
                 }
             }

@@ -261,18 +261,8 @@ pub fn run(
         }
         drop(pipe);
     });
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
+    let out_t = read_all(child.stdout.take().expect("piped"));
+    let err_t = read_all(child.stderr.take().expect("piped"));
     let exit = loop {
         match child.try_wait() {
             Ok(Some(status)) => {
@@ -303,4 +293,13 @@ pub fn run(
         stdout: out_t.join().unwrap_or_default(),
         stderr: err_t.join().unwrap_or_default(),
     }
+}
+
+/// Reads `r` to its end on a thread of its own; what it read.
+fn read_all(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = r.read_to_end(&mut v);
+        v
+    })
 }
