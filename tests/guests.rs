@@ -119,6 +119,7 @@ pub fn expected_report(
         "platform": {"os": std::env::consts::OS, "arch": std::env::consts::ARCH},
         "render_platform": "linux",
         "exit_code": code,
+        "exit_by": "guest",
         "captured": {"stdout": 0, "stderr": 0},
         "events": events,
     })

@@ -7,13 +7,19 @@ use wouldblock::limits::Limits;
 use wouldblock::run::{self, RunOptions, WasiMode};
 use wouldblock::spec::{OutputSpec, StdinSpec};
 
-fn engine() -> &'static wasmtime::Engine {
+/// One engine for every run of the target (with epochs: each run has a deadline).
+pub fn engine() -> &'static wasmtime::Engine {
     static ENGINE: OnceLock<wasmtime::Engine> = OnceLock::new();
     ENGINE.get_or_init(|| run::engine(true, false).expect("engine"))
 }
 
+/// A file name of this process's own for a guest, in the temp directory.
+pub fn scratch_path(tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("wouldblock-fuzz-{tag}-{}.wasm", std::process::id()))
+}
+
 pub fn run_module(bytes: &[u8]) {
-    let path = std::env::temp_dir().join(format!("wouldblock-fuzz-{}.wasm", std::process::id()));
+    let path = scratch_path("module");
     std::fs::write(&path, bytes).unwrap();
     let opts = RunOptions {
         guest: path,

@@ -51,7 +51,7 @@ struct SuiteArgs {
     #[arg(long, value_name = "PATTERN")]
     filter: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::suite::format::Format::Human)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = crate::suite::format::Format::Human)]
     format: crate::suite::format::Format,
     /// Write the report to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -61,7 +61,7 @@ struct SuiteArgs {
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// Faithful non-blocking handles, or unmodified wasmtime-wasi.
-    #[arg(long, value_enum, default_value_t = WasiMode::Faithful)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = WasiMode::Faithful)]
     wasi: WasiMode,
     /// Check expectations and render events for this platform (default: the host's).
     #[arg(long, value_name = "P")]
@@ -85,7 +85,7 @@ struct CompareArgs {
     #[arg(value_name = "REPORT.json", required = true)]
     reports: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::compare::Format::Human)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = crate::compare::Format::Human)]
     format: crate::compare::Format,
     /// Write to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -107,7 +107,7 @@ struct ExplainArgs {
     #[arg(long)]
     all_platforms: bool,
     /// The kind of handle the error came from; on Windows a socket reports WSAE* codes.
-    #[arg(long, value_enum, default_value_t = HandleKind::Pipe)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = HandleKind::Pipe)]
     handle: HandleKind,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -141,7 +141,7 @@ struct RunArgs {
     #[arg(long = "allow-net", value_name = "HOST:PORT", value_delimiter = ',')]
     allow_net: Vec<crate::p2net::AllowNet>,
     /// Faithful non-blocking handles, or unmodified wasmtime-wasi for comparison.
-    #[arg(long, value_enum, default_value_t = WasiMode::Faithful)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = WasiMode::Faithful)]
     wasi: WasiMode,
     /// Stop the guest after this long (e.g. 500ms, 2s): exit 124. No default.
     #[arg(long, value_name = "DURATION")]
@@ -159,39 +159,15 @@ struct RunArgs {
     /// Write the run report as JSON (schema wouldblock.report/1) to FILE.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// The guest file.
-    #[arg(value_name = "GUEST")]
-    guest: PathBuf,
-    /// Arguments for the guest; everything after GUEST goes to the guest.
+    /// The guest file, then its arguments: everything after GUEST goes to the guest, options
+    /// and `--` included, as `wasmtime run` does.
     #[arg(
-        value_name = "ARGS",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        value_name = "GUEST [ARGS]...",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
     )]
-    args: Vec<String>,
-}
-
-/// Ends the process shortly after the deadline when the guest is blocked where neither epochs
-/// nor the host's own waits can stop it (inside wasmtime-wasi's preview2 waits).
-fn watchdog(timeout: std::time::Duration, finished: std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    // Compiling comes first and does not count: give the store's own deadline a head start.
-    let grace = std::time::Duration::from_millis(100);
-    std::thread::spawn(move || {
-        std::thread::sleep(timeout.saturating_add(grace));
-        loop {
-            if finished.load(std::sync::atomic::Ordering::Acquire) {
-                return;
-            }
-            // Give a store that is about to stop by itself a moment longer.
-            std::thread::sleep(grace);
-            if !finished.load(std::sync::atomic::Ordering::Acquire) {
-                std::process::exit(fail(
-                    run::EXIT_TIMEOUT,
-                    &format!("guest stopped: deadline of {timeout:?} exceeded"),
-                ));
-            }
-        }
-    });
+    guest_and_args: Vec<String>,
 }
 
 /// Prints the one-line error and returns `code`.
@@ -233,11 +209,48 @@ pub fn main_with_args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32
     }
 }
 
-/// Writes `text` to `output` or stdout; a host failure (exit 70) when it cannot.
-fn emit(text: &str, output: &Option<PathBuf>) -> Result<(), i32> {
+/// A file named on the command line for writing (`--report`, `--output`), opened before any
+/// work so that a directory or an unwritable path is a usage error (exit 2) up front, not a
+/// lost result afterwards. Its old contents are replaced only when [`OutputFile::write`] is
+/// called.
+struct OutputFile {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl OutputFile {
+    fn open(option: &str, path: &std::path::Path) -> Result<OutputFile, i32> {
+        let bad = |why: String| fail(EXIT_USAGE, &format!("{option} {}: {why}", path.display()));
+        if path.is_dir() {
+            return Err(bad("is a directory".into()));
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(OutputFile {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Replaces the file's contents with `text`; a host failure (exit 70) when it cannot.
+    fn write(mut self, text: &str) -> Result<(), i32> {
+        use std::io::{Seek, SeekFrom};
+        self.file
+            .set_len(0)
+            .and_then(|()| self.file.seek(SeekFrom::Start(0)))
+            .and_then(|_| self.file.write_all(text.as_bytes()))
+            .map_err(|e| fail(EXIT_HOST, &format!("{}: {e}", self.path.display())))
+    }
+}
+
+/// Writes `text` to `output` or stdout.
+fn emit(text: &str, output: Option<OutputFile>) -> Result<(), i32> {
     match output {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| fail(EXIT_HOST, &format!("{}: {e}", path.display()))),
+        Some(file) => file.write(text),
         None => {
             print!("{text}");
             Ok(())
@@ -309,12 +322,14 @@ fn suite_command(args: SuiteArgs) -> i32 {
                 }
             },
         };
-        let code = suite_one(
-            &args,
-            guests.clone(),
-            peer,
-            output_for(&args.output, name, several),
-        );
+        let output = match output_for(&args.output, name, several) {
+            Some(path) => match OutputFile::open("--output", &path) {
+                Ok(f) => Some(f),
+                Err(code) => return code,
+            },
+            None => None,
+        };
+        let code = suite_one(&args, guests.clone(), peer, output);
         if code == EXIT_USAGE || code == EXIT_HOST {
             return code;
         }
@@ -330,7 +345,7 @@ fn suite_one(
         &'static crate::suite::peers::Peer,
         crate::suite::peers::Found,
     )>,
-    output: Option<PathBuf>,
+    output: Option<OutputFile>,
 ) -> i32 {
     use crate::suite::format::{self, Format};
     use std::io::IsTerminal;
@@ -376,7 +391,7 @@ fn suite_one(
         Format::Junit => format::junit(&report),
         Format::Markdown => format::markdown(&report),
     };
-    if let Err(code) = emit(&text, &output) {
+    if let Err(code) = emit(&text, output) {
         return code;
     }
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
@@ -395,6 +410,13 @@ fn suite_one(
 
 fn compare_command(args: CompareArgs) -> i32 {
     use crate::compare::{self, Format};
+    let output = match &args.output {
+        Some(path) => match OutputFile::open("--output", path) {
+            Ok(f) => Some(f),
+            Err(code) => return code,
+        },
+        None => None,
+    };
     let mut reports = Vec::new();
     for path in &args.reports {
         match compare::load(path) {
@@ -409,7 +431,7 @@ fn compare_command(args: CompareArgs) -> i32 {
         Format::Json => serde_json::to_string_pretty(&cmp).expect("a comparison serializes") + "\n",
         Format::Html => compare::html(&cmp),
     };
-    if let Err(code) = emit(&text, &args.output) {
+    if let Err(code) = emit(&text, output) {
         return code;
     }
     cmp.exit_code()
@@ -443,9 +465,11 @@ fn explain_command(args: ExplainArgs) -> i32 {
 }
 
 fn run_command(args: RunArgs) -> i32 {
+    let mut guest_and_args = args.guest_and_args.into_iter();
+    let guest = PathBuf::from(guest_and_args.next().expect("clap requires GUEST"));
     let opts = RunOptions {
-        guest: args.guest,
-        args: args.args,
+        guest,
+        args: guest_and_args.collect(),
         dirs: args.dirs,
         envs: args.envs,
         stdin: args.stdin,
@@ -462,17 +486,19 @@ fn run_command(args: RunArgs) -> i32 {
             fuel: args.fuel,
         },
     };
+    let report_file = match &args.report {
+        Some(path) => match OutputFile::open("--report", path) {
+            Ok(f) => Some(f),
+            Err(code) => return code,
+        },
+        None => None,
+    };
     let engine = match run::engine(opts.limits.timeout.is_some(), opts.limits.fuel.is_some()) {
         Ok(e) => e,
         Err(e) => return fail(EXIT_HOST, &format!("{e:#}")),
     };
-    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    if let Some(timeout) = opts.limits.timeout {
-        watchdog(timeout, finished.clone());
-    }
     let ran =
         crate::guest::load(&engine, &opts.guest).and_then(|g| run::run_partial(&engine, &g, &opts));
-    finished.store(true, std::sync::atomic::Ordering::Release);
     let f = match ran {
         Ok(f) => f,
         Err(e) => return fail(e.exit_code(), &e.message()),
@@ -487,7 +513,7 @@ fn run_command(args: RunArgs) -> i32 {
         Ok(code) => (*code, None),
         Err(e) => (e.exit_code(), Some(e.message())),
     };
-    if let Some(path) = &args.report {
+    if let Some(file) = report_file {
         let outcome = run::Outcome {
             abi: f.abi,
             exit_code: code,
@@ -502,10 +528,10 @@ fn run_command(args: RunArgs) -> i32 {
             platform,
             &outcome,
         );
-        report.stopped = stopped;
+        report.set_stopped(stopped);
         let json = serde_json::to_string_pretty(&report).expect("a report always serializes");
-        if let Err(e) = std::fs::write(path, json + "\n") {
-            return fail(EXIT_HOST, &format!("--report {}: {e}", path.display()));
+        if let Err(code) = file.write(&(json + "\n")) {
+            return code;
         }
     }
     if let Err(e) = &f.result {

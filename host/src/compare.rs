@@ -78,7 +78,12 @@ impl Comparison {
 
 /// Reads one report; a one-line error when it is not a suite report of this schema.
 pub fn load(path: &Path) -> Result<SuiteReport, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // A suite report of 10,000 cases is ~50 MiB.
+    const MAX_REPORT_BYTES: u64 = 256 << 20;
+    let bytes = crate::guest::read_regular(path, MAX_REPORT_BYTES)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     match value.get("schema").and_then(|s| s.as_str()) {
@@ -259,9 +264,7 @@ pub fn human(cmp: &Comparison) -> String {
     out
 }
 
-fn md(s: &str) -> String {
-    s.replace('|', "\\|")
-}
+use crate::suite::format::{md_code, md_escape as md};
 
 /// The Markdown table; portability failures in bold.
 pub fn markdown(cmp: &Comparison) -> String {
@@ -277,9 +280,9 @@ pub fn markdown(cmp: &Comparison) -> String {
     out.push('\n');
     for r in &cmp.rows {
         let case = if r.portability_failure {
-            format!("**{} (differs)**", r.case)
+            format!("**{} (differs)**", md(&r.case))
         } else {
-            format!("`{}`", r.case)
+            md_code(&r.case)
         };
         out += &format!("| {case} |");
         for c in &r.cells {

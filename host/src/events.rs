@@ -3,9 +3,13 @@
 //! One entry per distinct (call, fd, handle, errno), in order of first occurrence, with a count
 //! and, for partial writes, the bytes accepted before the would-block. Recording is a short
 //! linear scan: a guest meets few distinct events, however many times it meets each.
+//!
+//! A run records into a [`SharedLog`], so that a run stopped while blocked where the host
+//! cannot interrupt it (inside wasmtime-wasi) is still reported with every event it met.
 
 use crate::errno::WasiErrno;
 use serde::Serialize;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What kind of host object a descriptor is; decides how some platforms report an errno
 /// (a Windows socket says WSAEWOULDBLOCK where a pipe says EAGAIN).
@@ -121,6 +125,41 @@ impl EventLog {
     /// The events, in order of first occurrence.
     pub fn events(&self) -> &[Event] {
         &self.events
+    }
+}
+
+/// An [`EventLog`] shared between the store that records into it and the run that reports
+/// it. Recording takes an uncontended lock: nobody else looks until the run is over or
+/// abandoned at its deadline.
+#[derive(Clone, Debug, Default)]
+pub struct SharedLog(Arc<Mutex<EventLog>>);
+
+impl SharedLog {
+    fn lock(&self) -> MutexGuard<'_, EventLog> {
+        // Every update is one push or one counter: a poisoned lock is still consistent.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// [`EventLog::record`].
+    pub fn record(&self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
+        self.lock().record(call, fd, handle, errno);
+    }
+
+    /// [`EventLog::record_write`].
+    pub fn record_write(
+        &self,
+        call: &'static str,
+        fd: u32,
+        handle: Handle,
+        errno: WasiErrno,
+        written: u64,
+    ) {
+        self.lock().record_write(call, fd, handle, errno, written);
+    }
+
+    /// The events so far.
+    pub fn snapshot(&self) -> EventLog {
+        self.lock().clone()
     }
 }
 

@@ -7,7 +7,8 @@ use std::path::Path;
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
-/// A compiled guest.
+/// A compiled guest (cheap to clone: wasmtime shares the code).
+#[derive(Clone)]
 pub enum Guest {
     /// A preview1 core module.
     Module(Module),
@@ -25,15 +26,40 @@ impl Guest {
     }
 }
 
+/// The largest guest file read (CPython for WASI is ~25 MB): a larger one is refused before
+/// it is read.
+pub const MAX_GUEST_BYTES: u64 = 512 << 20;
+
+/// Reads a regular file of at most `max` bytes: never a FIFO or a device (which could block
+/// or never end), never more than `max` bytes into memory. The error is one line.
+pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.is_dir() {
+        return Err("is a directory, not a file".into());
+    }
+    if !meta.is_file() {
+        return Err("not a regular file (a FIFO, socket or device is not read)".into());
+    }
+    let too_big = || format!("larger than {} MiB", max >> 20);
+    if meta.len() > max {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > max {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
 /// Reads and compiles the guest at `path`. Every failure is an input error.
 pub fn load(engine: &Engine, path: &Path) -> Result<Guest, RunError> {
     let shown = path.display();
     let input = |msg: String| RunError::Input(anyhow!("{shown}: {msg}"));
-    let meta = std::fs::metadata(path).map_err(|e| input(e.to_string()))?;
-    if meta.is_dir() {
-        return Err(input("is a directory, not a WebAssembly file".into()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| input(e.to_string()))?;
+    let bytes = read_regular(path, MAX_GUEST_BYTES).map_err(input)?;
     let binary = if bytes.starts_with(b"\0asm") {
         bytes
     } else {
@@ -50,11 +76,11 @@ pub fn load(engine: &Engine, path: &Path) -> Result<Guest, RunError> {
     if wasmparser::Parser::is_component(&binary) {
         Component::new(engine, &binary)
             .map(Guest::Component)
-            .map_err(|e| input(format!("invalid component: {e}")))
+            .map_err(|e| input(format!("invalid component: {e:#}")))
     } else if wasmparser::Parser::is_core_wasm(&binary) {
         Module::new(engine, &binary)
             .map(Guest::Module)
-            .map_err(|e| input(format!("invalid module: {e}")))
+            .map_err(|e| input(format!("invalid module: {e:#}")))
     } else {
         Err(input("unsupported WebAssembly version or layer".into()))
     }

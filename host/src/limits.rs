@@ -1,10 +1,12 @@
 //! Per-run limits: a wall-clock deadline, a memory ceiling, and fuel.
 //!
-//! - Deadline: epoch interruption stops a guest running wasm (a loop spinning on `again`
-//!   included) within one tick of [`EPOCH_TICK`]; host waits (a blocking read, a poll) check
-//!   the same deadline between their slices and fail the call with [`DeadlineExceeded`]. For
-//!   a guest blocked where the host cannot look (inside wasmtime-wasi's own preview2 waits),
-//!   the `run` command's watchdog ends the process shortly after the deadline.
+//! - Deadline: real time, not ticks. Epoch interruption looks at the clock every
+//!   [`EPOCH_TICK`] while the guest runs wasm (a loop spinning on `again` included) and stops
+//!   it once the deadline has passed, however late the ticker thread is; host waits (a
+//!   blocking read or write, accept, recv, send, a poll) check the same deadline between
+//!   their slices and fail the call with [`DeadlineExceeded`]. A guest blocked where the host
+//!   cannot look (inside wasmtime-wasi) is abandoned by [`crate::run::run_partial`] shortly
+//!   after the deadline, with its output and events kept.
 //! - Memory: a [`Limiter`] over wasmtime's `StoreLimits` that remembers a denied growth, so a
 //!   trap that follows is reported as the memory limit it is.
 //! - Fuel: wasmtime's fuel; running out is reported like a deadline.
@@ -28,24 +30,41 @@ pub struct Limits {
     pub fuel: Option<u64>,
 }
 
-/// The error a host wait returns once the deadline has passed.
-#[derive(Debug)]
-pub struct DeadlineExceeded;
+/// The error a host wait (or the epoch check) returns once the deadline has passed; it
+/// carries the `--timeout` it enforces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeadlineExceeded(pub Duration);
 
 impl std::fmt::Display for DeadlineExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("deadline exceeded")
+        write!(f, "deadline of {:?} exceeded", self.0)
     }
 }
 
 impl std::error::Error for DeadlineExceeded {}
 
-/// Fails with [`DeadlineExceeded`] once `deadline` has passed.
-pub fn check(deadline: Option<Instant>) -> wasmtime::Result<()> {
-    match deadline {
-        Some(d) if Instant::now() >= d => Err(wasmtime::Error::new(DeadlineExceeded)),
-        _ => Ok(()),
+/// When a running guest must stop, and the timeout that set it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline {
+    /// The moment.
+    pub at: Instant,
+    /// The `--timeout` it came from.
+    pub timeout: Duration,
+}
+
+impl Deadline {
+    /// Fails with [`DeadlineExceeded`] once the deadline has passed.
+    pub fn check(&self) -> wasmtime::Result<()> {
+        if Instant::now() >= self.at {
+            return Err(wasmtime::Error::new(DeadlineExceeded(self.timeout)));
+        }
+        Ok(())
     }
+}
+
+/// Fails with [`DeadlineExceeded`] once `deadline` (if any) has passed.
+pub fn check(deadline: Option<Deadline>) -> wasmtime::Result<()> {
+    deadline.map_or(Ok(()), |d| d.check())
 }
 
 /// Sets up `config` for `limits` (epochs for a deadline, fuel for fuel).
@@ -84,23 +103,35 @@ const NEVER: u64 = u64::MAX / 4;
 /// Applies the deadline and fuel to a store whose guest starts now; returns the deadline.
 /// (Setting an epoch deadline is harmless on an engine without epochs, and necessary on one
 /// with them: the default deadline is "now".)
+///
+/// The deadline is real time: at every tick the epoch callback compares the clock with it,
+/// so a ticker that sleeps longer than [`EPOCH_TICK`] (it drifts by a few percent) never
+/// lets a guest run past it.
 pub fn apply<T>(
     store: &mut wasmtime::Store<T>,
     limits: &Limits,
-) -> wasmtime::Result<Option<Instant>> {
-    match limits.timeout {
-        Some(t) => {
-            let ticks = t.as_nanos() / EPOCH_TICK.as_nanos() + 1;
-            store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(NEVER).min(NEVER));
-            store.epoch_deadline_trap();
+) -> wasmtime::Result<Option<Deadline>> {
+    // A deadline past what an Instant can hold is no deadline.
+    let deadline = limits.timeout.and_then(|timeout| {
+        Some(Deadline {
+            at: Instant::now().checked_add(timeout)?,
+            timeout,
+        })
+    });
+    match deadline {
+        Some(d) => {
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(move |_| {
+                d.check()?;
+                Ok(wasmtime::UpdateDeadline::Continue(1))
+            });
         }
         None => store.set_epoch_deadline(NEVER),
     }
     if let Some(fuel) = limits.fuel {
         store.set_fuel(fuel)?;
     }
-    // A deadline past what an Instant can hold is no deadline.
-    Ok(limits.timeout.and_then(|t| Instant::now().checked_add(t)))
+    Ok(deadline)
 }
 
 /// wasmtime's store limits, remembering whether a growth was denied.

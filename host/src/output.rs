@@ -11,12 +11,16 @@ use crate::spec::{Drain, OutputSpec};
 use crate::sys::{self, HostFd};
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+/// The most a captured `inherit` output holds (the suite keeps 64 KiB of it in reports):
+/// a guest decides how much it writes, and may write gigabytes from a few pages.
+pub const CAPTURE_KEEP: usize = 16 << 20;
 
 /// Which of the two.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,10 +56,12 @@ impl Target {
             Target::Host(fd) => {
                 let _ = fd.write_all(bytes);
             }
-            Target::Buffer(b) => b
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend_from_slice(bytes),
+            // At most CAPTURE_KEEP bytes are kept; the count of bytes forwarded stays exact.
+            Target::Buffer(b) => {
+                let mut b = b.lock().unwrap_or_else(|p| p.into_inner());
+                let room = CAPTURE_KEEP.saturating_sub(b.len());
+                b.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            }
         }
     }
 }
@@ -65,7 +71,7 @@ pub struct Output {
     sink: Sink,
     host: Target,
     drain: Option<Drain>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<Stop>,
     thread: Option<JoinHandle<()>>,
     forwarded: Arc<AtomicU64>,
 }
@@ -86,7 +92,7 @@ impl Output {
         };
         let (sink, drain) = match spec {
             OutputSpec::Inherit if capture => (
-                Sink::Pipe(Arc::new(MemPipe::new(usize::MAX, signal.clone()))),
+                Sink::Pipe(Arc::new(MemPipe::capture(CAPTURE_KEEP, signal.clone()))),
                 None,
             ),
             OutputSpec::Inherit => (Sink::Host(host.clone()), None),
@@ -99,7 +105,7 @@ impl Output {
             sink,
             host: target,
             drain,
-            stop: Arc::new(AtomicBool::new(false)),
+            stop: Arc::default(),
             thread: None,
             forwarded: Arc::new(AtomicU64::new(0)),
         }
@@ -124,8 +130,8 @@ impl Output {
         let thread = std::thread::Builder::new()
             .name("wouldblock-drain".into())
             .spawn(move || {
-                while !stop.load(Ordering::Acquire) {
-                    std::thread::sleep(drain.every);
+                // `finish` wakes the sleep at once: a slow drain never delays the exit.
+                while !stop.sleep(drain.every) {
                     forward(&pipe.take(drain.bytes), &host, &forwarded);
                 }
             })
@@ -144,20 +150,25 @@ impl Output {
     /// Stops the drain and forwards everything still in the pipe; returns the bytes the guest
     /// wrote to a pipe sink in all (0 for `inherit`, whose bytes went straight through).
     pub fn finish(&mut self) -> u64 {
-        self.stop.store(true, Ordering::Release);
+        self.stop.set();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        let mut dropped = 0;
         if let Sink::Pipe(pipe) = &self.sink {
             forward(&pipe.take(usize::MAX), &self.host, &self.forwarded);
+            dropped = pipe.dropped();
         }
-        self.forwarded.load(Ordering::Acquire)
+        // Bytes a capture pipe took but did not keep were written all the same.
+        self.forwarded.load(Ordering::Acquire) + dropped
     }
+}
 
+impl Sink {
     /// A wasmtime-wasi stdout over a pipe sink (preview2, stock preview1); `None` for
     /// `inherit`, which wasmtime-wasi serves itself.
     pub fn stdout_stream(&self) -> Option<PipeStdout> {
-        match &self.sink {
+        match self {
             Sink::Pipe(pipe) => Some(PipeStdout(pipe.clone())),
             Sink::Host(_) => None,
         }
@@ -167,6 +178,31 @@ impl Output {
 impl Drop for Output {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+/// A stop flag with a sleep that ends as soon as it is set (the drain's, stdin's feeder's).
+#[derive(Default)]
+pub struct Stop {
+    stopped: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Stop {
+    /// Sets the flag, waking every sleeper.
+    pub fn set(&self) {
+        *self.stopped.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.changed.notify_all();
+    }
+
+    /// Sleeps for `d` or until set; true when set.
+    pub fn sleep(&self, d: std::time::Duration) -> bool {
+        let guard = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, d, |stopped| !*stopped)
+            .unwrap_or_else(|p| p.into_inner());
+        *guard
     }
 }
 

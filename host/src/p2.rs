@@ -4,8 +4,8 @@
 //! uses `blocking-read`. The host gives the component the same stdin sources as a preview1
 //! guest; what the guest makes of them is what the tests assert.
 
-use crate::events::EventLog;
-use crate::run::{exit_status, Io, RunError, RunOptions};
+use crate::events::SharedLog;
+use crate::run::{exit_status, Handles, RunError, RunOptions};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::error::Context as _;
 use wasmtime::{Engine, Store};
@@ -17,7 +17,7 @@ pub struct P2State {
     ctx: WasiCtx,
     table: ResourceTable,
     /// Would-block events, shared with the observed socket streams.
-    pub events: crate::p2net::SharedLog,
+    pub events: SharedLog,
     /// Memory and table limits.
     limiter: crate::limits::Limiter,
 }
@@ -31,14 +31,15 @@ impl WasiView for P2State {
     }
 }
 
-/// Runs `component` to completion: the guest's exit code (or why it stopped) and the events
-/// it met either way. `Err` when it could not start.
+/// Runs `component` to completion: the guest's exit code, or why it stopped; the events it
+/// met go to `events` either way. `Err` when it could not start.
 pub fn run(
     engine: &Engine,
     component: &Component,
     opts: &RunOptions,
-    io: &mut Io,
-) -> Result<(Result<i32, RunError>, EventLog), RunError> {
+    io: &Handles,
+    events: &SharedLog,
+) -> Result<Result<i32, RunError>, RunError> {
     let mut linker: Linker<P2State> = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(RunError::host)?;
     linker.allow_shadowing(true);
@@ -50,7 +51,7 @@ pub fn run(
     let state = P2State {
         ctx: builder.build(),
         table: ResourceTable::new(),
-        events: Default::default(),
+        events: events.clone(),
         limiter: crate::limits::Limiter::new(opts.limits.max_memory),
     };
     let mut store = Store::new(engine, state);
@@ -64,18 +65,9 @@ pub fn run(
         Err(e) => return Err(RunError::input(e)),
     };
     crate::limits::apply(&mut store, &opts.limits).map_err(RunError::host)?;
-    io.start();
     let result = command
         .wasi_cli_run()
         .call_run(&mut store)
         .map(|r| if r.is_ok() { 0 } else { 1 });
-    let code = exit_status(result, store.data().limiter.denied);
-    let events = std::mem::take(
-        &mut *store
-            .data()
-            .events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()),
-    );
-    Ok((code, events))
+    Ok(exit_status(result, store.data().limiter.denied))
 }

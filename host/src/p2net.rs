@@ -8,10 +8,10 @@
 //! would-blocks and are not recorded.
 
 use crate::errno::WasiErrno;
-use crate::events::{EventLog, Handle};
+use crate::events::{Handle, SharedLog};
 use crate::p2::P2State;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use wasmtime::component::{Linker, Resource};
 use wasmtime::StoreContextMut;
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
@@ -71,15 +71,6 @@ pub fn configure(builder: &mut WasiCtxBuilder, allow: &[AllowNet]) {
     });
 }
 
-/// The events of a preview2 guest, shared with the stream wrappers.
-pub type SharedLog = Arc<Mutex<EventLog>>;
-
-fn record(log: &SharedLog, call: &'static str, id: u32, handle: Handle, errno: WasiErrno) {
-    log.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .record(call, id, handle, errno);
-}
-
 /// Splits a wasmtime-wasi socket result as its generated binding does: an error code goes to
 /// the guest, anything else traps.
 fn to_guest<T>(r: wasmtime_wasi::p2::SocketResult<T>) -> wasmtime::Result<Result<T, ErrorCode>> {
@@ -133,13 +124,11 @@ pub fn add_to_linker(linker: &mut Linker<P2State>) -> wasmtime::Result<()> {
             let r = to_guest(HostTcpSocket::accept(&mut state.sockets(), this))?;
             match &r {
                 Ok((sock, input, output)) => observe_streams(state, input, output, sock.rep())?,
-                Err(ErrorCode::WouldBlock) => record(
-                    &state.events,
-                    "tcp-socket.accept",
-                    id,
-                    Handle::Listener,
-                    WasiErrno::Again,
-                ),
+                Err(ErrorCode::WouldBlock) => {
+                    state
+                        .events
+                        .record("tcp-socket.accept", id, Handle::Listener, WasiErrno::Again)
+                }
                 Err(_) => {}
             }
             Ok((r,))
@@ -155,8 +144,7 @@ pub fn add_to_linker(linker: &mut Linker<P2State>) -> wasmtime::Result<()> {
             let r = to_guest(HostTcpSocket::finish_connect(&mut state.sockets(), this))?;
             match &r {
                 Ok((input, output)) => observe_streams(state, input, output, id)?,
-                Err(ErrorCode::WouldBlock) => record(
-                    &state.events,
+                Err(ErrorCode::WouldBlock) => state.events.record(
                     "tcp-socket.finish-connect",
                     id,
                     Handle::Socket,
@@ -182,8 +170,7 @@ impl InputStream for ObservedInput {
     fn read(&mut self, size: usize) -> StreamResult<bytes::Bytes> {
         let r = self.inner.read(size)?;
         if r.is_empty() && size > 0 {
-            record(
-                &self.log,
+            self.log.record(
                 "input-stream.read",
                 self.id,
                 Handle::Socket,
@@ -237,8 +224,7 @@ impl OutputStream for ObservedOutput {
     fn check_write(&mut self) -> StreamResult<usize> {
         let n = self.inner.check_write()?;
         if n == 0 {
-            record(
-                &self.log,
+            self.log.record(
                 "output-stream.check-write",
                 self.id,
                 Handle::Socket,

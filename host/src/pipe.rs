@@ -12,6 +12,7 @@
 
 use crate::signal::Signal;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
@@ -35,6 +36,8 @@ struct State {
     buf: VecDeque<u8>,
     writer_closed: bool,
     wakers: Vec<Waker>,
+    /// Bytes accepted but not kept (a capture pipe past its keep limit).
+    dropped: u64,
 }
 
 /// A pipe of `capacity` bytes.
@@ -42,6 +45,10 @@ pub struct MemPipe {
     state: Mutex<State>,
     capacity: usize,
     signal: Arc<Signal>,
+    /// A reader has looked (read, or asked for readiness) at least once.
+    looked: AtomicBool,
+    /// The most bytes held; what is accepted beyond is counted and dropped.
+    keep: usize,
 }
 
 impl MemPipe {
@@ -52,6 +59,52 @@ impl MemPipe {
             state: Mutex::default(),
             capacity,
             signal,
+            looked: AtomicBool::new(false),
+            keep: usize::MAX,
+        }
+    }
+
+    /// A pipe that takes every write whole, as a host stdout that is always drained would,
+    /// but holds at most `keep` bytes: past that, bytes are counted ([`MemPipe::dropped`])
+    /// and dropped. For captured output, whose volume the guest decides.
+    pub fn capture(keep: usize, signal: Arc<Signal>) -> Self {
+        MemPipe {
+            keep,
+            ..MemPipe::new(usize::MAX, signal)
+        }
+    }
+
+    /// Bytes accepted and dropped past the keep limit.
+    pub fn dropped(&self) -> u64 {
+        self.lock().dropped
+    }
+
+    /// Appends what fits under the keep limit, counts the rest.
+    fn append(&self, st: &mut State, data: &[u8]) {
+        let kept = data.len().min(self.keep.saturating_sub(st.buf.len()));
+        st.buf.extend(&data[..kept]);
+        st.dropped += (data.len() - kept) as u64;
+    }
+
+    /// Notes that a reader looked; the first time, wakes whoever waits for it
+    /// ([`MemPipe::wait_for_reader`]).
+    fn look(&self) {
+        if !self.looked.load(Ordering::Relaxed) && !self.looked.swap(true, Ordering::AcqRel) {
+            self.signal.notify();
+        }
+    }
+
+    /// Waits until a reader has looked at the pipe (read it, or asked whether it is
+    /// readable), or `deadline`; true if one has.
+    pub fn wait_for_reader(&self, deadline: Instant) -> bool {
+        loop {
+            let seen = self.signal.generation();
+            if self.looked.load(Ordering::Acquire) {
+                return true;
+            }
+            if !self.signal.wait_past(seen, deadline) {
+                return self.looked.load(Ordering::Acquire);
+            }
         }
     }
 
@@ -82,6 +135,7 @@ impl MemPipe {
 
     /// Reads what is there into `out`, without waiting.
     pub fn try_read(&self, out: &mut [u8]) -> ReadOutcome {
+        self.look();
         let mut st = self.lock();
         if st.buf.is_empty() {
             return if st.writer_closed {
@@ -115,6 +169,7 @@ impl MemPipe {
 
     /// Bytes buffered now, and whether the writer has closed.
     pub fn readiness(&self) -> (usize, bool) {
+        self.look();
         let st = self.lock();
         (st.buf.len(), st.writer_closed)
     }
@@ -137,7 +192,7 @@ impl MemPipe {
             data.len().min(free)
         };
         if n > 0 {
-            st.buf.extend(&data[..n]);
+            self.append(&mut st, &data[..n]);
             self.changed(st);
         }
         n
@@ -146,7 +201,7 @@ impl MemPipe {
     /// Appends all of `data` regardless of capacity (the host feeding a guest's stdin).
     pub fn write(&self, data: &[u8]) {
         let mut st = self.lock();
-        st.buf.extend(data);
+        self.append(&mut st, data);
         self.changed(st);
     }
 
@@ -154,7 +209,7 @@ impl MemPipe {
     /// end-of-file behind it (a scheduled `data:`/`after:` stdin is deterministic).
     pub fn write_and_close(&self, data: &[u8]) {
         let mut st = self.lock();
-        st.buf.extend(data);
+        self.append(&mut st, data);
         st.writer_closed = true;
         self.changed(st);
     }
@@ -168,6 +223,7 @@ impl MemPipe {
 
     /// True when a read would not block.
     pub fn is_readable(&self) -> bool {
+        self.look();
         let st = self.lock();
         !st.buf.is_empty() || st.writer_closed
     }
@@ -203,6 +259,7 @@ impl MemPipe {
 
     /// Async readiness for reading.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.look();
         self.poll_until(cx, |st| !st.buf.is_empty() || st.writer_closed)
     }
 
@@ -256,6 +313,16 @@ mod tests {
         assert!(!small.is_writable());
         assert_eq!(small.try_write(&[5; 10]), 0);
         assert_eq!(small.try_write(&[5; 20]), 6);
+    }
+
+    #[test]
+    fn a_capture_pipe_takes_everything_and_keeps_its_limit() {
+        let p = MemPipe::capture(10, Arc::new(Signal::new()));
+        assert_eq!(p.try_write(&[1; 6]), 6);
+        assert_eq!(p.try_write(&[2; 6]), 6);
+        assert_eq!(p.try_write(&[3; 100_000]), 100_000);
+        assert_eq!(p.take(usize::MAX), [1, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
+        assert_eq!(p.dropped(), 100_002);
     }
 
     #[test]

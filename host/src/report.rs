@@ -27,6 +27,9 @@ pub struct Report<'a> {
     pub render_platform: Platform,
     /// The guest's exit code; when it was stopped, wouldblock's (124, 125, 134).
     pub exit_code: i32,
+    /// Who chose `exit_code`: the guest (it exited with it, whatever the number: a guest may
+    /// exit 2 or 124 itself), or wouldblock (it stopped the guest, see `stopped`).
+    pub exit_by: ExitBy,
     /// Why the guest was stopped (a trap, the deadline, the memory limit), if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
@@ -34,6 +37,16 @@ pub struct Report<'a> {
     pub captured: crate::run::Captured,
     /// Each distinct event.
     pub events: Vec<EventReport<'a>>,
+}
+
+/// Who chose a run's exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExitBy {
+    /// The guest exited (returned from `_start`, or called `proc_exit`).
+    Guest,
+    /// wouldblock stopped it: a trap, the deadline, fuel, the memory limit.
+    Wouldblock,
 }
 
 /// The host's OS and architecture, as Rust names them.
@@ -113,10 +126,22 @@ impl<'a> Report<'a> {
             platform: HostPlatform::current(),
             render_platform: platform,
             exit_code: outcome.exit_code,
+            exit_by: ExitBy::Guest,
             stopped: None,
             captured: outcome.captured,
             events,
         }
+    }
+}
+
+impl Report<'_> {
+    /// Marks the run as stopped by wouldblock, for `why` (or as exited by the guest).
+    pub fn set_stopped(&mut self, why: Option<String>) {
+        self.exit_by = match why {
+            Some(_) => ExitBy::Wouldblock,
+            None => ExitBy::Guest,
+        };
+        self.stopped = why;
     }
 }
 

@@ -6,11 +6,12 @@
 //! hits its memory limit; [`EXIT_HOST`] when the host itself fails.
 
 use crate::events::EventLog;
+use crate::events::SharedLog;
 use crate::guest::{self, Guest};
-use crate::output::{Output, Which};
+use crate::output::{Output, Sink, Which};
 use crate::signal::Signal;
 use crate::spec::{DirSpec, EnvSpec, OutputSpec, StdinSpec};
-use crate::stdin::Stdin;
+use crate::stdin::{Source, Stdin};
 use std::path::PathBuf;
 use std::sync::Arc;
 use wasmtime::Engine;
@@ -107,26 +108,23 @@ impl RunError {
         }
     }
 
-    /// For a trap: the wasm backtrace, one frame a line (empty otherwise).
+    /// For a trap: the wasm backtrace, one frame a line (`module!function`, the innermost
+    /// first), read from wasmtime's [`wasmtime::WasmBacktrace`]; empty otherwise.
     pub fn backtrace(&self) -> Vec<String> {
         let (RunError::Trap(e) | RunError::MemoryLimit(e)) = self else {
             return Vec::new();
         };
-        let text = format!("{e:#}");
-        text.lines()
-            .map(str::trim)
-            .filter(|l| {
-                l.split(':')
-                    .next()
-                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-            })
-            .map(|l| {
-                let frame = l.split(" - ").last().unwrap_or(l);
-                frame
-                    .split(": wasm trap")
-                    .next()
-                    .unwrap_or(frame)
-                    .to_string()
+        let Some(bt) = e.downcast_ref::<wasmtime::WasmBacktrace>() else {
+            return Vec::new();
+        };
+        bt.frames()
+            .iter()
+            .map(|f| {
+                let module = f.module().name().unwrap_or("<unknown>");
+                match f.func_name() {
+                    Some(name) => format!("{module}!{name}"),
+                    None => format!("{module}!<wasm function {}>", f.func_index()),
+                }
             })
             .collect()
     }
@@ -162,7 +160,7 @@ pub fn one_line(s: &str) -> String {
 }
 
 /// The guest's exit code from the result of its entry point: a normal return is `Ok`,
-/// `proc_exit` is an [`I32Exit`] error; an epoch interrupt or the host's deadline is a
+/// `proc_exit` is an [`I32Exit`] error; the deadline (the epoch check or a host wait) is a
 /// timeout, running out of fuel too; a trap after a denied memory growth is the memory limit;
 /// anything else is a trap.
 pub fn exit_status(result: wasmtime::Result<i32>, memory_denied: bool) -> Result<i32, RunError> {
@@ -173,15 +171,10 @@ pub fn exit_status(result: wasmtime::Result<i32>, memory_denied: bool) -> Result
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
         return Ok(exit.0);
     }
-    let trap = e.downcast_ref::<wasmtime::Trap>();
-    // The host's waits give up with DeadlineExceeded; wasm is stopped by an epoch interrupt.
-    if e.downcast_ref::<crate::limits::DeadlineExceeded>()
-        .is_some()
-        || trap == Some(&wasmtime::Trap::Interrupt)
-    {
-        return Err(RunError::Timeout(anyhow::anyhow!("deadline exceeded")));
+    if let Some(d) = e.downcast_ref::<crate::limits::DeadlineExceeded>() {
+        return Err(RunError::Timeout(anyhow::anyhow!("{d}")));
     }
-    match trap {
+    match e.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::OutOfFuel) => {
             Err(RunError::Timeout(anyhow::anyhow!("all fuel consumed")))
         }
@@ -223,6 +216,20 @@ pub struct Io {
     pub stderr: Output,
 }
 
+/// What the ABI runners need of [`Io`]: shared references to the same handles, so that the
+/// run can be abandoned at its deadline while [`Io`] still forwards what the guest wrote.
+#[derive(Clone)]
+pub struct Handles {
+    /// Woken by every change to a host-managed handle.
+    pub signal: Arc<Signal>,
+    /// fd 0.
+    pub stdin: Source,
+    /// fd 1.
+    pub stdout: Sink,
+    /// fd 2.
+    pub stderr: Sink,
+}
+
 impl Io {
     /// Opens the handles `opts` names.
     pub fn open(opts: &RunOptions) -> anyhow::Result<Io> {
@@ -235,6 +242,34 @@ impl Io {
         })
     }
 
+    /// The handles, for a runner.
+    pub fn handles(&self) -> Handles {
+        Handles {
+            signal: self.signal.clone(),
+            stdin: self.stdin.source().clone(),
+            stdout: self.stdout.sink().clone(),
+            stderr: self.stderr.sink().clone(),
+        }
+    }
+
+    /// Starts the schedules: stdin's feed, the output drains.
+    pub fn start(&mut self) {
+        self.stdin.start();
+        self.stdout.start();
+        self.stderr.start();
+    }
+
+    /// Forwards what is left in the output pipes; the bytes that went through each.
+    pub fn finish(&mut self) -> Captured {
+        self.stdin.finish();
+        Captured {
+            stdout: self.stdout.finish(),
+            stderr: self.stderr.finish(),
+        }
+    }
+}
+
+impl Handles {
     /// Gives wasmtime-wasi the handles (preview2 and stock preview1): `inherit` as
     /// wasmtime-wasi's own, anything else as streams over the host-managed handles.
     pub fn configure_stock(&self, builder: &mut WasiCtxBuilder, stdin: &StdinSpec) {
@@ -250,21 +285,6 @@ impl Io {
             Some(s) => builder.stderr(s),
             None => builder.inherit_stderr(),
         };
-    }
-
-    /// Starts the schedules: stdin's feed, the output drains.
-    pub fn start(&mut self) {
-        self.stdin.start();
-        self.stdout.start();
-        self.stderr.start();
-    }
-
-    /// Forwards what is left in the output pipes; the bytes that went through each.
-    pub fn finish(&mut self) -> Captured {
-        Captured {
-            stdout: self.stdout.finish(),
-            stderr: self.stderr.finish(),
-        }
     }
 }
 
@@ -348,8 +368,17 @@ pub struct Finished {
     pub stderr: Vec<u8>,
 }
 
+/// How long after its deadline a run blocked where neither epochs nor the host's own waits
+/// reach (inside wasmtime-wasi: a stock read of a FIFO, a preview2 wait) is abandoned.
+pub const ABANDON_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Runs an already compiled guest and keeps everything it produced even when it is stopped
 /// (a trap, the deadline, the memory limit). `Err` only when it could not start.
+///
+/// With a deadline the guest runs on a thread of its own; should it still be running
+/// [`ABANDON_GRACE`] after the deadline, it is abandoned there (the thread stays blocked
+/// until the process ends) and reported as stopped by the deadline, with the output it wrote
+/// and the events it met.
 pub fn run_partial(
     engine: &Engine,
     guest: &Guest,
@@ -362,20 +391,55 @@ pub fn run_partial(
         )));
     }
     let mut io = Io::open(opts).map_err(RunError::Input)?;
+    let handles = io.handles();
+    let events = SharedLog::default();
     let abi = guest.abi();
-    let result = match guest {
-        Guest::Module(m) => crate::p1::run(engine, m, opts, &mut io),
-        Guest::Component(c) => crate::p2::run(engine, c, opts, &mut io),
+    io.start();
+    let result = match opts.limits.timeout {
+        None => execute(engine, guest, opts, &handles, &events),
+        Some(timeout) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let (engine, guest, opts2, log) =
+                (engine.clone(), guest.clone(), opts.clone(), events.clone());
+            std::thread::Builder::new()
+                .name("wouldblock-guest".into())
+                .stack_size(8 << 20)
+                .spawn(move || {
+                    let _ = tx.send(execute(&engine, &guest, &opts2, &handles, &log));
+                })
+                .map_err(RunError::host)?;
+            match rx.recv_timeout(timeout.saturating_add(ABANDON_GRACE)) {
+                Ok(r) => r,
+                Err(_) => Ok(Err(RunError::Timeout(anyhow::anyhow!(
+                    "{}",
+                    crate::limits::DeadlineExceeded(timeout)
+                )))),
+            }
+        }
     };
     // Whatever happened, what the guest wrote reaches the host.
     let captured = io.finish();
-    let (result, events) = result?;
+    let result = result?;
     Ok(Finished {
         abi,
         result,
-        events,
+        events: events.snapshot(),
         captured,
         stdout: io.stdout.captured(),
         stderr: io.stderr.captured(),
     })
+}
+
+/// Runs the guest on this thread, by its ABI.
+fn execute(
+    engine: &Engine,
+    guest: &Guest,
+    opts: &RunOptions,
+    handles: &Handles,
+    events: &SharedLog,
+) -> Result<Result<i32, RunError>, RunError> {
+    match guest {
+        Guest::Module(m) => crate::p1::run(engine, m, opts, handles, events),
+        Guest::Component(c) => crate::p2::run(engine, c, opts, handles, events),
+    }
 }

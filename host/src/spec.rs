@@ -180,11 +180,14 @@ impl std::str::FromStr for OutputSpec {
             None => None,
             Some(d) => {
                 let bad = || {
-                    format!("`{s}`: the drain must be BYTES/INTERVAL with BYTES above 0 and INTERVAL like 10ms, 500us or 1s")
+                    format!("`{s}`: the drain must be BYTES/INTERVAL with BYTES above 0 and INTERVAL like 10ms, 500us or 1s (at most 10 years)")
                 };
                 let (bytes, every) = d.split_once('/').ok_or_else(bad)?;
                 let bytes: usize = bytes.parse().ok().filter(|b| *b > 0).ok_or_else(bad)?;
-                let every = parse_interval(every).ok_or_else(bad)?;
+                // The same bound as a duration: every sleep computed from it is finite.
+                let every = parse_interval(every)
+                    .filter(|d| *d <= MAX_DURATION)
+                    .ok_or_else(bad)?;
                 Some(Drain { bytes, every })
             }
         };
@@ -310,6 +313,7 @@ mod tests {
             "pipe:8:4/10",
             "pipe:8:4/ms",
             "pipe:8:4/1h",
+            "pipe:4096:1/99999999999999999s",
             "file:x",
         ] {
             let err = bad.parse::<OutputSpec>().unwrap_err();

@@ -36,6 +36,7 @@ pub struct Stdin {
     source: Source,
     spec: StdinSpec,
     started: bool,
+    finished: Arc<crate::output::Stop>,
 }
 
 impl Stdin {
@@ -45,11 +46,18 @@ impl Stdin {
         let source = match spec {
             StdinSpec::Inherit => Source::Host(Arc::new(sys::host_stdin())),
             StdinSpec::File(path) => {
+                // Checked before opening: opening a FIFO blocks until a writer comes, and a
+                // device may never end. `--stdin inherit` with a shell redirect reads those.
+                let meta = std::fs::metadata(path)
+                    .with_context(|| format!("--stdin file:{}", path.display()))?;
+                if !meta.is_file() {
+                    anyhow::bail!(
+                        "--stdin file:{}: not a regular file (for a FIFO or device, redirect it to --stdin inherit)",
+                        path.display()
+                    );
+                }
                 let file = std::fs::File::open(path)
                     .with_context(|| format!("--stdin file:{}", path.display()))?;
-                if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-                    anyhow::bail!("--stdin file:{}: is a directory", path.display());
-                }
                 Source::Host(Arc::new(HostFd::from_file(file)))
             }
             StdinSpec::Eof | StdinSpec::Open | StdinSpec::Data(_) | StdinSpec::After(..) => {
@@ -60,7 +68,19 @@ impl Stdin {
             source,
             spec: spec.clone(),
             started: false,
+            finished: Arc::default(),
         })
+    }
+
+    /// The run is over: a feeder still waiting gives up (and so does a guest's reader,
+    /// which sees end-of-file).
+    pub fn finish(&self) {
+        self.finished.set();
+        if let Source::Mem(pipe) = &self.source {
+            pipe.close_writer();
+            // Wake a feeder still waiting for the guest's first look.
+            pipe.signal().notify();
+        }
     }
 
     /// Starts the schedule: from now on data arrives as the spec says. Idempotent.
@@ -78,12 +98,19 @@ impl Stdin {
                 pipe.write_and_close(bytes);
             }
             StdinSpec::After(delay, bytes) => {
+                // The delay counts from the guest's first read or poll of stdin, so that how
+                // long the guest takes to start (compiling, a busy machine, an interpreter's
+                // own start-up) never decides whether it meets the empty pipe. The feeder
+                // ends at the run's finish if the guest never looks.
                 let (pipe, delay, bytes) = (pipe.clone(), *delay, bytes.clone());
+                let finished = self.finished.clone();
                 std::thread::Builder::new()
                     .name("wouldblock-stdin-feed".into())
                     .spawn(move || {
-                        std::thread::sleep(delay);
-                        pipe.write_and_close(&bytes);
+                        let far = Instant::now() + Duration::from_secs(24 * 3600);
+                        if pipe.wait_for_reader(far) && !finished.sleep(delay) {
+                            pipe.write_and_close(&bytes);
+                        }
                     })
                     .expect("spawning the stdin feeder thread");
             }
@@ -95,14 +122,14 @@ impl Stdin {
     pub fn source(&self) -> &Source {
         &self.source
     }
-
-    /// A wasmtime-wasi stdin over the same source (preview2, stock preview1).
-    pub fn stdin_stream(&self) -> SourceStdin {
-        SourceStdin(self.source.clone())
-    }
 }
 
 impl Source {
+    /// A wasmtime-wasi stdin over the same source (preview2, stock preview1).
+    pub fn stdin_stream(&self) -> SourceStdin {
+        SourceStdin(self.clone())
+    }
+
     /// A read that never waits.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<ReadOutcome> {
         match self {

@@ -18,6 +18,7 @@ use super::fds::{Endpoint, ALL_FLAGS, NONBLOCK, SETTABLE};
 use super::{stock, P1State};
 use crate::errno::WasiErrno;
 use crate::events::Handle;
+use crate::limits::Deadline;
 use crate::output::Sink;
 use crate::pipe::{ReadOutcome, PIPE_BUF};
 use std::ops::Range;
@@ -111,7 +112,7 @@ fn fd_read(
                 iovs_len,
                 nread,
                 nonblocking,
-            )));
+            )?));
         }
         Endpoint::Listener(_) => return Ok(errno(WasiErrno::Notconn)),
         Endpoint::Write(_) => return Ok(errno(WasiErrno::Badf)),
@@ -161,17 +162,24 @@ fn read_socket(
     iovs_len: i32,
     nread: i32,
     nonblocking: bool,
-) -> WasiErrno {
+) -> Result<WasiErrno> {
     let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
         .and_then(|buf| write_u32(mem, nread as u32, 0).map(|()| buf))
     {
         Ok(buf) => buf,
-        Err(e) => return e,
+        Err(e) => return Ok(e),
     };
     if buf.is_empty() {
-        return WasiErrno::Success;
+        return Ok(WasiErrno::Success);
     }
-    match super::sockets::stream_read(s, &mut mem[buf], nonblocking, false, false) {
+    let read = super::sockets::stream_read(
+        s,
+        &mut mem[buf],
+        nonblocking,
+        (false, false),
+        state.deadline,
+    )?;
+    Ok(match read {
         Ok(n) => {
             write_u32(mem, nread as u32, n as u32).expect("checked before reading");
             WasiErrno::Success
@@ -183,33 +191,99 @@ fn read_socket(
             WasiErrno::Again
         }
         Err(e) => e,
-    }
+    })
 }
 
-/// The bytes of an iovec array, gathered: borrowed when one buffer holds them all.
+/// The most host memory one write call gathers, whatever the guest's iovecs add up to (they
+/// may all point at the same bytes): 1 MiB, Linux's default `pipe-max-size`, so no pipe of
+/// an unprivileged process takes more in one non-blocking write. A larger non-blocking write
+/// is a short write, as POSIX allows; a blocking one goes out in pieces of this size.
+pub(super) const MAX_GATHER: usize = 1 << 20;
+
+/// The buffers of an iovec array, each checked against guest memory, read one at a time:
+/// nothing is allocated for them, however many there are.
+pub(super) fn iovecs(
+    mem: &[u8],
+    iovs: u32,
+    iovs_len: u32,
+) -> Result<impl Iterator<Item = Result<Range<usize>, WasiErrno>> + '_, WasiErrno> {
+    guest_range(mem, iovs, iovs_len.checked_mul(8).ok_or(WasiErrno::Fault)?)?;
+    Ok((0..iovs_len).map(move |i| {
+        let base = iovs + i * 8;
+        guest_range(mem, read_u32(mem, base)?, read_u32(mem, base + 4)?)
+    }))
+}
+
+/// The total length of an iovec array's buffers, every one checked (`fault` for any that
+/// lies outside guest memory, before a byte is written).
+pub(super) fn iovecs_len(mem: &[u8], iovs: u32, iovs_len: u32) -> Result<u64, WasiErrno> {
+    iovecs(mem, iovs, iovs_len)?.try_fold(0u64, |n, r| Ok(n + r?.len() as u64))
+}
+
+/// The first `limit` bytes of an iovec array's data (checked by [`iovecs_len`]): borrowed
+/// when one buffer holds them, else gathered into at most `limit` bytes of host memory.
 pub(super) fn gather(
     mem: &[u8],
     iovs: u32,
     iovs_len: u32,
+    limit: usize,
 ) -> Result<std::borrow::Cow<'_, [u8]>, WasiErrno> {
-    guest_range(mem, iovs, iovs_len.checked_mul(8).ok_or(WasiErrno::Fault)?)?;
-    let mut ranges = Vec::new();
-    for i in 0..iovs_len {
-        let base = iovs + i * 8;
-        let r = guest_range(mem, read_u32(mem, base)?, read_u32(mem, base + 4)?)?;
-        if !r.is_empty() {
-            ranges.push(r);
+    let mut ranges =
+        iovecs(mem, iovs, iovs_len)?.filter(|r| r.as_ref().is_ok_and(|r| !r.is_empty()));
+    let Some(first) = ranges.next().transpose()? else {
+        return Ok(std::borrow::Cow::Borrowed(&[][..]));
+    };
+    if first.len() >= limit {
+        return Ok(std::borrow::Cow::Borrowed(
+            &mem[first.start..first.start + limit],
+        ));
+    }
+    let mut out = Vec::with_capacity(limit);
+    out.extend_from_slice(&mem[first]);
+    for r in ranges {
+        let r = r?;
+        let take = r.len().min(limit - out.len());
+        out.extend_from_slice(&mem[r.start..r.start + take]);
+        if out.len() == limit {
+            break;
         }
     }
-    Ok(match ranges.as_slice() {
-        [] => std::borrow::Cow::Borrowed(&[][..]),
-        [one] => std::borrow::Cow::Borrowed(&mem[one.clone()]),
-        many => std::borrow::Cow::Owned(
-            many.iter()
-                .flat_map(|r| mem[r.clone()].iter().copied())
-                .collect(),
-        ),
-    })
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// Writes an iovec array's data blocking, in pieces that need no more host memory than
+/// [`MAX_GATHER`]: `write` gets each piece (a write of at most `PIPE_BUF` bytes is one
+/// piece, so it stays atomic). Stops at the first error or trap.
+pub(super) fn write_iovecs_blocking(
+    mem: &[u8],
+    iovs: u32,
+    iovs_len: u32,
+    total: u64,
+    mut write: impl FnMut(&[u8]) -> Result<Result<(), WasiErrno>>,
+) -> Result<Result<(), WasiErrno>> {
+    if total <= PIPE_BUF as u64 {
+        let data = match gather(mem, iovs, iovs_len, total as usize) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        return write(&data);
+    }
+    let ranges = match iovecs(mem, iovs, iovs_len) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    for r in ranges {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        for piece in mem[r].chunks(MAX_GATHER) {
+            if let Err(e) = write(piece)? {
+                return Ok(Err(e));
+            }
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// The WASI errno for a failed host write.
@@ -250,23 +324,53 @@ fn accepted(written: std::io::Result<usize>) -> Result<usize, WasiErrno> {
     })
 }
 
-/// A blocking write of all of `data`.
-fn write_blocking(sink: &Sink, data: &[u8]) -> Result<(), WasiErrno> {
-    match sink {
-        Sink::Pipe(p) => {
-            let mut done = 0;
-            while done < data.len() {
-                let n = p.try_write(&data[done..]);
+/// A blocking write of all of `data`; gives up with [`crate::limits::DeadlineExceeded`] at
+/// the deadline.
+fn write_blocking(
+    sink: &Sink,
+    data: &[u8],
+    deadline: Option<Deadline>,
+) -> Result<Result<(), WasiErrno>> {
+    let mut done = 0;
+    while done < data.len() {
+        let rest = &data[done..];
+        let n = match sink {
+            Sink::Pipe(p) => {
+                let n = p.try_write(rest);
                 if n == 0 {
-                    let need = (data.len() - done).min(PIPE_BUF).min(p.capacity());
+                    let need = rest.len().min(PIPE_BUF).min(p.capacity());
                     p.wait_until(|p| p.free() >= need, Instant::now() + WAIT_SLICE);
                 }
-                done += n;
+                n
             }
-            Ok(())
+            Sink::Host(fd) => match fd.write_now(rest) {
+                Some(Ok(n)) => n,
+                Some(Err(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if let Err(e) = fd.wait_writable(WAIT_SLICE) {
+                        return Ok(Err(write_errno(&e)));
+                    }
+                    0
+                }
+                Some(Err(e)) => return Ok(Err(write_errno(&e))),
+                // No private non-blocking description of this descriptor: wait for room in
+                // slices, then one blocking write (a reader that stalls mid-write is the one
+                // wait the host cannot leave; the run is then abandoned at its deadline).
+                None => match fd.wait_writable(WAIT_SLICE) {
+                    Ok(true) => match fd.write(rest) {
+                        Ok(n) => n,
+                        Err(e) => return Ok(Err(write_errno(&e))),
+                    },
+                    Ok(false) => 0,
+                    Err(e) => return Ok(Err(write_errno(&e))),
+                },
+            },
+        };
+        if n == 0 {
+            crate::limits::check(deadline)?;
         }
-        Sink::Host(fd) => fd.write_all(data).map_err(|e| write_errno(&e)),
+        done += n;
     }
+    Ok(Ok(()))
 }
 
 fn fd_write(
@@ -282,29 +386,49 @@ fn fd_write(
         });
     }
     let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let (iovs, iovs_len) = (iovs as u32, iovs_len as u32);
     if let Err(e) = guest_range(mem, nwritten as u32, 4) {
         return Ok(errno(e));
     }
-    let data = match gather(mem, iovs as u32, iovs_len as u32) {
-        Ok(d) => d,
+    if let Some(Endpoint::Stream(stream)) = state.fds.get(fd as u32).map(|m| &m.endpoint) {
+        let stream = stream.clone();
+        let sent =
+            super::sockets::send(mem, state, fd as u32, &stream, "fd_write", (iovs, iovs_len))?;
+        return Ok(errno(match sent {
+            Ok(n) => {
+                write_u32(mem, nwritten as u32, n as u32).expect("checked above");
+                WasiErrno::Success
+            }
+            Err(e) => e,
+        }));
+    }
+    let total = match iovecs_len(mem, iovs, iovs_len) {
+        Ok(n) => n,
         Err(e) => return Ok(errno(e)),
     };
+    let deadline = state.deadline;
     let m = state.fds.get_mut(fd as u32).expect("checked above");
     let Endpoint::Write(sink) = &m.endpoint else {
         return Ok(errno(WasiErrno::Badf));
     };
-    let len = data.len();
-    let result = if len == 0 {
+    let result = if total == 0 {
         Ok(0)
     } else if m.flags & NONBLOCK != 0 {
+        // At most MAX_GATHER bytes: more would be a short write anyway.
+        let data = match gather(mem, iovs, iovs_len, total.min(MAX_GATHER as u64) as usize) {
+            Ok(d) => d,
+            Err(e) => return Ok(errno(e)),
+        };
         match write_nonblocking(sink, &data) {
             Ok(0) => Err(WasiErrno::Again),
             other => other,
         }
     } else {
-        write_blocking(sink, &data).map(|()| len)
+        write_iovecs_blocking(mem, iovs, iovs_len, total, |piece| {
+            write_blocking(sink, piece, deadline)
+        })?
+        .map(|()| total as usize)
     };
-    drop(data);
     let n = match result {
         Ok(n) => n,
         Err(WasiErrno::Again) => {
@@ -316,7 +440,7 @@ fn fd_write(
         }
         Err(e) => return Ok(errno(e)),
     };
-    if n < len {
+    if (n as u64) < total {
         m.short_written += n as u64;
     } else {
         m.short_written = 0;

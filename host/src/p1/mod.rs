@@ -6,8 +6,8 @@ mod poll;
 mod sockets;
 pub mod stock;
 
-use crate::events::{EventLog, Handle};
-use crate::run::{exit_status, Io, RunError, RunOptions, WasiMode};
+use crate::events::{Handle, SharedLog};
+use crate::run::{exit_status, Handles, RunError, RunOptions, WasiMode};
 use crate::signal::Signal;
 use crate::spec::StdinSpec;
 use fds::{Endpoint, Fds, Managed};
@@ -24,13 +24,13 @@ pub struct P1State {
     /// Descriptors the host answers for itself.
     pub fds: Fds,
     /// Would-block events met so far.
-    pub events: EventLog,
+    pub events: SharedLog,
     /// Woken by every change to a host-managed handle.
     pub signal: Arc<Signal>,
     /// Memory and table limits.
     pub limiter: crate::limits::Limiter,
     /// When host waits give up (`--timeout`).
-    pub deadline: Option<std::time::Instant>,
+    pub deadline: Option<crate::limits::Deadline>,
     /// The guest's `memory` export, once a host call has looked it up: a name lookup on
     /// every call was a third of an `again` round trip.
     pub memory: Option<wasmtime::Memory>,
@@ -54,14 +54,15 @@ impl StdinStream for Placeholder {
     }
 }
 
-/// Runs `module` to completion: the guest's exit code (or why it stopped) and the events it
-/// met either way. `Err` when it could not start.
+/// Runs `module` to completion: the guest's exit code, or why it stopped; the events it met
+/// go to `events` either way. `Err` when it could not start.
 pub fn run(
     engine: &Engine,
     module: &Module,
     opts: &RunOptions,
-    io: &mut Io,
-) -> Result<(Result<i32, RunError>, EventLog), RunError> {
+    io: &Handles,
+    events: &SharedLog,
+) -> Result<Result<i32, RunError>, RunError> {
     let mut linker: Linker<P1State> = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s| &mut s.wasi).map_err(RunError::host)?;
     if opts.wasi == WasiMode::Faithful {
@@ -79,15 +80,15 @@ pub fn run(
             builder.stdin(Placeholder { terminal });
             fds.insert(
                 0,
-                Managed::new(Handle::Stdin, Endpoint::Read(io.stdin.source().clone())),
+                Managed::new(Handle::Stdin, Endpoint::Read(io.stdin.clone())),
             );
             fds.insert(
                 1,
-                Managed::new(Handle::Stdout, Endpoint::Write(io.stdout.sink().clone())),
+                Managed::new(Handle::Stdout, Endpoint::Write(io.stdout.clone())),
             );
             fds.insert(
                 2,
-                Managed::new(Handle::Stderr, Endpoint::Write(io.stderr.sink().clone())),
+                Managed::new(Handle::Stderr, Endpoint::Write(io.stderr.clone())),
             );
         }
         WasiMode::Stock => {
@@ -118,7 +119,7 @@ pub fn run(
     let state = P1State {
         wasi,
         fds,
-        events: EventLog::default(),
+        events: events.clone(),
         signal: io.signal.clone(),
         limiter: crate::limits::Limiter::new(opts.limits.max_memory),
         deadline: None,
@@ -141,10 +142,8 @@ pub fn run(
         .map_err(RunError::input)?;
     store.data_mut().deadline =
         crate::limits::apply(&mut store, &opts.limits).map_err(RunError::host)?;
-    io.start();
     let result = start.call(&mut store, ());
-    let code = exit_status(result.map(|()| 0), store.data().limiter.denied);
-    Ok((code, std::mem::take(&mut store.data_mut().events)))
+    Ok(exit_status(result.map(|()| 0), store.data().limiter.denied))
 }
 
 /// Binds every `--tcplisten` address (an input error when one cannot be bound), announces

@@ -6,10 +6,16 @@
 //! - `fd_write` fires when a write of `PIPE_BUF` bytes would not block (`POLLOUT`), with
 //!   `nbytes` = free space (for a host pipe `F_GETPIPE_SZ` minus `FIONREAD`, for other host
 //!   descriptors `PIPE_BUF`);
+//! - a descriptor polled the way it does not go (`fd_write` on stdin, `fd_read` on stdout or
+//!   stderr) never fires: Linux `poll` reports neither `POLLOUT` on a pipe's read end nor
+//!   `POLLIN` on its write end;
 //! - a regular file stock owns is always ready (`nbytes` = bytes to its end); any other
 //!   descriptor stock owns fails the call with `badf`, as stock does;
-//! - clocks: relative, or absolute on `realtime`/`monotonic`; another clock id fails the call
-//!   with `inval`, as stock does;
+//! - clocks: relative, or absolute on `realtime`/`monotonic`; another clock id, or clock
+//!   flags other than `subscription_clock_abstime`, fail the call with `inval`, as stock does;
+//! - at most [`MAX_SUBSCRIPTIONS`] subscriptions (`inval` beyond, as POSIX `poll` for more
+//!   than `OPEN_MAX` descriptors): the host copies them, and a guest must not make it copy
+//!   without bound;
 //! - every subscription ready at the moment of the check is reported, clocks included: a
 //!   timeout and a ready descriptor may arrive together, as POSIX allows.
 //!
@@ -40,6 +46,8 @@ const EVENTTYPE_FD_READ: u8 = 1;
 const EVENTTYPE_FD_WRITE: u8 = 2;
 const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
 const FDREADWRITE_HANGUP: u16 = 1;
+/// The most subscriptions one call takes (Linux's default hard `RLIMIT_NOFILE`).
+pub const MAX_SUBSCRIPTIONS: u32 = 1 << 20;
 /// How long one wait lasts when both host descriptors and in-memory pipes are involved.
 const MIXED_SLICE: Duration = Duration::from_millis(2);
 
@@ -104,7 +112,7 @@ pub fn poll_oneoff(
 ) -> Result<i32> {
     let errno = |e: WasiErrno| Ok(i32::from(e.raw()));
     let (subs, events, n, nevents) = (subs as u32, events as u32, n as u32, nevents as u32);
-    if n == 0 {
+    if n == 0 || n > MAX_SUBSCRIPTIONS {
         return errno(WasiErrno::Inval);
     }
     let raw: Vec<u8> = {
@@ -125,6 +133,9 @@ pub fn poll_oneoff(
         let want = match s[8] {
             0 => {
                 let (id, timeout, flags) = (le_u32(&s[16..]), le_u64(&s[24..]), le_u16(&s[40..]));
+                if flags & !SUBCLOCKFLAGS_ABSTIME != 0 {
+                    return errno(WasiErrno::Inval);
+                }
                 // An absolute clock counts from the moment its clock was read, taken after
                 // the reading, so that it never fires before the clock reaches `timeout`.
                 let (base, wait) = if flags & SUBCLOCKFLAGS_ABSTIME != 0 {
@@ -234,8 +245,8 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
                         };
                         (ready, nbytes, false)
                     }
-                    // Reading a write-only descriptor: ready, as POSIX reports an error at once.
-                    Probe::Managed(Endpoint2::Sink(_)) => (true, 0, false),
+                    // The write end of a pipe never polls readable (Linux `pipe_poll`).
+                    Probe::Managed(Endpoint2::Sink(_)) => (false, 0, false),
                     // A pending connection: accept would not block.
                     Probe::Managed(Endpoint2::Listener(_)) => {
                         (*host.next().expect("one answer per host fd"), 0, false)
@@ -271,7 +282,8 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
                         let ready = *host.next().expect("one answer per host fd");
                         (ready, fd.writable_bytes().unwrap_or(PIPE_BUF as u64))
                     }
-                    Probe::Managed(Endpoint2::Source(_)) => (true, 0),
+                    // The read end of a pipe never polls writable (Linux `pipe_poll`).
+                    Probe::Managed(Endpoint2::Source(_)) => (false, 0),
                     Probe::Managed(Endpoint2::Listener(_)) => {
                         (*host.next().expect("one answer per host fd"), 0)
                     }
@@ -301,7 +313,7 @@ const DEADLINE_SLICE: Duration = Duration::from_millis(50);
 fn wait_for_any(
     subs: &[Sub],
     signal: &crate::signal::Signal,
-    deadline: Option<Instant>,
+    deadline: Option<crate::limits::Deadline>,
 ) -> Result<Vec<Option<Ready>>> {
     let raw = host_fds(subs);
     let has_mem = subs.iter().any(|s| {

@@ -11,11 +11,15 @@
 //! - Calls that make no sense on a socket get the errno Linux gives: `spipe` for seeks and
 //!   positioned I/O, `notdir` for path calls, `inval` for syncs and sizes, `badf` for prestat.
 
-use super::faithful::{errno, first_iovec, gather, guest_range, write_u32};
+use super::faithful::{
+    errno, first_iovec, gather, guest_range, iovecs_len, write_iovecs_blocking, write_u32,
+    MAX_GATHER,
+};
 use super::fds::{Endpoint, Managed, NONBLOCK};
 use super::{stock, P1State};
 use crate::errno::WasiErrno;
-use crate::events::{EventLog, Handle};
+use crate::events::{Handle, SharedLog};
+use crate::limits::Deadline;
 use crate::net;
 use crate::sys;
 use std::net::TcpStream;
@@ -34,48 +38,57 @@ const FILETYPE_SOCKET_STREAM: u8 = 6;
 const SOCKET_RIGHTS: u64 =
     (1 << 1) | (1 << 6) | (1 << 3) | (1 << 27) | (1 << 28) | (1 << 29) | (1 << 21);
 
-/// Waits up to one slice for `h` to be readable (`write` false) or writable.
-fn wait(h: sys::RawHandle, write: bool) {
+/// Waits up to one slice for `h` to be readable (`write` false) or writable; fails with
+/// [`crate::limits::DeadlineExceeded`] once the deadline has passed, so that no blocking
+/// socket call outlives the run's `--timeout`.
+fn wait(h: sys::RawHandle, write: bool, deadline: Option<Deadline>) -> Result<()> {
     let _ = sys::poll_many(&[(h, write)], WAIT_SLICE);
+    crate::limits::check(deadline)
 }
 
 /// Reads from a connected socket into `buf`: one call when non-blocking, else waiting for
-/// data (and with `waitall`, until `buf` is full or the peer is done).
+/// data (and with `waitall`, until `buf` is full or the peer is done), until the deadline.
 pub fn stream_read(
     s: &TcpStream,
     buf: &mut [u8],
     nonblocking: bool,
-    peek: bool,
-    waitall: bool,
-) -> Result<usize, WasiErrno> {
+    flags: (bool, bool),
+    deadline: Option<Deadline>,
+) -> Result<Result<usize, WasiErrno>> {
+    let (peek, waitall) = flags;
     let mut filled = 0;
     loop {
         match net::recv(s, &mut buf[filled..], peek) {
-            Ok(0) => return Ok(filled),
+            Ok(0) => return Ok(Ok(filled)),
             Ok(n) => {
                 filled += n;
                 if !waitall || peek || filled == buf.len() {
-                    return Ok(filled);
+                    return Ok(Ok(filled));
                 }
             }
             Err(e) => match net::wasi_errno(&e) {
                 WasiErrno::Again if nonblocking => {
-                    return if filled > 0 {
+                    return Ok(if filled > 0 {
                         Ok(filled)
                     } else {
                         Err(WasiErrno::Again)
-                    };
+                    });
                 }
-                WasiErrno::Again | WasiErrno::Intr => wait(sys::raw_handle(s), false),
-                other => return Err(other),
+                WasiErrno::Again | WasiErrno::Intr => wait(sys::raw_handle(s), false, deadline)?,
+                other => return Ok(Err(other)),
             },
         }
     }
 }
 
 /// Writes to a connected socket: one call when non-blocking (a short count is legal), else
-/// everything, waiting for room.
-pub fn stream_write(s: &TcpStream, data: &[u8], nonblocking: bool) -> Result<usize, WasiErrno> {
+/// everything, waiting for room until the deadline.
+pub fn stream_write(
+    s: &TcpStream,
+    data: &[u8],
+    nonblocking: bool,
+    deadline: Option<Deadline>,
+) -> Result<Result<usize, WasiErrno>> {
     let mut done = 0;
     while done < data.len() {
         match net::send(s, &data[done..]) {
@@ -87,22 +100,22 @@ pub fn stream_write(s: &TcpStream, data: &[u8], nonblocking: bool) -> Result<usi
             }
             Err(e) => match net::wasi_errno(&e) {
                 WasiErrno::Again if nonblocking => break,
-                WasiErrno::Again | WasiErrno::Intr => wait(sys::raw_handle(s), true),
-                other => return Err(other),
+                WasiErrno::Again | WasiErrno::Intr => wait(sys::raw_handle(s), true, deadline)?,
+                other => return Ok(Err(other)),
             },
         }
     }
     if done == 0 && !data.is_empty() {
-        return Err(WasiErrno::Again);
+        return Ok(Err(WasiErrno::Again));
     }
-    Ok(done)
+    Ok(Ok(done))
 }
 
 /// Books a write's outcome: short writes accumulate, `again` is recorded with what they
 /// accepted (Python's `characters_written`).
 pub fn account_write(
     m: &mut Managed,
-    events: &mut EventLog,
+    events: &SharedLog,
     call: &'static str,
     fd: u32,
     len: usize,
@@ -162,7 +175,7 @@ fn sock_accept(mut caller: Caller<'_, P1State>, fd: i32, flags: i32, result: i32
                     return Ok(errno(WasiErrno::Again));
                 }
                 WasiErrno::Again | WasiErrno::Intr | WasiErrno::Connaborted => {
-                    wait(sys::raw_handle(&*listener), false)
+                    wait(sys::raw_handle(&*listener), false, state.deadline)?
                 }
                 other => return Ok(errno(other)),
             },
@@ -220,7 +233,13 @@ fn sock_recv(
     let n = if buf.is_empty() {
         Ok(0)
     } else {
-        stream_read(&stream, &mut mem[buf], nonblocking, peek, waitall)
+        stream_read(
+            &stream,
+            &mut mem[buf],
+            nonblocking,
+            (peek, waitall),
+            state.deadline,
+        )?
     };
     match n {
         Ok(n) => {
@@ -264,31 +283,61 @@ fn sock_send(
     if let Err(e) = guest_range(mem, so_len as u32, 4) {
         return Ok(errno(e));
     }
-    let data = match gather(mem, iovs as u32, iovs_len as u32) {
-        Ok(d) => d.into_owned(),
-        Err(e) => return Ok(errno(e)),
-    };
-    let m = state.fds.get_mut(fd as u32).expect("checked above");
-    let nonblocking = m.flags & NONBLOCK != 0;
-    let result = if data.is_empty() {
-        Ok(0)
-    } else {
-        stream_write(&stream, &data, nonblocking)
-    };
-    match account_write(
-        m,
-        &mut state.events,
-        "sock_send",
+    match send(
+        mem,
+        state,
         fd as u32,
-        data.len(),
-        result,
-    ) {
+        &stream,
+        "sock_send",
+        (iovs as u32, iovs_len as u32),
+    )? {
         Ok(n) => {
             write_u32(mem, so_len as u32, n as u32).expect("checked above");
             Ok(errno(WasiErrno::Success))
         }
         Err(e) => Ok(errno(e)),
     }
+}
+
+/// `sock_send` or `fd_write` on the connected socket `fd`: the iovecs' data, gathered into
+/// at most [`MAX_GATHER`] bytes of host memory at a time; one send when non-blocking
+/// (booked by [`account_write`]), else everything, until the deadline.
+pub(super) fn send(
+    mem: &[u8],
+    state: &mut P1State,
+    fd: u32,
+    stream: &TcpStream,
+    call: &'static str,
+    (iovs, iovs_len): (u32, u32),
+) -> Result<Result<usize, WasiErrno>> {
+    let total = match iovecs_len(mem, iovs, iovs_len) {
+        Ok(n) => n,
+        Err(e) => return Ok(Err(e)),
+    };
+    let deadline = state.deadline;
+    let m = state.fds.get_mut(fd).expect("a managed socket");
+    let result = if total == 0 {
+        Ok(0)
+    } else if m.flags & NONBLOCK != 0 {
+        // At most MAX_GATHER bytes: more would be a short send anyway.
+        match gather(mem, iovs, iovs_len, total.min(MAX_GATHER as u64) as usize) {
+            Ok(data) => stream_write(stream, &data, true, deadline)?,
+            Err(e) => Err(e),
+        }
+    } else {
+        write_iovecs_blocking(mem, iovs, iovs_len, total, |piece| {
+            Ok(stream_write(stream, piece, false, deadline)?.map(drop))
+        })?
+        .map(|()| total as usize)
+    };
+    Ok(account_write(
+        m,
+        &state.events,
+        call,
+        fd,
+        total as usize,
+        result,
+    ))
 }
 
 fn sock_shutdown(mut caller: Caller<'_, P1State>, fd: i32, how: i32) -> Result<i32> {

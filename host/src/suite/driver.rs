@@ -27,8 +27,11 @@ pub enum Client {
     Accept,
 }
 
+/// The most clients one case may start: each is a connection (and for `echo`, a thread).
+pub const MAX_CLIENTS: usize = 256;
+
 impl Client {
-    /// Parses a `client = "…"` value.
+    /// Parses a `client = "…"` value; counts are between 1 and [`MAX_CLIENTS`].
     pub fn parse(s: &str) -> Result<Client, String> {
         match s {
             "silent" => Ok(Client::Silent(1)),
@@ -39,9 +42,11 @@ impl Client {
                     return n
                         .parse()
                         .ok()
-                        .filter(|n| *n > 0)
+                        .filter(|n| (1..=MAX_CLIENTS).contains(n))
                         .map(Client::Silent)
-                        .ok_or_else(|| format!("`{s}`: silent:N needs a number above 0"));
+                        .ok_or_else(|| {
+                            format!("`{s}`: silent:N needs a number from 1 to {MAX_CLIENTS}")
+                        });
                 }
                 if let Some(text) = s.strip_prefix("send:") {
                     return Ok(Client::Send(text.to_string()));
@@ -50,9 +55,11 @@ impl Client {
                     return n
                         .parse()
                         .ok()
-                        .filter(|n| *n > 0)
+                        .filter(|n| (1..=MAX_CLIENTS).contains(n))
                         .map(Client::Echo)
-                        .ok_or_else(|| format!("`{s}`: echo:N needs a number above 0"));
+                        .ok_or_else(|| {
+                            format!("`{s}`: echo:N needs a number from 1 to {MAX_CLIENTS}")
+                        });
                 }
                 Err(format!(
                     "client `{s}`: expected silent[:N], send:TEXT, read, echo:N or accept"

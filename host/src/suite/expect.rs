@@ -5,6 +5,7 @@
 //! name = "open"                 # the case, within the scenario
 //! abi = "p1"                    # p1 or p2 (default: both)
 //! langs = ["rust", "c", "wat"]  # default: every language the scenario exists in
+//!                               # (two cases of one name must not both apply to a guest)
 //! wasi = "faithful"             # only in this mode (default: both)
 //! stdin = "open"                # as --stdin (default: eof)
 //! stdout_spec = "pipe:8192"     # as --stdout / --stderr (default: inherit, captured)
@@ -14,7 +15,7 @@
 //! preopen = true                # an empty directory preopened as /sandbox (fd 3)
 //! client = "silent"             # what the suite's client does: silent[:N], send:TEXT,
 //!                               # read, echo:N, accept (with net = "server")
-//! timeout_ms = 10000
+//! timeout_ms = 10000            # above 0
 //! max_memory = "32MiB"          # as --max-memory; fuel = N as --fuel
 //! exit = 0                      # the guest's exit code, or how it is stopped:
 //!                               # stop = "trap" | "deadline" (timeout_ms, fuel) | "memory",
@@ -63,12 +64,14 @@ pub struct Expect {
     pub reason: Option<String>,
 }
 
-/// One case of a scenario.
+/// One case of a scenario. (The expectation's keys are listed here rather than flattened
+/// in from [`Expect`]: serde's `flatten` buffers the table and loses the position of a
+/// type error.)
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
-    /// The case's name within its scenario.
-    pub name: String,
+    /// The case's name within its scenario (with where it stands in the file).
+    pub name: toml::Spanned<String>,
     /// Only this ABI.
     pub abi: Option<String>,
     /// Only these languages.
@@ -92,16 +95,25 @@ pub struct Case {
     pub preopen: bool,
     /// The client the suite runs.
     pub client: Option<String>,
-    /// The case's deadline.
+    /// The case's deadline (above 0).
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
     /// `--max-memory`.
     pub max_memory: Option<String>,
     /// `--fuel`.
     pub fuel: Option<u64>,
-    /// The expectation on every platform.
-    #[serde(flatten)]
-    pub expect: Expect,
+    /// The guest's exit code.
+    pub exit: Option<i32>,
+    /// The guest is stopped instead of exiting.
+    pub stop: Option<String>,
+    /// The guest's `WB` lines.
+    pub stdout: Option<Vec<String>>,
+    /// The host's events.
+    pub events: Option<Vec<String>>,
+    /// `fail` for a known failure.
+    pub expected: Option<String>,
+    /// Why, for a known failure.
+    pub reason: Option<String>,
     /// Per-platform overrides.
     pub linux: Option<Expect>,
     /// Per-platform overrides.
@@ -112,6 +124,9 @@ pub struct Case {
     pub windows: Option<Expect>,
 }
 
+/// The languages guests are written in.
+pub const LANGS: [&str; 3] = ["rust", "c", "wat"];
+
 fn default_stdin() -> String {
     "eof".into()
 }
@@ -121,6 +136,25 @@ fn default_timeout() -> u64 {
 }
 
 impl Case {
+    /// Whether both cases select exactly the same ABIs, languages and modes (then a second
+    /// one of the same name is always a duplicate; a partial overlap is found when the suite
+    /// pairs cases with the guests there are).
+    fn same_selection(&self, other: &Case) -> bool {
+        (&self.abi, &self.wasi, &self.langs) == (&other.abi, &other.wasi, &other.langs)
+    }
+
+    /// The expectation on every platform.
+    pub fn common(&self) -> Expect {
+        Expect {
+            exit: self.exit,
+            stop: self.stop.clone(),
+            stdout: self.stdout.clone(),
+            events: self.events.clone(),
+            expected: self.expected.clone(),
+            reason: self.reason.clone(),
+        }
+    }
+
     /// The expectation on `platform` (`linux`, …): the overrides over the common one.
     pub fn expect_on(&self, platform: &str) -> Expect {
         let over = match platform {
@@ -130,7 +164,7 @@ impl Case {
             "windows" => &self.windows,
             _ => &None,
         };
-        let mut e = self.expect.clone();
+        let mut e = self.common();
         if let Some(o) = over {
             e.exit = o.exit.or(e.exit);
             e.stop = o.stop.clone().or(e.stop);
@@ -171,9 +205,15 @@ pub fn load_dir(dir: &Path) -> Result<BTreeMap<String, File>, String> {
     Ok(out)
 }
 
+/// The largest expectations file read.
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
 /// Reads and checks one file.
 pub fn load_file(path: &Path) -> Result<File, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = crate::guest::read_regular(path, MAX_FILE_BYTES)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
     parse(&text).map_err(|(at, msg)| match at {
         Some(at) => {
             let (line, col) = line_col(&text, at);
@@ -206,9 +246,29 @@ pub fn parse(text: &str) -> Result<File, (Option<usize>, String)> {
             });
         (key_at.or(e.span().map(|s| s.start)), msg)
     })?;
+    let mut by_name: std::collections::HashMap<&str, Vec<&Case>> = Default::default();
     for c in &file.cases {
-        let at = text.find(&format!("\"{}\"", c.name));
+        let at = Some(c.name.span().start);
         let bad = |m: String| Err((at, format!("case `{}`: {m}", c.name)));
+        let same_name = by_name.entry(c.name.get_ref()).or_default();
+        if same_name.iter().any(|other| other.same_selection(c)) {
+            return bad(
+                "a second case of that name for the same ABI, languages and mode in this file"
+                    .into(),
+            );
+        }
+        same_name.push(c);
+        if c.timeout_ms == 0 {
+            return bad("timeout_ms must be above 0".into());
+        }
+        for lang in c.langs.iter().flatten() {
+            if !LANGS.contains(&lang.as_str()) {
+                return bad(format!(
+                    "langs: `{lang}` is not one of {}",
+                    LANGS.join(", ")
+                ));
+            }
+        }
         if let Some(abi) = &c.abi {
             if abi != "p1" && abi != "p2" {
                 return bad(format!("abi must be p1 or p2, not `{abi}`"));
@@ -219,11 +279,15 @@ pub fn parse(text: &str) -> Result<File, (Option<usize>, String)> {
                 return bad(format!("wasi must be faithful or stock, not `{w}`"));
             }
         }
-        for e in std::iter::once(&c.expect).chain(
-            [&c.linux, &c.macos, &c.freebsd, &c.windows]
-                .into_iter()
-                .flatten(),
-        ) {
+        let common = c.common();
+        let all = || {
+            std::iter::once(&common).chain(
+                [&c.linux, &c.macos, &c.freebsd, &c.windows]
+                    .into_iter()
+                    .flatten(),
+            )
+        };
+        for e in all() {
             match e.expected.as_deref() {
                 None => {}
                 Some("fail") if e.reason.is_some() => {}
@@ -250,14 +314,10 @@ pub fn parse(text: &str) -> Result<File, (Option<usize>, String)> {
             crate::suite::driver::Client::parse(client)
                 .map_err(|m| (at, format!("case `{}`: {m}", c.name)))?;
         }
-        if c.expect.exit.is_none() && c.expect.stop.is_none() {
+        if c.exit.is_none() && c.stop.is_none() {
             return bad("needs an exit code (exit = N) or how it stops (stop = \"trap\", \"deadline\" or \"memory\")".into());
         }
-        for e in std::iter::once(&c.expect).chain(
-            [&c.linux, &c.macos, &c.freebsd, &c.windows]
-                .into_iter()
-                .flatten(),
-        ) {
+        for e in all() {
             if let Some(stop) = e.stop.as_deref() {
                 if !["trap", "deadline", "memory", "blocked", "crash"].contains(&stop) {
                     return bad(format!(
@@ -319,6 +379,51 @@ mod tests {
         let err = parse("[[case]]\nname = \"x\"\nexit = 0\nstdin = \"nope\"\n").unwrap_err();
         assert!(err.1.contains("stdin"), "{}", err.1);
         assert!(parse("[[case]]\nname = \"x\"\nexit = 0\n[case.windows]\nexit = 1\n").is_ok());
+    }
+
+    /// Where an error points, as `line:column`.
+    fn error_at(text: &str) -> (String, String) {
+        let (at, msg) = parse(text).unwrap_err();
+        let (l, c) = line_col(text, at.expect("a position"));
+        (format!("{l}:{c}"), msg)
+    }
+
+    #[test]
+    fn bad_values_point_at_their_case() {
+        let (at, msg) =
+            error_at("[[case]]\nname = \"a\"\nexit = 0\n\n[[case]]\nname = \"a\"\nexit = 1\n");
+        assert_eq!(at, "6:8", "{msg}");
+        assert!(msg.contains("a second case of that name"), "{msg}");
+        // The same name for disjoint selections is fine (the repository's own files do it).
+        assert!(parse("[[case]]\nname = \"a\"\nabi = \"p1\"\nexit = 0\n\n[[case]]\nname = \"a\"\nabi = \"p2\"\nexit = 1\n").is_ok());
+        assert!(parse("[[case]]\nname = \"a\"\nwasi = \"stock\"\nexit = 0\n\n[[case]]\nname = \"a\"\nwasi = \"stock\"\nlangs = [\"c\"]\nexit = 1\n").is_ok());
+        let (at, msg) = error_at("[[case]]\nname = \"t\"\nexit = 0\ntimeout_ms = 0\n");
+        assert_eq!(at, "2:8", "{msg}");
+        assert!(msg.contains("timeout_ms must be above 0"), "{msg}");
+        let (_, msg) = error_at("[[case]]\nname = \"l\"\nexit = 0\nlangs = [\"go\"]\n");
+        assert!(
+            msg.contains("langs: `go` is not one of rust, c, wat"),
+            "{msg}"
+        );
+        // Found by hand: a client count this large made the suite panic (capacity overflow).
+        let (at, msg) =
+            error_at("[[case]]\nname = \"e\"\nexit = 0\nclient = \"echo:18446744073709551615\"\n");
+        assert_eq!(at, "2:8", "{msg}");
+        assert!(msg.contains("echo:N needs a number from 1 to 256"), "{msg}");
+        // A type error points at the value, not at 1:1.
+        let (at, msg) = error_at("[[case]]\nname = \"x\"\nexit = \"zero\"\n");
+        assert_eq!(at, "3:8", "{msg}");
+        let (at, msg) = error_at("[[case]]\nname = \"x\"\nexit = 0\n[case.linux]\nexit = []\n");
+        assert_eq!(at, "5:8", "{msg}");
+    }
+
+    /// A case is found by its parsed position, not by searching the text for its name (which
+    /// was quadratic in the number of cases, and wrong when the name also stood earlier).
+    #[test]
+    fn errors_point_at_the_case_itself() {
+        let text = "[[case]]\nname = \"x\"\nexit = 0\nstdout = [\"y\"]\n\n[[case]]\nname = \"y\"\nexit = 0\nstdin = \"bad\"\n";
+        let (at, msg) = error_at(text);
+        assert_eq!(at, "7:8", "{msg}");
     }
 
     #[test]

@@ -95,8 +95,38 @@ fn first_python(c: &CaseResult) -> String {
         .to_string()
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', "<br>")
+/// Text made safe for one Markdown table cell: a `|` would end the cell and a line break
+/// the row; `\`, `` ` ``, `<` and `[` would start markup.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' | '\r' => out.push_str("<br>"),
+            '|' | '\\' | '`' | '<' | '[' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text as a code span in one Markdown table cell (GitHub reads `\|` as `|` even inside
+/// one); a backtick or line break, which would end the span or the row, becomes `'` or a
+/// space.
+pub fn md_code(s: &str) -> String {
+    let text: String = s
+        .chars()
+        .map(|c| match c {
+            '`' => '\'',
+            '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect();
+    format!("`{}`", text.replace('|', "\\|"))
 }
 
 /// A Markdown table of every case.
@@ -120,9 +150,9 @@ pub fn markdown(r: &SuiteReport) -> String {
             c.mismatches.join("; ")
         };
         out += &format!(
-            "| {} | `{}` | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} |\n",
             c.outcome.label(),
-            c.id,
+            md_code(&c.id),
             md_escape(&c.event_lines.join("; ")),
             md_escape(&first_python(c)),
             md_escape(&details)
@@ -180,4 +210,16 @@ pub fn junit(r: &SuiteReport) -> String {
     report
         .to_string()
         .unwrap_or_else(|e| format!("<!-- {e} -->"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{md_code, md_escape};
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(md_escape("a|b\nc\r\nd"), "a\\|b<br>c<br>d");
+        assert_eq!(md_escape("`x` <y> [z] \\"), "\\`x\\` \\<y> \\[z] \\\\");
+        assert_eq!(md_code("p1_x/a|b\n`c`"), "`p1_x/a\\|b 'c'`");
+    }
 }

@@ -288,6 +288,20 @@ fn plan(opts: &SuiteOptions) -> Result<Vec<Planned>, String> {
             out.push(planned(Some(c.clone()), None));
         }
     }
+    // Two cases of one scenario that apply to the same guest would share an id.
+    let mut seen = std::collections::HashSet::new();
+    for p in &out {
+        if p.case.is_some() && !seen.insert(p.id.as_str()) {
+            return Err(format!(
+                "{}/{}.toml: case `{}` applies twice to {} {} ({mode}); give one of them abi, langs or wasi",
+                dir.display(),
+                p.scenario,
+                p.case.as_ref().map(|c| c.name.get_ref().as_str()).unwrap_or_default(),
+                p.abi,
+                p.lang
+            ));
+        }
+    }
     if let Some(f) = &opts.filter {
         out.retain(|p| p.id.contains(f.as_str()));
     }
@@ -387,7 +401,11 @@ fn run_case(
         scenario: p.scenario.clone(),
         abi: p.abi.clone(),
         lang: p.lang.clone(),
-        case: p.case.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+        case: p
+            .case
+            .as_ref()
+            .map(|c| c.name.get_ref().clone())
+            .unwrap_or_default(),
         outcome: Outcome::Fail,
         duration_ms: 0,
         exit_code: None,
@@ -511,20 +529,22 @@ fn execute_peer(
     }
     let stdin: crate::spec::StdinSpec = c.stdin.parse()?;
     let args: Vec<String> = c.args.clone();
-    // Other runtimes read binaries only: a WAT guest goes to them compiled to one.
-    let guest = if p.guest.extension().is_some_and(|e| e == "wat") {
+    // Other runtimes read binaries only: a WAT guest goes to them compiled to one, in a
+    // temporary file removed when this case is done.
+    let converted = if p.guest.extension().is_some_and(|e| e == "wat") {
         let binary = wat::parse_file(&p.guest).map_err(|e| e.to_string())?;
-        let path = std::env::temp_dir().join(format!(
-            "wouldblock-{}-{}.wasm",
-            std::process::id(),
-            p.id.replace('/', "-")
-        ));
-        std::fs::write(&path, binary).map_err(|e| e.to_string())?;
-        path
+        let mut file = tempfile::Builder::new()
+            .prefix("wouldblock-")
+            .suffix(".wasm")
+            .tempfile()
+            .map_err(|e| e.to_string())?;
+        std::io::Write::write_all(&mut file, &binary).map_err(|e| e.to_string())?;
+        Some(file.into_temp_path())
     } else {
-        p.guest.clone()
+        None
     };
-    let sub = peers::run(peer, found, &guest, &args, &stdin, deadline);
+    let guest = converted.as_deref().unwrap_or(&p.guest);
+    let sub = peers::run(peer, found, guest, &args, &stdin, deadline);
     let result = sub.exit.map_err(|(how, why)| match how {
         "blocked" => RunError::Timeout(anyhow::anyhow!("blocked: {why}")),
         _ => RunError::Host(anyhow::anyhow!("crash: {why}")),
@@ -714,9 +734,12 @@ pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
     let results: Vec<Mutex<Option<CaseResult>>> =
         planned.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
-    let finished = AtomicUsize::new(0);
+    // Counted and reported under one lock, so the progress shown never goes backwards.
+    let finished = Mutex::new(0usize);
+    // More workers than cases would only wait.
+    let jobs = opts.jobs.clamp(1, planned.len().max(1));
     std::thread::scope(|s| {
-        for _ in 0..opts.jobs.max(1) {
+        for _ in 0..jobs {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(p) = planned.get(i) else { break };
@@ -726,9 +749,10 @@ pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
                 };
                 let r = run_case(&e.engine, &e.compiled, p, opts);
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                let mut n = finished.lock().unwrap_or_else(|e| e.into_inner());
+                *n += 1;
                 if let Some(progress) = &opts.progress {
-                    progress(n, planned.len());
+                    progress(*n, planned.len());
                 }
             });
         }
