@@ -521,6 +521,25 @@ fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A `--report` file opened before the run is removed again when the guest never starts
+/// (here: its initial memory is over the limit), rather than left empty.
+#[test]
+fn no_empty_report_when_the_guest_never_starts() {
+    let path = guest("nostart", &module(17, ""));
+    let dir = temp_dir("nostart-report");
+    let report = dir.join("r.json");
+    let out = wouldblock(&[
+        "run",
+        "--max-memory",
+        "1MiB",
+        "--report",
+        report.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(125), "{out:?}");
+    assert!(!report.exists(), "an empty report was left behind");
+}
+
 /// `--jobs` far beyond the number of cases starts no more workers than cases (10,000,000
 /// took 493 s for 2 cases).
 #[test]
@@ -566,4 +585,40 @@ fn a_case_that_applies_twice_is_refused() {
             .contains("trivial.toml: case `x` applies twice to p1 rust (faithful)"),
         "{out:?}"
     );
+}
+
+/// `suite --runtime node` hands WAT guests to node compiled to binaries in temporary files;
+/// none is left behind (they stayed as `wouldblock-<pid>-<case>.wasm`). Node is on every
+/// machine of this project's kind; where it is missing the suite says so and this fails.
+#[test]
+fn peers_leave_no_converted_guests_behind() {
+    let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/guests");
+    let expectations = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/expectations");
+    let tmp = temp_dir("peer-tmp");
+    let mut cmd = Command::new(bin());
+    cmd.env("TMPDIR", &tmp).args([
+        "suite",
+        "--runtime",
+        "node",
+        "--filter",
+        "p1_wat_stdin_nonblock_read",
+        "--guests",
+        path_str(&guests),
+        "--expectations",
+        path_str(&expectations),
+    ]);
+    let out = run_with_deadline(cmd, None, DEADLINE);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains(" passed, 0 failed"), "{out:?}");
+    assert!(
+        out.stdout.contains("PASS   p1_wat_stdin_nonblock_read/"),
+        "node ran nothing: {out:?}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".wasm"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }

@@ -24,21 +24,18 @@ pub fn run_module(bytes: &[u8]) {
     let opts = RunOptions {
         guest: path,
         args: vec!["1".into(), "2".into()],
-        dirs: vec![],
-        envs: vec![],
         stdin: StdinSpec::Open,
         stdout: OutputSpec::Inherit,
         stderr: OutputSpec::Inherit,
         wasi: WasiMode::Faithful,
         tcplisten: vec![],
-        allow_net: vec![],
         capture: true,
-        announce: None,
         limits: Limits {
             timeout: Some(Duration::from_millis(200)),
             max_memory: Some(16 << 20),
             fuel: None,
         },
+        ..RunOptions::default()
     };
     let _ = run::run(engine(), &opts);
 }

@@ -80,9 +80,6 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&path, wat(&ops)).unwrap();
     let opts = RunOptions {
         guest: path,
-        args: vec![],
-        dirs: vec![],
-        envs: vec![],
         stdin: StdinSpec::Open,
         stdout: OutputSpec::Pipe {
             capacity: 4096,
@@ -91,14 +88,13 @@ fuzz_target!(|data: &[u8]| {
         stderr: OutputSpec::Inherit,
         wasi: WasiMode::Faithful,
         tcplisten: vec!["127.0.0.1:0".parse().unwrap()],
-        allow_net: vec![],
         capture: true,
-        announce: None,
         limits: wouldblock::limits::Limits {
             timeout: Some(TIMEOUT),
             max_memory: Some(16 << 20),
             fuel: None,
         },
+        ..RunOptions::default()
     };
     let started = Instant::now();
     let result = run::run(common::engine(), &opts);

@@ -30,15 +30,63 @@ pub struct Rendering {
     pub python: Option<PyError>,
 }
 
-/// Parses `ERRNO|NAME`; the error lists what is accepted.
+/// POSIX names that are another name for a condition the tables list under one name
+/// (glibc's `<errno.h>`: `EWOULDBLOCK` is `EAGAIN`, `EDEADLOCK` is `EDEADLK`, `EOPNOTSUPP`
+/// is `ENOTSUP`).
+const POSIX_ALIASES: [(&str, &str); 3] = [
+    ("EWOULDBLOCK", "EAGAIN"),
+    ("EDEADLOCK", "EDEADLK"),
+    ("EOPNOTSUPP", "ENOTSUP"),
+];
+
+/// Parses `ERRNO|NAME`: a WASI number or name, or a POSIX name (`EAGAIN`, `EWOULDBLOCK`);
+/// the error lists what is accepted.
 pub fn parse_errno(text: &str) -> Result<WasiErrno, String> {
-    WasiErrno::parse(text).ok_or_else(|| {
-        let names: Vec<&str> = WasiErrno::ALL.iter().map(|e| e.name()).collect();
-        format!(
-            "`{text}` is not a WASI errno; expected a number from 0 to 76 or a name: {}",
-            names.join(", ")
-        )
-    })
+    if let Some(e) = WasiErrno::parse(text) {
+        return Ok(e);
+    }
+    let upper = text.trim().to_ascii_uppercase();
+    let posix = POSIX_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == upper)
+        .map_or(upper.as_str(), |(_, name)| name);
+    WasiErrno::ALL
+        .iter()
+        .copied()
+        .find(|e| e.posix().is_some_and(|p| p.name() == posix))
+        .ok_or_else(|| {
+            let names: Vec<&str> = WasiErrno::ALL.iter().map(|e| e.name()).collect();
+            format!(
+                "`{text}` is not a WASI errno; expected a number from 0 to 76, a POSIX name such as EAGAIN, or a name: {}",
+                names.join(", ")
+            )
+        })
+}
+
+/// Parses a platform's own errno number (with `kind` socket on Windows, a Winsock `WSAE*`
+/// code): the WASI errno whose condition has that number there.
+pub fn parse_native(text: &str, platform: Platform, kind: HandleKind) -> Result<WasiErrno, String> {
+    let n: i32 = text.trim().parse().map_err(|_| {
+        format!("`{text}` is not a number; --native takes the platform's errno number")
+    })?;
+    WasiErrno::ALL
+        .iter()
+        .copied()
+        .find(|e| {
+            e.posix()
+                .and_then(|p| crate::errno::native(platform, p, kind))
+                .is_some_and(|native| native.number == n)
+        })
+        .ok_or_else(|| {
+            let handles = match kind {
+                HandleKind::Pipe => "pipe",
+                HandleKind::Socket => "socket",
+            };
+            format!(
+                "{n} is no {} errno that WASI has a name for ({handles} handles)",
+                platform.name()
+            )
+        })
 }
 
 /// Explains `errno` from a handle of `kind` on `platforms`.

@@ -165,6 +165,17 @@ impl Output {
 }
 
 impl Sink {
+    /// Writes all of `data` now, whatever a pipe's capacity (the host's own lines, such as
+    /// `--invoke`'s results, after the guest is done).
+    pub fn write_unbounded(&self, data: &[u8]) {
+        match self {
+            Sink::Host(fd) => {
+                let _ = fd.write_all(data);
+            }
+            Sink::Pipe(p) => p.write(data),
+        }
+    }
+
     /// A wasmtime-wasi stdout over a pipe sink (preview2, stock preview1); `None` for
     /// `inherit`, which wasmtime-wasi serves itself.
     pub fn stdout_stream(&self) -> Option<PipeStdout> {

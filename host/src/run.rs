@@ -30,23 +30,37 @@ pub const EXIT_MEMORY: i32 = 125;
 
 /// Which preview1 implementation runs the guest.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum WasiMode {
     /// Non-blocking handles behave as POSIX: `again` when a call would block.
+    #[default]
     Faithful,
     /// Unmodified wasmtime-wasi, for comparison.
     Stock,
 }
 
-/// Everything a run needs besides the engine.
-#[derive(Clone, Debug)]
+/// Everything a run needs besides the engine. The default is `wouldblock run` with no options
+/// (the guest still to be named).
+#[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// The guest file.
     pub guest: PathBuf,
-    /// The guest's arguments after argv\[0\].
+    /// The guest's arguments after argv\[0\] (with `invoke`, the function's arguments).
     pub args: Vec<String>,
+    /// The guest's argv\[0\] (default: `guest` as given).
+    pub argv0: Option<String>,
+    /// Call this export of a preview1 module instead of `_start`.
+    pub invoke: Option<String>,
     /// Preopened directories.
     pub dirs: Vec<DirSpec>,
     /// The guest's whole environment.
@@ -188,10 +202,23 @@ impl RunOptions {
     /// the caller. The host environment is not inherited.
     pub fn wasi_builder(&self) -> anyhow::Result<WasiCtxBuilder> {
         let mut b = WasiCtxBuilder::new();
-        b.arg(self.guest.to_string_lossy());
-        b.args(&self.args);
+        match &self.argv0 {
+            Some(name) => b.arg(name),
+            None => b.arg(self.guest.to_string_lossy()),
+        };
+        // With --invoke the arguments are the function's, as in `wasmtime run`.
+        if self.invoke.is_none() {
+            b.args(&self.args);
+        }
         for e in &self.envs {
-            b.env(&e.key, &e.value);
+            // `--env NAME` takes the host's value, and sets nothing when the host has none.
+            match &e.value {
+                Some(v) => b.env(&e.key, v),
+                None => match std::env::var(&e.key) {
+                    Ok(v) => b.env(&e.key, v),
+                    Err(_) => &mut b,
+                },
+            };
         }
         for d in &self.dirs {
             if !d.host.is_dir() {
@@ -387,6 +414,12 @@ pub fn run_partial(
     if matches!(guest, Guest::Component(_)) && !opts.tcplisten.is_empty() {
         return Err(RunError::Input(anyhow::anyhow!(
             "--tcplisten hands sockets to preview1 modules; {} is a component",
+            opts.guest.display()
+        )));
+    }
+    if let (Guest::Component(_), Some(name)) = (guest, &opts.invoke) {
+        return Err(RunError::Input(anyhow::anyhow!(
+            "--invoke {name}: calls functions of preview1 modules; {} is a component",
             opts.guest.display()
         )));
     }

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Where the guest's stdin comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum StdinSpec {
     /// The host's own stdin, read without changing its flags.
+    #[default]
     Inherit,
     /// Closed at once: the first read sees end-of-file.
     Eof,
@@ -63,9 +64,10 @@ impl std::str::FromStr for StdinSpec {
 }
 
 /// Where the guest's stdout or stderr goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum OutputSpec {
     /// The host's own stdout/stderr, written without changing its flags.
+    #[default]
     Inherit,
     /// A bounded pipe of `capacity` bytes whose reader takes `drain` (bytes per interval), or
     /// nothing until the guest exits; what it takes goes to the host's stdout/stderr.
@@ -92,7 +94,10 @@ const OUTPUT_FORMS: &str =
 /// The longest duration accepted: every deadline computed from one stays representable.
 const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
-/// A duration on the command line: `500ms`, `2s`, `1m`, `250us`; at most 10 years.
+/// A duration on the command line, as `wasmtime run -W timeout=` reads it and more: a bare
+/// number is seconds (`5`, `1.5`), a number with a unit (`500ms`, `2s`, `250us`, `100ns`,
+/// `1.5s`, `1m`, `1h`), or humantime's forms (`1h 30m`, `2min`); `_` separates digits.
+/// Above zero and at most 10 years.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DurationArg(pub Duration);
 
@@ -100,14 +105,12 @@ impl std::str::FromStr for DurationArg {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let minutes = s
-            .strip_suffix('m')
-            .filter(|m| !m.ends_with('m'))
-            .and_then(|m| m.parse::<u64>().ok())
-            .map(|m| m.checked_mul(60).map_or(Duration::MAX, Duration::from_secs));
-        let d = minutes.or_else(|| parse_interval(s)).ok_or_else(|| {
-            format!("`{s}` is not a duration; expected a whole number and us, ms, s or m (e.g. 500ms, 2s)")
+        let d = parse_duration(s).ok_or_else(|| {
+            format!("`{s}` is not a duration; expected e.g. 5 (seconds), 500ms, 1.5s, 2m, 1h")
         })?;
+        if d.is_zero() {
+            return Err(format!("`{s}` is not a duration above zero"));
+        }
         if d > MAX_DURATION {
             return Err(format!("`{s}` is too long; at most 10 years"));
         }
@@ -115,7 +118,42 @@ impl std::str::FromStr for DurationArg {
     }
 }
 
-/// A size in bytes on the command line: `1048576`, `64KiB`, `16MiB`, `1GiB`.
+/// Parses the forms [`DurationArg`] takes (zero and any length included).
+fn parse_duration(s: &str) -> Option<Duration> {
+    let t = s.trim().replace('_', "");
+    // A number and an optional unit: what `wasmtime run` takes, decimals too.
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let nanos_per: Option<u64> = match unit {
+        "" | "s" => Some(1_000_000_000),
+        "ms" => Some(1_000_000),
+        "us" | "\u{3bc}s" | "\u{b5}s" => Some(1_000),
+        "ns" => Some(1),
+        "m" => Some(60_000_000_000),
+        "h" => Some(3_600_000_000_000),
+        _ => None,
+    };
+    match (nanos_per, num.is_empty()) {
+        (Some(per), false) => {
+            if let Ok(whole) = num.parse::<u64>() {
+                let nanos = u128::from(whole) * u128::from(per);
+                return Some(Duration::from_nanos(
+                    u64::try_from(nanos).unwrap_or(u64::MAX),
+                ));
+            }
+            let nanos = num.parse::<f64>().ok()? * per as f64;
+            (nanos.is_finite() && nanos >= 0.0)
+                .then(|| Duration::from_nanos(nanos.min(u64::MAX as f64) as u64))
+        }
+        (None, false) => humantime::parse_duration(&t).ok(),
+        _ => None,
+    }
+}
+
+/// A size in bytes on the command line: `1048576`, `0x10000`, `64K`, `64KB`, `64KiB`, `16M`,
+/// `16MB`, `16MiB`, `1G`… (every multiple is binary: K = 1024), `_` separating digits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BytesArg(pub usize);
 
@@ -123,37 +161,33 @@ impl std::str::FromStr for BytesArg {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let (num, mult) = match s {
-            _ if s.ends_with("KiB") => (&s[..s.len() - 3], 1usize << 10),
-            _ if s.ends_with("MiB") => (&s[..s.len() - 3], 1 << 20),
-            _ if s.ends_with("GiB") => (&s[..s.len() - 3], 1 << 30),
-            _ => (s, 1),
+        let bad = || {
+            format!("`{s}` is not a size; expected bytes (decimal, or hex as 0x…), or a number with K, M or G (KB, KiB…)")
+        };
+        let t = s.trim().replace('_', "");
+        if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            return usize::from_str_radix(hex, 16)
+                .ok()
+                .filter(|n| *n > 0)
+                .map(BytesArg)
+                .ok_or_else(bad);
+        }
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let shift = match unit.to_ascii_lowercase().as_str() {
+            "" | "b" => 0,
+            "k" | "kb" | "kib" => 10,
+            "m" | "mb" | "mib" => 20,
+            "g" | "gb" | "gib" => 30,
+            _ => return Err(bad()),
         };
         num.parse::<usize>()
             .ok()
-            .and_then(|n| n.checked_mul(mult))
+            .and_then(|n| n.checked_mul(1 << shift))
             .filter(|n| *n > 0)
             .map(BytesArg)
-            .ok_or_else(|| {
-                format!("`{s}` is not a size; expected bytes, or a number with KiB, MiB or GiB")
-            })
+            .ok_or_else(bad)
     }
-}
-
-/// Parses `10ms`, `2s`, `500us`.
-fn parse_interval(s: &str) -> Option<Duration> {
-    let (num, unit): (String, String) = s.chars().partition(|c| c.is_ascii_digit());
-    let n: u64 = num.parse().ok()?;
-    if !s.starts_with(num.as_str()) {
-        return None;
-    }
-    let d = match unit.as_str() {
-        "us" => Duration::from_micros(n),
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        _ => return None,
-    };
-    (!d.is_zero()).then_some(d)
 }
 
 impl std::str::FromStr for OutputSpec {
@@ -180,14 +214,12 @@ impl std::str::FromStr for OutputSpec {
             None => None,
             Some(d) => {
                 let bad = || {
-                    format!("`{s}`: the drain must be BYTES/INTERVAL with BYTES above 0 and INTERVAL like 10ms, 500us or 1s (at most 10 years)")
+                    format!("`{s}`: the drain must be BYTES/INTERVAL with BYTES above 0 and INTERVAL a duration above 0 like 10ms, 500us or 1s (at most 10 years)")
                 };
                 let (bytes, every) = d.split_once('/').ok_or_else(bad)?;
                 let bytes: usize = bytes.parse().ok().filter(|b| *b > 0).ok_or_else(bad)?;
-                // The same bound as a duration: every sleep computed from it is finite.
-                let every = parse_interval(every)
-                    .filter(|d| *d <= MAX_DURATION)
-                    .ok_or_else(bad)?;
+                // A duration as --timeout takes it, with the same bounds.
+                let every = every.parse::<DurationArg>().map_err(|_| bad())?.0;
                 Some(Drain { bytes, every })
             }
         };
@@ -224,26 +256,33 @@ impl std::str::FromStr for DirSpec {
     }
 }
 
-/// An environment variable for the guest: `KEY=VALUE`.
+/// An environment variable for the guest: `NAME=VALUE`, or `NAME` for the host's value (as
+/// `wasmtime run --env NAME` takes it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvSpec {
     /// The name; never empty, never contains `=`.
     pub key: String,
-    /// The value; may be empty.
-    pub value: String,
+    /// The value (may be empty); `None`: the host's, if it has one.
+    pub value: Option<String>,
 }
 
 impl std::str::FromStr for EnvSpec {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Ok(EnvSpec {
-                key: k.to_string(),
-                value: v.to_string(),
-            }),
-            _ => Err(format!("`{s}`: expected KEY=VALUE with a non-empty KEY")),
+        let (key, value) = match s.split_once('=') {
+            Some((k, v)) => (k, Some(v.to_string())),
+            None => (s, None),
+        };
+        if key.is_empty() {
+            return Err(format!(
+                "`{s}`: expected NAME or NAME=VALUE with a non-empty NAME"
+            ));
         }
+        Ok(EnvSpec {
+            key: key.to_string(),
+            value,
+        })
     }
 }
 
@@ -310,9 +349,9 @@ mod tests {
             "pipe:8:",
             "pipe:8:0/1ms",
             "pipe:8:4/0ms",
-            "pipe:8:4/10",
+            "pipe:8:4/0",
             "pipe:8:4/ms",
-            "pipe:8:4/1h",
+            "pipe:8:4/1x",
             "pipe:4096:1/99999999999999999s",
             "file:x",
         ] {
@@ -323,25 +362,54 @@ mod tests {
 
     #[test]
     fn durations_and_sizes() {
-        assert_eq!("500ms".parse(), Ok(DurationArg(Duration::from_millis(500))));
-        assert_eq!("2s".parse(), Ok(DurationArg(Duration::from_secs(2))));
-        assert_eq!("1m".parse(), Ok(DurationArg(Duration::from_secs(60))));
-        assert!("0s".parse::<DurationArg>().is_err());
-        assert!("5".parse::<DurationArg>().is_err());
-        assert!("1h".parse::<DurationArg>().is_err());
+        let d = |s: &str| s.parse::<DurationArg>().map(|d| d.0);
+        assert_eq!(d("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(d("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(d("1m"), Ok(Duration::from_secs(60)));
+        // wasmtime's forms: a bare number is seconds; us, \u{3bc}s and ns.
+        assert_eq!(d("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(d("250us"), Ok(Duration::from_micros(250)));
+        assert_eq!(d("250\u{3bc}s"), Ok(Duration::from_micros(250)));
+        assert_eq!(d("100ns"), Ok(Duration::from_nanos(100)));
+        assert_eq!(d("1_000ms"), Ok(Duration::from_secs(1)));
+        // Decimals and hours; humantime's forms.
+        assert_eq!(d("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(d("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(d("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(d("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(d("2min"), Ok(Duration::from_secs(120)));
+        for bad in ["0s", "0", "", "s", "1.2.3s", "-1s", "1y1", "NaNs", "infs"] {
+            assert!(d(bad).is_err(), "{bad}");
+        }
         // Found by the `specs` fuzz target: minutes that overflow u64 seconds.
-        assert!("9451002652045120030m".parse::<DurationArg>().is_err());
+        assert!(d("9451002652045120030m").is_err());
         // Past 10 years: a deadline `now + d` would overflow an Instant.
-        assert!("18446744073709551615s".parse::<DurationArg>().is_err());
-        assert_eq!(
-            "5256000m".parse(),
-            Ok(DurationArg(Duration::from_secs(5_256_000 * 60)))
-        );
-        assert!("5256001m".parse::<DurationArg>().is_err());
-        assert_eq!("16MiB".parse(), Ok(BytesArg(16 << 20)));
-        assert_eq!("4096".parse(), Ok(BytesArg(4096)));
-        assert!("0".parse::<BytesArg>().is_err());
-        assert!("1TB".parse::<BytesArg>().is_err());
+        assert!(d("18446744073709551615s").is_err());
+        assert!(d("1e300s").is_err());
+        assert_eq!(d("5256000m"), Ok(Duration::from_secs(5_256_000 * 60)));
+        assert!(d("5256001m").is_err());
+        let b = |s: &str| s.parse::<BytesArg>().map(|b| b.0);
+        assert_eq!(b("16MiB"), Ok(16 << 20));
+        assert_eq!(b("64M"), Ok(64 << 20));
+        assert_eq!(b("64MB"), Ok(64 << 20));
+        assert_eq!(b("64m"), Ok(64 << 20));
+        assert_eq!(b("2K"), Ok(2048));
+        assert_eq!(b("1GiB"), Ok(1 << 30));
+        assert_eq!(b("0x10000"), Ok(65536));
+        assert_eq!(b("1_048_576"), Ok(1 << 20));
+        assert_eq!(b("4096"), Ok(4096));
+        for bad in [
+            "0",
+            "0x0",
+            "1TB",
+            "",
+            "M",
+            "0xZZ",
+            "-1",
+            "99999999999999999999G",
+        ] {
+            assert!(b(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -354,8 +422,10 @@ mod tests {
         assert!("::x".parse::<DirSpec>().is_err());
         assert!("x::".parse::<DirSpec>().is_err());
         let e: EnvSpec = "A=b=c".parse().unwrap();
-        assert_eq!((e.key.as_str(), e.value.as_str()), ("A", "b=c"));
+        assert_eq!((e.key.as_str(), e.value.as_deref()), ("A", Some("b=c")));
+        let e: EnvSpec = "HOME".parse().unwrap();
+        assert_eq!((e.key.as_str(), e.value), ("HOME", None));
         assert!("=x".parse::<EnvSpec>().is_err());
-        assert!("novalue".parse::<EnvSpec>().is_err());
+        assert!("".parse::<EnvSpec>().is_err());
     }
 }

@@ -136,6 +136,9 @@ pub fn run(
         Err(e) if store.data().limiter.denied => return Err(RunError::MemoryLimit(e.into())),
         Err(e) => return Err(RunError::input(e)),
     };
+    if let Some(name) = &opts.invoke {
+        return invoke(&mut store, &instance, name, opts, &io.stdout);
+    }
     let start = instance
         .get_typed_func::<(), ()>(&mut store, "_start")
         .context("the module exports no `_start` function: not a WASI command")
@@ -144,6 +147,89 @@ pub fn run(
         crate::limits::apply(&mut store, &opts.limits).map_err(RunError::host)?;
     let result = start.call(&mut store, ());
     Ok(exit_status(result.map(|()| 0), store.data().limiter.denied))
+}
+
+/// `--invoke NAME`: calls the export `name` with the run's arguments as its parameters (read
+/// as `wasmtime run --invoke` reads them: decimal or `0x` integers, floats) and writes each
+/// result on its own line to the guest's stdout, as wasmtime prints them. Exit code 0 when
+/// the call returns.
+fn invoke(
+    store: &mut Store<P1State>,
+    instance: &wasmtime::Instance,
+    name: &str,
+    opts: &RunOptions,
+    stdout: &crate::output::Sink,
+) -> Result<Result<i32, RunError>, RunError> {
+    use wasmtime::{Val, ValType};
+    let func = instance.get_func(&mut *store, name).ok_or_else(|| {
+        RunError::input(anyhow::anyhow!(
+            "--invoke {name}: the module exports no function of that name"
+        ))
+    })?;
+    let ty = func.ty(&*store);
+    if ty.params().len() != opts.args.len() {
+        return Err(RunError::input(anyhow::anyhow!(
+            "--invoke {name}: the function takes {} arguments, {} given",
+            ty.params().len(),
+            opts.args.len()
+        )));
+    }
+    let int = |text: &str| -> Option<i64> {
+        match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            Some(hex) => i64::from_str_radix(hex, 16).ok(),
+            None => text.parse().ok(),
+        }
+    };
+    let mut params = Vec::with_capacity(opts.args.len());
+    for (ty, text) in ty.params().zip(&opts.args) {
+        let val = match ty {
+            ValType::I32 => int(text)
+                .and_then(|n| {
+                    i32::try_from(n)
+                        .ok()
+                        .or_else(|| u32::try_from(n).ok().map(|u| u as i32))
+                })
+                .map(Val::I32),
+            ValType::I64 => int(text).map(Val::I64),
+            ValType::F32 => text.parse::<f32>().ok().map(|f| Val::F32(f.to_bits())),
+            ValType::F64 => text.parse::<f64>().ok().map(|f| Val::F64(f.to_bits())),
+            other => {
+                return Err(RunError::input(anyhow::anyhow!(
+                    "--invoke {name}: parameters of type {other} are not supported"
+                )))
+            }
+        };
+        params.push(val.ok_or_else(|| {
+            RunError::input(anyhow::anyhow!("--invoke {name}: `{text}` is not a {ty}"))
+        })?);
+    }
+    let mut results = vec![Val::I32(0); ty.results().len()];
+    store.data_mut().deadline =
+        crate::limits::apply(store, &opts.limits).map_err(RunError::host)?;
+    if let Err(e) = func.call(&mut *store, &params, &mut results) {
+        return Ok(exit_status(Err(e), store.data().limiter.denied));
+    }
+    let mut text = String::new();
+    for r in &results {
+        let line = match r {
+            Val::I32(n) => n.to_string(),
+            Val::I64(n) => n.to_string(),
+            Val::F32(bits) => f32::from_bits(*bits).to_string(),
+            Val::F64(bits) => f64::from_bits(*bits).to_string(),
+            Val::V128(v) => v.as_u128().to_string(),
+            Val::FuncRef(None) => "<null funcref>".into(),
+            Val::FuncRef(Some(_)) => "<funcref>".into(),
+            Val::ExternRef(None) => "<null externref>".into(),
+            Val::ExternRef(Some(_)) => "<externref>".into(),
+            Val::AnyRef(None) => "<null anyref>".into(),
+            Val::AnyRef(Some(_)) => "<anyref>".into(),
+            _ => "<value>".into(),
+        };
+        text += &line;
+        text.push('\n');
+    }
+    stdout.write_unbounded(text.as_bytes());
+    Ok(Ok(0))
 }
 
 /// Binds every `--tcplisten` address (an input error when one cannot be bound), announces

@@ -581,15 +581,10 @@ fn execute(
     let (announce_tx, announce_rx) = std::sync::mpsc::channel();
     let mut run_opts = RunOptions {
         guest: p.guest.clone(),
-        args: Vec::new(),
-        dirs: Vec::new(),
-        envs: Vec::new(),
         stdin,
         stdout,
         stderr,
         wasi: opts.wasi,
-        tcplisten: Vec::new(),
-        allow_net: Vec::new(),
         capture: true,
         announce: Some(announce_tx),
         limits: crate::limits::Limits {
@@ -601,6 +596,7 @@ fn execute(
                 .map(|b| b.0),
             fuel: c.fuel,
         },
+        ..RunOptions::default()
     };
     let client = c.client.as_deref().map(driver::Client::parse).transpose();
     let client = match client {

@@ -1,12 +1,16 @@
-//! The command line: `wouldblock run`. Parses arguments, runs, prints events, writes the report,
-//! and turns every failure into one line `wouldblock: error: …` and a documented exit code.
+//! The command line. Parses arguments (the `wasmtime run` spellings through [`compat`]),
+//! runs, prints events, writes the report, and turns every failure into one line
+//! `wouldblock: error: …` and a documented exit code. `wouldblock GUEST` is `wouldblock run
+//! GUEST`, as `wasmtime GUEST` is `wasmtime run GUEST`.
+
+mod compat;
 
 use crate::errno::{HandleKind, Platform};
 use crate::explain;
 use crate::report::{self, Report};
 use crate::run::{self, RunOptions, WasiMode, EXIT_HOST, EXIT_USAGE};
 use crate::spec::{DirSpec, EnvSpec, OutputSpec, StdinSpec};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -17,22 +21,54 @@ Exit codes:
   70   the host itself failed
   124  the guest hit its --timeout or ran out of --fuel
   125  the guest hit its --max-memory
-  134  the guest trapped";
+  134  the guest trapped
+A guest may exit with any of these itself: the report's exit_by says who chose the code.";
+
+/// This program's version and the wasmtime it embeds (pinned exactly; checked against
+/// [`run::WASMTIME_VERSION`] by a test).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (wasmtime 48.0.8)");
 
 /// Runs WASI guests whose non-blocking I/O behaves as POSIX does, and shows every `again` as
 /// the BlockingIOError Python would raise.
 #[derive(Parser, Debug)]
-#[command(name = "wouldblock", version, after_help = EXIT_CODES)]
+#[command(name = "wouldblock", version = VERSION, after_help = EXIT_CODES)]
 struct Cli {
+    /// Colour in human output: auto (a terminal, unless NO_COLOR is set and not empty;
+    /// CLICOLOR_FORCE forces it), always or never.
+    #[arg(long, global = true, value_enum, ignore_case = true, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether human output on stdout is coloured: anstream applies `NO_COLOR` and
+    /// `CLICOLOR_FORCE` as their conventions say (only a non-empty value counts).
+    fn stdout(self) -> bool {
+        let choice = match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        };
+        anstream::AutoStream::new(std::io::stdout(), choice).current_choice()
+            != anstream::ColorChoice::Never
+    }
 }
 
 // Parsed once per process: the size difference between variants costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a guest (.wasm or .wat; a preview1 module or a preview2 component).
+    /// Run a guest (.wasm or .wat; a preview1 module or a preview2 component). The default:
+    /// `wouldblock GUEST [ARGS]` is `wouldblock run GUEST [ARGS]`.
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
     /// Show a WASI errno as Python would raise it on each platform.
@@ -43,6 +79,14 @@ enum Command {
     /// Merge suite reports from several machines into one table (exit 1 when the WASI-level
     /// result of a case differs between platforms).
     Compare(CompareArgs),
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum, ignore_case = true)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `wouldblock man > wouldblock.1`.
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -64,7 +108,7 @@ struct SuiteArgs {
     #[arg(long, value_enum, ignore_case = true, default_value_t = WasiMode::Faithful)]
     wasi: WasiMode,
     /// Check expectations and render events for this platform (default: the host's).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = platform_parser(), ignore_case = true)]
     platform: Option<Platform>,
     /// The built guests (default: `guests/` beside the binary's directory, as cargo builds it).
     #[arg(long, value_name = "DIR")]
@@ -97,11 +141,22 @@ struct CompareArgs {
 
 #[derive(Args, Debug)]
 struct ExplainArgs {
-    /// A WASI errno, by number (0-76) or name (e.g. `again`).
+    /// A WASI errno by number (0-76) or name (`again`), a POSIX name (`EAGAIN`,
+    /// `EWOULDBLOCK`, `EINPROGRESS`), or with --native a platform's own number.
     #[arg(value_name = "ERRNO|NAME")]
     errno: String,
-    /// Render for this platform: linux, macos, freebsd, windows or wasi (default: the host's).
-    #[arg(long, value_name = "P", conflicts_with = "all_platforms")]
+    /// Read ERRNO as the native number of --platform (default: the host's), e.g.
+    /// `explain 35 --platform macos --native`; with --handle socket on Windows, a WSAE* code.
+    #[arg(long)]
+    native: bool,
+    /// Render for this platform (default: the host's).
+    #[arg(
+        long,
+        value_name = "P",
+        conflicts_with = "all_platforms",
+        value_parser = platform_parser(),
+        ignore_case = true
+    )]
     platform: Option<Platform>,
     /// Render for every platform.
     #[arg(long)]
@@ -119,8 +174,9 @@ struct RunArgs {
     /// Preopen a host directory, as HOST or HOST::GUEST (repeatable).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<DirSpec>,
-    /// Set a guest environment variable (repeatable); the host environment is not inherited.
-    #[arg(long = "env", value_name = "KEY=VALUE")]
+    /// Set a guest environment variable (repeatable): NAME=VALUE, or NAME for the host's value
+    /// (left unset when the host has none); the host environment is not inherited otherwise.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
     envs: Vec<EnvSpec>,
     /// The guest's stdin: inherit, eof, open, data:TEXT, after:MS:TEXT or file:PATH.
     #[arg(long, value_name = "SPEC", default_value = "inherit")]
@@ -140,25 +196,56 @@ struct RunArgs {
     /// port on that host). Repeatable, or comma-separated. Nothing is allowed by default.
     #[arg(long = "allow-net", value_name = "HOST:PORT", value_delimiter = ',')]
     allow_net: Vec<crate::p2net::AllowNet>,
-    /// Faithful non-blocking handles, or unmodified wasmtime-wasi for comparison.
-    #[arg(long, value_enum, ignore_case = true, default_value_t = WasiMode::Faithful)]
-    wasi: WasiMode,
-    /// Stop the guest after this long (e.g. 500ms, 2s): exit 124. No default.
+    /// `faithful` non-blocking handles (the default) or `stock`, unmodified wasmtime-wasi for
+    /// comparison; also wasmtime's WASI options, comma-separated (`-S tcplisten=ADDR` is
+    /// --tcplisten; the rest say what wouldblock does instead).
+    #[arg(short = 'S', long = "wasi", value_name = "faithful|stock|KEY[=VAL]")]
+    wasi: Vec<String>,
+    /// wasmtime's engine options: `-W timeout=D`, `-W max-memory-size=N` and `-W fuel=N` are
+    /// --timeout, --max-memory and --fuel; wouldblock keeps wasmtime's defaults for the rest.
+    #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL]")]
+    wasm: Vec<String>,
+    /// Stop the guest after this long (5 = seconds, 500ms, 1.5s, 2m, 1h): exit 124. No default.
     #[arg(long, value_name = "DURATION")]
     timeout: Option<crate::spec::DurationArg>,
-    /// Cap each linear memory at this size (e.g. 64MiB): growing past it fails; a trap after
-    /// that exits 125.
+    /// Cap each linear memory at this size (bytes, 0x hex, 64K, 64M, 64MiB, 1G): growing past
+    /// it fails; a trap after that exits 125.
     #[arg(long = "max-memory", value_name = "BYTES")]
     max_memory: Option<crate::spec::BytesArg>,
     /// Give the guest this much wasmtime fuel; running out exits 124.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
+    /// Call this exported function of a preview1 module instead of `_start`, with the
+    /// arguments after GUEST as its parameters (decimal or 0x hex integers, floats); prints
+    /// each result on its own line, as `wasmtime run --invoke` does.
+    #[arg(long, value_name = "FUNCTION")]
+    invoke: Option<String>,
+    /// The guest's argv[0] (default: GUEST as given).
+    #[arg(long, value_name = "NAME")]
+    argv0: Option<String>,
     /// Render events as Python on this platform would (default: the host's).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = platform_parser(), ignore_case = true)]
     platform: Option<Platform>,
     /// Write the run report as JSON (schema wouldblock.report/1) to FILE.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// wasmtime options wouldblock does not take; each is refused with one line saying why.
+    #[arg(short = 'O', long = "optimize", hide = true)]
+    optimize: Vec<String>,
+    #[arg(short = 'C', long = "codegen", hide = true)]
+    codegen: Vec<String>,
+    #[arg(short = 'D', long = "debug", hide = true)]
+    debug: Vec<String>,
+    #[arg(short = 'R', long = "record", hide = true)]
+    record: Vec<String>,
+    #[arg(long = "profile", hide = true)]
+    profile: Vec<String>,
+    #[arg(long = "allow-precompiled", hide = true)]
+    allow_precompiled: bool,
+    #[arg(short = 'g', long = "gdbstub", hide = true)]
+    gdbstub: Vec<String>,
+    #[arg(long = "preload", hide = true)]
+    preload: Vec<String>,
     /// The guest file, then its arguments: everything after GUEST goes to the guest, options
     /// and `--` included, as `wasmtime run` does.
     #[arg(
@@ -170,6 +257,31 @@ struct RunArgs {
     guest_and_args: Vec<String>,
 }
 
+impl RunArgs {
+    /// The first wasmtime option given that wouldblock does not take.
+    fn refused(&self) -> Option<&'static str> {
+        [
+            (!self.optimize.is_empty(), "-O"),
+            (!self.codegen.is_empty(), "-C"),
+            (!self.debug.is_empty(), "-D"),
+            (!self.record.is_empty(), "-R"),
+            (!self.profile.is_empty(), "--profile"),
+            (self.allow_precompiled, "--allow-precompiled"),
+            (!self.gdbstub.is_empty(), "--gdbstub"),
+            (!self.preload.is_empty(), "--preload"),
+        ]
+        .into_iter()
+        .find_map(|(given, option)| given.then_some(option))
+    }
+}
+
+/// `--platform`'s values, listed in `--help` and matched without regard to case.
+fn platform_parser() -> impl clap::builder::TypedValueParser<Value = Platform> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Platform::ALL.iter().map(|p| p.name()))
+        .map(|s| s.parse::<Platform>().expect("one of Platform::ALL"))
+}
+
 /// Prints the one-line error and returns `code`.
 fn fail(code: i32, msg: &str) -> i32 {
     let _ = std::io::stdout().flush();
@@ -177,8 +289,37 @@ fn fail(code: i32, msg: &str) -> i32 {
     code
 }
 
+/// `wouldblock GUEST …` is `wouldblock run GUEST …`, as with `wasmtime`: inserts `run` where
+/// the subcommand stands when what stands there is neither a subcommand nor a top-level flag.
+fn with_default_run(mut argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let cli = Cli::command();
+    let mut at = 1;
+    // Skip the global `--color WHEN` / `--color=WHEN`.
+    while let Some(a) = argv.get(at).and_then(|a| a.to_str()) {
+        match a {
+            "--color" => at += 2,
+            _ if a.starts_with("--color=") => at += 1,
+            _ => break,
+        }
+    }
+    let keep = match argv.get(at).map(|a| a.to_str()) {
+        None => true,
+        Some(Some(a)) => {
+            matches!(a, "-h" | "--help" | "-V" | "--version" | "help")
+                || cli.get_subcommands().any(|c| c.get_name() == a)
+        }
+        // A name that is not UTF-8 is no subcommand: a guest's path.
+        Some(None) => false,
+    };
+    if !keep {
+        argv.insert(at, "run".into());
+    }
+    argv
+}
+
 /// Runs the command line `argv`; returns the process exit code.
 pub fn main_with_args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    let argv = with_default_run(argv.into_iter().collect());
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -187,7 +328,8 @@ pub fn main_with_args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32
                 let _ = e.print();
                 return 0;
             }
-            // Keep what clap says (including the accepted values), not its usage hints.
+            // Keep what clap says (including the accepted values), not its usage hints or
+            // tips (its "use '-- -S'" tip would be wrong here).
             let text = e.to_string();
             let kept: Vec<&str> = text
                 .lines()
@@ -195,27 +337,46 @@ pub fn main_with_args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32
                 .filter(|l| {
                     !l.is_empty()
                         && !l.starts_with("Usage:")
+                        && !l.starts_with("tip:")
                         && !l.starts_with("For more information")
                 })
                 .collect();
             return fail(EXIT_USAGE, kept.join(" ").trim_start_matches("error: "));
         }
     };
+    let color = cli.color.stdout();
     match cli.command {
         Command::Run(args) => run_command(args),
         Command::Explain(args) => explain_command(args),
-        Command::Suite(args) => suite_command(args),
+        Command::Suite(args) => suite_command(args, color),
         Command::Compare(args) => compare_command(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "wouldblock",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => fail(EXIT_HOST, &format!("writing the manual page: {e}")),
+            }
+        }
     }
 }
 
 /// A file named on the command line for writing (`--report`, `--output`), opened before any
 /// work so that a directory or an unwritable path is a usage error (exit 2) up front, not a
 /// lost result afterwards. Its old contents are replaced only when [`OutputFile::write`] is
-/// called.
+/// called; a file this run created and never wrote (the guest could not start) is removed.
 struct OutputFile {
     path: PathBuf,
     file: std::fs::File,
+    created: bool,
+    written: bool,
 }
 
 impl OutputFile {
@@ -224,6 +385,7 @@ impl OutputFile {
         if path.is_dir() {
             return Err(bad("is a directory".into()));
         }
+        let created = !path.exists();
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -233,17 +395,28 @@ impl OutputFile {
         Ok(OutputFile {
             path: path.to_path_buf(),
             file,
+            created,
+            written: false,
         })
     }
 
     /// Replaces the file's contents with `text`; a host failure (exit 70) when it cannot.
     fn write(mut self, text: &str) -> Result<(), i32> {
         use std::io::{Seek, SeekFrom};
+        self.written = true;
         self.file
             .set_len(0)
             .and_then(|()| self.file.seek(SeekFrom::Start(0)))
             .and_then(|_| self.file.write_all(text.as_bytes()))
             .map_err(|e| fail(EXIT_HOST, &format!("{}: {e}", self.path.display())))
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        if self.created && !self.written {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -281,7 +454,7 @@ fn output_for(output: &Option<PathBuf>, runtime: &str, several: bool) -> Option<
     Some(path.with_file_name(name))
 }
 
-fn suite_command(args: SuiteArgs) -> i32 {
+fn suite_command(args: SuiteArgs, color: bool) -> i32 {
     use crate::suite::peers;
     let names: Vec<String> = match args.runtimes.as_slice() {
         [] => vec!["wouldblock".into()],
@@ -329,7 +502,7 @@ fn suite_command(args: SuiteArgs) -> i32 {
             },
             None => None,
         };
-        let code = suite_one(&args, guests.clone(), peer, output);
+        let code = suite_one(&args, guests.clone(), peer, output, color);
         if code == EXIT_USAGE || code == EXIT_HOST {
             return code;
         }
@@ -346,6 +519,7 @@ fn suite_one(
         crate::suite::peers::Found,
     )>,
     output: Option<OutputFile>,
+    color: bool,
 ) -> i32 {
     use crate::suite::format::{self, Format};
     use std::io::IsTerminal;
@@ -382,9 +556,7 @@ fn suite_one(
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, &e),
     };
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none()
-        && args.output.is_none();
+    let color = color && output.is_none();
     let text = match args.format {
         Format::Human => format::human(&report, color),
         Format::Json => format::json(&report),
@@ -443,7 +615,13 @@ fn default_platform() -> Platform {
 }
 
 fn explain_command(args: ExplainArgs) -> i32 {
-    let errno = match explain::parse_errno(&args.errno) {
+    let parsed = if args.native {
+        let platform = args.platform.unwrap_or_else(default_platform);
+        explain::parse_native(&args.errno, platform, args.handle)
+    } else {
+        explain::parse_errno(&args.errno)
+    };
+    let errno = match parsed {
         Ok(e) => e,
         Err(msg) => return fail(EXIT_USAGE, &msg),
     };
@@ -465,25 +643,42 @@ fn explain_command(args: ExplainArgs) -> i32 {
 }
 
 fn run_command(args: RunArgs) -> i32 {
+    if let Some(option) = args.refused() {
+        return fail(EXIT_USAGE, &compat::refused(option));
+    }
+    let mut wt = compat::Translated::default();
+    if let Err(e) =
+        compat::wasi(&args.wasi, &mut wt).and_then(|()| compat::wasm(&args.wasm, &mut wt))
+    {
+        return fail(EXIT_USAGE, &e);
+    }
     let mut guest_and_args = args.guest_and_args.into_iter();
     let guest = PathBuf::from(guest_and_args.next().expect("clap requires GUEST"));
+    let mut tcplisten = args.tcplisten;
+    tcplisten.extend(wt.tcplisten);
+    let stdin = match (wt.stdin, args.stdin) {
+        (Some(eof), StdinSpec::Inherit) => eof,
+        (_, given) => given,
+    };
     let opts = RunOptions {
         guest,
         args: guest_and_args.collect(),
+        argv0: args.argv0,
+        invoke: args.invoke,
         dirs: args.dirs,
         envs: args.envs,
-        stdin: args.stdin,
+        stdin,
         stdout: args.stdout,
         stderr: args.stderr,
-        wasi: args.wasi,
-        tcplisten: args.tcplisten,
+        wasi: wt.mode.unwrap_or(WasiMode::Faithful),
+        tcplisten,
         allow_net: args.allow_net,
         capture: false,
         announce: None,
         limits: crate::limits::Limits {
-            timeout: args.timeout.map(|d| d.0),
-            max_memory: args.max_memory.map(|b| b.0),
-            fuel: args.fuel,
+            timeout: args.timeout.map(|d| d.0).or(wt.timeout),
+            max_memory: args.max_memory.map(|b| b.0).or(wt.max_memory),
+            fuel: args.fuel.or(wt.fuel),
         },
     };
     let report_file = match &args.report {
@@ -545,4 +740,53 @@ fn run_command(args: RunArgs) -> i32 {
         }
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_names_the_embedded_wasmtime() {
+        assert!(VERSION.ends_with(&format!("(wasmtime {})", run::WASMTIME_VERSION)));
+    }
+
+    #[test]
+    fn run_is_the_default_command() {
+        let with = |args: &[&str]| -> Vec<String> {
+            let argv = std::iter::once("wouldblock")
+                .chain(args.iter().copied())
+                .map(std::ffi::OsString::from)
+                .collect();
+            with_default_run(argv)
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect()
+        };
+        assert_eq!(with(&["g.wasm", "x"]), ["wouldblock", "run", "g.wasm", "x"]);
+        assert_eq!(
+            with(&["--timeout", "1", "g.wasm"]),
+            ["wouldblock", "run", "--timeout", "1", "g.wasm"]
+        );
+        assert_eq!(
+            with(&["--color", "never", "g.wasm"]),
+            ["wouldblock", "--color", "never", "run", "g.wasm"]
+        );
+        assert_eq!(
+            with(&["--color=never", "suite"]),
+            ["wouldblock", "--color=never", "suite"]
+        );
+        for kept in [
+            &["suite"][..],
+            &["explain", "6"],
+            &["--help"],
+            &["-V"],
+            &["help", "run"],
+            &[],
+        ] {
+            let mut want = vec!["wouldblock".to_string()];
+            want.extend(kept.iter().map(|s| s.to_string()));
+            assert_eq!(with(kept), want);
+        }
+    }
 }
