@@ -42,17 +42,23 @@ suite: build
 	$(WOULDBLOCK) suite --wasi stock --format human
 
 # The same guests under other WASI runtimes: installs those that come from registries here
-# (wasmtime-py and pywasm from PyPI in a venv, jco from npm; node:wasi is Node's own; the
+# (wasmtime-py and pywasm from PyPI in a venv; jco, Deno, Bun and browser_wasi_shim from npm;
+# wasmi_cli built by cargo into target/peers/wasmi, once; node:wasi is Node's own; the
 # wasmtime CLI is used when on PATH), runs each against tests/expectations/<runtime>/, and
-# prints the runtime x scenario table.
+# prints the runtime x scenario grid.
 PEERS := target/peers
 peers: build
 	@mkdir -p $(PEERS)
 	@[ -x $(PEERS)/venv/bin/python ] || python3 -m venv $(PEERS)/venv
 	@$(PEERS)/venv/bin/python -c 'import wasmtime, pywasm' 2>/dev/null || \
 	  $(PEERS)/venv/bin/pip install -q wasmtime pywasm
-	@[ -x $(PEERS)/node_modules/.bin/jco ] || \
-	  (cd $(PEERS) && npm install --silent --no-audit --no-fund @bytecodealliance/jco >/dev/null)
+	@for pkg in @bytecodealliance/jco:.bin/jco deno@2.9.6:.bin/deno bun@1.4.5:.bin/bun \
+	    @bjorn3/browser_wasi_shim@0.4.2:@bjorn3/browser_wasi_shim/package.json; do \
+	  [ -e "$(PEERS)/node_modules/$${pkg#*:}" ] || \
+	    (cd $(PEERS) && npm install --silent --no-audit --no-fund "$${pkg%%:*}" >/dev/null) || exit 1; \
+	done
+	@[ -x $(PEERS)/wasmi/bin/wasmi ] || \
+	  $(CARGO) install --quiet --locked wasmi_cli --version =2.0.0 --root $(PEERS)/wasmi
 	$(WOULDBLOCK) suite --runtime all --format json --output $(PEERS)/report.json
 	$(WOULDBLOCK) compare --shared-only $(PEERS)/report-*.json --format markdown --output $(PEERS)/table.md
 	@cat $(PEERS)/table.md

@@ -365,7 +365,7 @@ fn unknown_runtime_is_an_input_error() {
     let out = wouldblock(&["suite", "--runtime", "beos"]);
     assert_eq!(out.code, Some(2), "{out:?}");
     assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
-    assert!(out.stderr.contains("`beos` is not a runtime; expected wouldblock, all, or one of node, wasmtime, wasmtime-py, pywasm, jco"), "{out:?}");
+    assert!(out.stderr.contains("`beos` is not a runtime; expected wouldblock, all, or one of node, wasmtime, wasmtime-py, pywasm, jco, deno, bun, browser_wasi_shim, wasmi"), "{out:?}");
 }
 
 /// node:wasi is always here (Node is part of the machine): its recorded behaviour holds.

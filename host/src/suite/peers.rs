@@ -129,9 +129,80 @@ pub const PEERS: &[Peer] = &[
             c
         },
     },
+    Peer {
+        name: "deno",
+        description: "Deno's node:wasi (preview1)",
+        abis: &["p1"],
+        install: "make peers (npm install deno into target/peers)",
+        find: |peers| find_js_runtime(peers, "deno"),
+        command: |f, guest, args| {
+            let mut c = Command::new(&f.program);
+            c.args(["run", "--allow-all", "--quiet"])
+                .arg(f.script.as_ref().expect("a runner"))
+                .arg(guest)
+                .args(args);
+            c
+        },
+    },
+    Peer {
+        name: "bun",
+        description: "Bun's node:wasi (preview1)",
+        abis: &["p1"],
+        install: "make peers (npm install bun into target/peers)",
+        find: |peers| find_js_runtime(peers, "bun"),
+        command: |f, guest, args| {
+            let mut c = Command::new(&f.program);
+            c.arg(f.script.as_ref().expect("a runner"))
+                .arg(guest)
+                .args(args);
+            c
+        },
+    },
+    Peer {
+        name: "browser_wasi_shim",
+        description: "@bjorn3/browser_wasi_shim, a WASI shim in JavaScript, under Node (preview1)",
+        abis: &["p1"],
+        install: "make peers (npm install @bjorn3/browser_wasi_shim into target/peers)",
+        find: find_browser_wasi_shim,
+        command: |f, guest, args| {
+            let mut c = Command::new(&f.program);
+            c.arg("--no-warnings")
+                .arg(f.script.as_ref().expect("a runner"))
+                .arg(guest)
+                .args(args);
+            c
+        },
+    },
+    Peer {
+        name: "wasmi",
+        description: "wasmi_cli, the wasmi interpreter's command line (preview1)",
+        abis: &["p1"],
+        install: "make peers (cargo install wasmi_cli --locked --root target/peers/wasmi)",
+        find: |peers| {
+            let local = peers.join("wasmi/bin/wasmi");
+            let program = if local.exists() {
+                local
+            } else {
+                PathBuf::from("wasmi")
+            };
+            let version = version_of(Command::new(&program).arg("--version"))?;
+            Some(Found {
+                program,
+                version,
+                script: None,
+            })
+        },
+        command: |f, guest, args| {
+            let mut c = Command::new(&f.program);
+            c.arg(guest).args(args);
+            c
+        },
+    },
 ];
 
 const NODE_WASI: &str = include_str!("peers/node_wasi.mjs");
+const NODE_WASI_COMPAT: &str = include_str!("peers/node_wasi_compat.mjs");
+const BROWSER_WASI_SHIM: &str = include_str!("peers/browser_wasi_shim.mjs");
 const WASMTIME_PY: &str = include_str!("peers/wasmtime_py.py");
 
 /// The runtime named `name`, or what is accepted.
@@ -176,6 +247,55 @@ fn find_node(peers: &Path) -> Option<Found> {
     Some(Found {
         program: "node".into(),
         version: format!("node {version}"),
+        script: Some(script),
+    })
+}
+
+/// Deno or Bun: the binary `make peers` installed from npm (the package ships it), else one
+/// on `PATH`; both run the same node:wasi runner.
+fn find_js_runtime(peers: &Path, name: &str) -> Option<Found> {
+    let local = peers.join("node_modules/.bin").join(name);
+    let program = if local.exists() {
+        local
+    } else {
+        PathBuf::from(name)
+    };
+    let version = version_of(Command::new(&program).arg("--version"))?;
+    // `deno 2.9.6 (stable, release, x86_64-unknown-linux-gnu)`: the name and number suffice.
+    let version = version.split(" (").next().unwrap_or_default().to_string();
+    let version = if version.starts_with(name) {
+        version
+    } else {
+        format!("{name} {version}")
+    };
+    let script = script(
+        &peers.join("runners"),
+        "node_wasi_compat.mjs",
+        NODE_WASI_COMPAT,
+    )?;
+    Some(Found {
+        program,
+        version,
+        script: Some(script),
+    })
+}
+
+/// Node and the shim `make peers` installed: the runner is written next to `node_modules`,
+/// where Node resolves the package from.
+fn find_browser_wasi_shim(peers: &Path) -> Option<Found> {
+    let package = peers.join("node_modules/@bjorn3/browser_wasi_shim/package.json");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(package).ok()?).ok()?;
+    let version = manifest["version"].as_str()?.to_string();
+    version_of(Command::new("node").arg("--version"))?;
+    let script = script(
+        &peers.join("runners"),
+        "browser_wasi_shim.mjs",
+        BROWSER_WASI_SHIM,
+    )?;
+    Some(Found {
+        program: "node".into(),
+        version: format!("browser_wasi_shim {version}"),
         script: Some(script),
     })
 }

@@ -7,6 +7,8 @@
 //! are the runtime table: their differences are the point, not failures.
 //! Counts and descriptor numbers are not compared: they depend on timing, not on the platform.
 
+pub mod grid;
+
 use crate::suite::{CaseResult, SuiteReport, SCHEMA};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -67,6 +69,8 @@ pub struct Comparison {
     pub rows: Vec<Row>,
     /// How many rows are portability failures.
     pub portability_failures: usize,
+    /// With wouldblock faithful and other runtimes among the reports: the runtime grid.
+    pub grid: Option<grid::Grid>,
 }
 
 impl Comparison {
@@ -196,6 +200,7 @@ pub fn compare(reports: &[(String, SuiteReport)], shared_only: bool) -> Comparis
                 >= 2
         });
     }
+    let grid = grid::grid(reports, &ids);
     let rows: Vec<Row> = ids
         .into_iter()
         .map(|id| {
@@ -228,6 +233,7 @@ pub fn compare(reports: &[(String, SuiteReport)], shared_only: bool) -> Comparis
         columns,
         rows,
         portability_failures,
+        grid,
     }
 }
 
@@ -266,8 +272,52 @@ pub fn human(cmp: &Comparison) -> String {
 
 use crate::suite::format::{md_code, md_escape as md};
 
-/// The Markdown table; portability failures in bold.
+/// The runtime grid in Markdown: the table, the legend, the notes.
+fn markdown_grid(g: &grid::Grid) -> String {
+    let mut out = String::from("| case |");
+    for c in &g.columns {
+        out += &format!(" {} |", md(c));
+    }
+    out += "\n|---|";
+    out += &"---|".repeat(g.columns.len());
+    out.push('\n');
+    for r in &g.rows {
+        out += &format!("| {} |", md_code(&r.case));
+        for m in &r.marks {
+            out += &format!(" {} |", m.symbol());
+        }
+        out.push('\n');
+    }
+    out += &format!("\n{}\n\n", grid::LEGEND);
+    for (i, n) in g.notes.iter().enumerate() {
+        out += &format!("{}. {}\n", i + 1, md_note(n));
+    }
+    out
+}
+
+/// A note for Markdown: the code spans it has stay code spans, the rest is escaped.
+fn md_note(n: &str) -> String {
+    n.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("`{part}`")
+            } else {
+                md(part)
+            }
+        })
+        .collect()
+}
+
+/// The Markdown table; portability failures in bold. With a runtime grid, the grid alone
+/// (the full table says the same at length).
 pub fn markdown(cmp: &Comparison) -> String {
+    if let Some(g) = &cmp.grid {
+        return format!(
+            "### Which runtime gives what POSIX gives\n\n{}",
+            markdown_grid(g)
+        );
+    }
     let mut out = format!(
         "### wouldblock compare: {} portability failures\n\n| case |",
         cmp.portability_failures
@@ -334,6 +384,38 @@ pub fn html(cmp: &Comparison) -> String {
         }
         out += "</tr>\n";
     }
-    out += "</table>\n</body></html>\n";
+    out += "</table>\n";
+    if let Some(g) = &cmp.grid {
+        out += &html_grid(g);
+    }
+    out += "</body></html>\n";
+    out
+}
+
+/// The runtime grid as HTML: the table, the legend, the notes.
+fn html_grid(g: &grid::Grid) -> String {
+    let mut out = String::from(
+        "<h2>Which runtime gives what POSIX gives</h2>\n<table class=\"grid\"><tr><th>case</th>",
+    );
+    for c in &g.columns {
+        out += &format!("<th>{}</th>", html_escape(c));
+    }
+    out += "</tr>\n";
+    for r in &g.rows {
+        out += &format!("<tr><td class=\"case\">{}</td>", html_escape(&r.case));
+        for m in &r.marks {
+            let title = match m {
+                grid::Mark::Differs(n) => format!(" title=\"{}\"", html_escape(&g.notes[n - 1])),
+                _ => String::new(),
+            };
+            out += &format!("<td{title}>{}</td>", html_escape(&m.symbol()));
+        }
+        out += "</tr>\n";
+    }
+    out += &format!("</table>\n<p>{}</p>\n<ol>\n", html_escape(grid::LEGEND));
+    for n in &g.notes {
+        out += &format!("<li>{}</li>\n", html_escape(n));
+    }
+    out += "</ol>\n";
     out
 }
