@@ -61,27 +61,18 @@ fn wat(tag: &str, text: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
-/// A guest that exits with the total size of its environment (`environ_sizes_get`).
-fn env_size_guest() -> String {
+/// A guest that exits with the total size of what the preview1 call `sizes` reports
+/// (`environ_sizes_get` or `args_sizes_get`).
+fn size_guest(sizes: &str) -> String {
     wat(
-        "envsize",
-        r#"(module
-  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $sizes (param i32 i32) (result i32)))
+        sizes,
+        &format!(
+            r#"(module
+  (import "wasi_snapshot_preview1" "{sizes}" (func $sizes (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (memory (export "memory") 1)
-  (func (export "_start") (drop (call $sizes (i32.const 0) (i32.const 4))) (call $exit (i32.load (i32.const 4)))))"#,
-    )
-}
-
-/// A guest that exits with the total size of its arguments (`args_sizes_get`).
-fn args_size_guest() -> String {
-    wat(
-        "argsize",
-        r#"(module
-  (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start") (drop (call $sizes (i32.const 0) (i32.const 4))) (call $exit (i32.load (i32.const 4)))))"#,
+  (func (export "_start") (drop (call $sizes (i32.const 0) (i32.const 4))) (call $exit (i32.load (i32.const 4)))))"#
+        ),
     )
 }
 
@@ -102,7 +93,7 @@ fn a_guest_without_run() {
 
 #[test]
 fn env_name_takes_the_hosts_value() {
-    let guest = env_size_guest();
+    let guest = size_guest("environ_sizes_get");
     // "WB_X=abc\0": 9 bytes.
     let set = wouldblock_env(&["run", "--env", "WB_X", &guest], &[("WB_X", Some("abc"))]);
     assert_eq!(set.code, Some(9), "{set:?}");
@@ -115,7 +106,7 @@ fn env_name_takes_the_hosts_value() {
 
 #[test]
 fn argv0() {
-    let guest = args_size_guest();
+    let guest = size_guest("args_sizes_get");
     // "abc\0" + "x\0".
     let out = wouldblock(&["run", "--argv0", "abc", &guest, "x"]);
     assert_eq!(out.code, Some(6), "{out:?}");

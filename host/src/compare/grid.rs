@@ -166,27 +166,15 @@ fn ending(c: &CaseResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::{Outcome, Platform, Runtime, Summary};
+    use crate::suite::{Platform, Runtime, Summary};
 
     fn case(id: &str, exit: Option<i32>, stop: Option<&str>, wb: &[&str]) -> CaseResult {
         CaseResult {
             id: id.into(),
-            scenario: String::new(),
-            abi: "p1".into(),
-            lang: "rust".into(),
-            case: String::new(),
-            outcome: Outcome::Pass,
-            duration_ms: 0,
             exit_code: exit,
             stop: stop.map(String::from),
-            error: None,
             wb: wb.iter().map(|s| s.to_string()).collect(),
-            stdout: String::new(),
-            stderr: String::new(),
-            events: Vec::new(),
-            event_lines: Vec::new(),
-            mismatches: Vec::new(),
-            reason: None,
+            ..CaseResult::default()
         }
     }
 

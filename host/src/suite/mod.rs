@@ -58,12 +58,13 @@ pub struct Runtime {
 }
 
 /// A case's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// As expected.
     Pass,
-    /// Not as expected.
+    /// Not as expected (also what a case is until it is judged).
+    #[default]
     Fail,
     /// A known failure, failing as known.
     Xfail,
@@ -89,7 +90,7 @@ impl Outcome {
 }
 
 /// One case's result.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CaseResult {
     /// `<abi>_<lang>_<scenario>/<case>`.
     pub id: String,
@@ -406,18 +407,7 @@ fn run_case(
             .as_ref()
             .map(|c| c.name.get_ref().clone())
             .unwrap_or_default(),
-        outcome: Outcome::Fail,
-        duration_ms: 0,
-        exit_code: None,
-        stop: None,
-        error: None,
-        wb: Vec::new(),
-        stdout: String::new(),
-        stderr: String::new(),
-        events: Vec::new(),
-        event_lines: Vec::new(),
-        mismatches: Vec::new(),
-        reason: None,
+        ..CaseResult::default()
     };
     let Some(case) = &p.case else {
         result.error = p.unaccounted.clone();

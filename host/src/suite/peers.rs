@@ -109,20 +109,7 @@ pub const PEERS: &[Peer] = &[
         description: "jco run, the Bytecode Alliance's JavaScript component tooling (preview2)",
         abis: &["p2"],
         install: "make peers (npm install @bytecodealliance/jco into target/peers)",
-        find: |peers| {
-            let local = peers.join("node_modules/.bin/jco");
-            let program = if local.exists() {
-                local
-            } else {
-                PathBuf::from("jco")
-            };
-            let version = version_of(Command::new(&program).arg("--version"))?;
-            Some(Found {
-                program,
-                version,
-                script: None,
-            })
-        },
+        find: |peers| find_binary(&peers.join("node_modules/.bin/jco"), "jco"),
         command: |f, guest, args| {
             let mut c = Command::new(&f.program);
             c.arg("run").arg(guest).args(args);
@@ -178,20 +165,7 @@ pub const PEERS: &[Peer] = &[
         description: "wasmi_cli, the wasmi interpreter's command line (preview1)",
         abis: &["p1"],
         install: "make peers (cargo install wasmi_cli --locked --root target/peers/wasmi)",
-        find: |peers| {
-            let local = peers.join("wasmi/bin/wasmi");
-            let program = if local.exists() {
-                local
-            } else {
-                PathBuf::from("wasmi")
-            };
-            let version = version_of(Command::new(&program).arg("--version"))?;
-            Some(Found {
-                program,
-                version,
-                script: None,
-            })
-        },
+        find: |peers| find_binary(&peers.join("wasmi/bin/wasmi"), "wasmi"),
         command: |f, guest, args| {
             let mut c = Command::new(&f.program);
             c.arg(guest).args(args);
@@ -254,17 +228,11 @@ fn find_node(peers: &Path) -> Option<Found> {
 /// Deno or Bun: the binary `make peers` installed from npm (the package ships it), else one
 /// on `PATH`; both run the same node:wasi runner.
 fn find_js_runtime(peers: &Path, name: &str) -> Option<Found> {
-    let local = peers.join("node_modules/.bin").join(name);
-    let program = if local.exists() {
-        local
-    } else {
-        PathBuf::from(name)
-    };
-    let version = version_of(Command::new(&program).arg("--version"))?;
+    let found = find_binary(&peers.join("node_modules/.bin").join(name), name)?;
     // `deno 2.9.6 (stable, release, x86_64-unknown-linux-gnu)`: the name and number suffice.
-    let version = version.split(" (").next().unwrap_or_default().to_string();
+    let version = found.version.split(" (").next().unwrap_or_default();
     let version = if version.starts_with(name) {
-        version
+        version.to_string()
     } else {
         format!("{name} {version}")
     };
@@ -274,9 +242,25 @@ fn find_js_runtime(peers: &Path, name: &str) -> Option<Found> {
         NODE_WASI_COMPAT,
     )?;
     Some(Found {
-        program,
         version,
         script: Some(script),
+        ..found
+    })
+}
+
+/// A runtime's binary: `local` (where `make peers` installs it) when it is there, else `name`
+/// on `PATH`; its version is the first line of its `--version`.
+fn find_binary(local: &Path, name: &str) -> Option<Found> {
+    let program = if local.exists() {
+        local.to_path_buf()
+    } else {
+        PathBuf::from(name)
+    };
+    let version = version_of(Command::new(&program).arg("--version"))?;
+    Some(Found {
+        program,
+        version,
+        script: None,
     })
 }
 
