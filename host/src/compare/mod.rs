@@ -1,11 +1,13 @@
 //! `wouldblock compare REPORT.json…`: suite reports from several machines (and modes) merged
 //! into one table: rows are cases, columns are reports. A cell shows the WASI-level result
 //! and Python's rendering on that column's platform. Where two columns of the same runtime
-//! and mode (that is: the same runtime on different platforms) disagree on the WASI-level
-//! result (exit code, the kinds of would-block met, the verdict against the expectations),
-//! the case is a portability failure: highlighted, exit 1. Different runtimes side by side
-//! are the runtime table: their differences are the point, not failures.
-//! Counts and descriptor numbers are not compared: they depend on timing, not on the platform.
+//! and mode (that is: the same runtime on different platforms) disagree on what the case
+//! constrains — how it ended (exit code or stop) and its verdict against its expectations,
+//! which covers every `WB` line and event the case pins — the case is a portability failure:
+//! highlighted, exit 1. Anything a case does not pin (a would-block met in one run and not
+//! in another, counts, descriptor numbers) is shown but never a failure: it depends on
+//! timing, not on the platform. Different runtimes side by side are the runtime table
+//! ([`grid`]): their differences are the point, not failures.
 
 pub mod grid;
 
@@ -127,6 +129,16 @@ fn guest_view(c: &CaseResult) -> String {
     seen.join(" ")
 }
 
+/// What a case constrains, as one comparable text: how it ended and its verdict.
+fn constrained(c: &CaseResult) -> String {
+    let end = match (c.exit_code, &c.stop) {
+        (Some(n), _) => format!("exit {n}"),
+        (None, Some(how)) => format!("stop {how}"),
+        (None, None) => "no exit".into(),
+    };
+    format!("{end}; {:?}", c.outcome)
+}
+
 fn cell(c: &CaseResult) -> Cell {
     let kinds: BTreeSet<String> = c
         .event_lines
@@ -204,19 +216,17 @@ pub fn compare(reports: &[(String, SuiteReport)], shared_only: bool) -> Comparis
     let rows: Vec<Row> = ids
         .into_iter()
         .map(|id| {
-            let cells: Vec<Option<Cell>> = reports
+            let found: Vec<Option<&CaseResult>> = reports
                 .iter()
-                .map(|(_, r)| r.cases.iter().find(|c| c.id == id).map(cell))
+                .map(|(_, r)| r.cases.iter().find(|c| c.id == id))
                 .collect();
-            let mut by_mode: std::collections::HashMap<String, BTreeSet<(String, String)>> =
+            let cells: Vec<Option<Cell>> = found.iter().map(|c| c.map(cell)).collect();
+            let mut by_mode: std::collections::HashMap<String, BTreeSet<String>> =
                 Default::default();
-            for ((_, r), c) in reports.iter().zip(&cells) {
+            for ((_, r), c) in reports.iter().zip(&found) {
                 if let Some(c) = c {
                     let mode = format!("{} {:?}", r.runtime.name, r.wasi);
-                    by_mode
-                        .entry(mode)
-                        .or_default()
-                        .insert((c.wasi.clone(), c.outcome.clone()));
+                    by_mode.entry(mode).or_default().insert(constrained(c));
                 }
             }
             let portability_failure = by_mode.values().any(|set| set.len() > 1);
@@ -418,4 +428,66 @@ fn html_grid(g: &grid::Grid) -> String {
     }
     out += "</ol>\n";
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::{Outcome, Platform, Runtime, Summary};
+
+    fn report(cases: Vec<CaseResult>) -> (String, SuiteReport) {
+        let r = SuiteReport {
+            schema: SCHEMA.into(),
+            wouldblock_version: "0".into(),
+            wasmtime_version: "48".into(),
+            platform: Platform {
+                os: "linux".into(),
+                arch: "x86_64".into(),
+                kernel: None,
+            },
+            runtime: Runtime {
+                name: "wouldblock".into(),
+                version: "0".into(),
+            },
+            wasi: crate::run::WasiMode::Faithful,
+            render_platform: crate::errno::Platform::Linux,
+            duration_ms: 0,
+            summary: Summary::default(),
+            cases,
+        };
+        ("r.json".into(), r)
+    }
+
+    fn case(exit: i32, outcome: Outcome, events: &[&str]) -> CaseResult {
+        CaseResult {
+            id: "p1_rust_echo_server/four-clients".into(),
+            exit_code: Some(exit),
+            outcome,
+            event_lines: events.iter().map(|s| s.to_string()).collect(),
+            ..CaseResult::default()
+        }
+    }
+
+    #[test]
+    fn only_what_a_case_constrains_is_a_portability_failure() {
+        let again = "sock_accept(fd=3, listener) -> again x1";
+        // A would-block met in one run and not in another, both passing: the same.
+        let cmp = compare(
+            &[
+                report(vec![case(0, Outcome::Pass, &[again])]),
+                report(vec![case(0, Outcome::Pass, &[])]),
+            ],
+            false,
+        );
+        assert_eq!(cmp.portability_failures, 0);
+        // A verdict or an exit that differs: a failure.
+        for (a, b) in [
+            (case(0, Outcome::Pass, &[]), case(0, Outcome::Fail, &[])),
+            (case(0, Outcome::Pass, &[]), case(1, Outcome::Pass, &[])),
+        ] {
+            let cmp = compare(&[report(vec![a]), report(vec![b])], false);
+            assert_eq!(cmp.portability_failures, 1);
+            assert_eq!(cmp.exit_code(), 1);
+        }
+    }
 }
