@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""Records what another WASI runtime does with the guests: `tests/record_peer.py RUNTIME NOTE`.
+"""Records what another WASI runtime does with the guests:
+`tests/record_peer.py RUNTIME NOTE [SCENARIO...]`.
 
-Runs the cases node's recordings define (tests/expectations/node/: the same scenarios, stdin,
-arguments and deadlines) under RUNTIME with `wouldblock suite --runtime RUNTIME`, twice, and
+Runs, for each SCENARIO (default: those RUNTIME has recordings of), the cases of its
+recording (the same cases again: a re-recording rewrites the file, comments included), or
+for a new scenario the cases of tests/expectations/SCENARIO.toml that need nothing only
+wouldblock provides (no bounded pipes, sockets, preopens or limits), with the longest deadline
+of RUNTIME's recordings (at least 3 s), under
+RUNTIME with `wouldblock suite --runtime RUNTIME`, twice, and
 writes what each guest saw (its exit code or how it stopped, and its `WB` lines) as
 tests/expectations/RUNTIME/<scenario>.toml, one case per language, headed by the runtime's
 version and NOTE. A line that differs between the two runs is written as `*` where it differs
@@ -22,8 +27,32 @@ import tomllib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTATIONS = os.path.join(ROOT, "tests", "expectations")
 WOULDBLOCK = os.path.join(ROOT, "target", "debug", "wouldblock")
-TEMPLATE = "node"
 KEYS = ("abi", "stdin", "args", "timeout_ms")
+WOULDBLOCK_ONLY = ("net", "preopen", "stdout_spec", "stderr_spec", "max_memory", "fuel")
+
+
+def template(runtime, scenario):
+    """The cases to run: the runtime's recording, or the main expectations' it can run."""
+    own = os.path.join(EXPECTATIONS, runtime, f"{scenario}.toml")
+    if os.path.exists(own):
+        with open(own, "rb") as f:
+            return tomllib.load(f)["case"]
+    with open(os.path.join(EXPECTATIONS, f"{scenario}.toml"), "rb") as f:
+        cases = tomllib.load(f)["case"]
+    runnable = [c for c in cases
+                if not any(k in c for k in WOULDBLOCK_ONLY) and c.get("wasi", "faithful") == "faithful"]
+    return [dict(c, timeout_ms=deadline(runtime)) for c in runnable]
+
+
+def deadline(runtime):
+    """The longest deadline of the runtime's recordings (a slow starter has long ones), or 3 s."""
+    longest = 3000
+    folder = os.path.join(EXPECTATIONS, runtime)
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        with open(os.path.join(folder, name), "rb") as f:
+            for c in tomllib.load(f)["case"]:
+                longest = max(longest, c.get("timeout_ms", 0))
+    return longest
 
 
 def toml_str(s):
@@ -45,7 +74,7 @@ def run_once(runtime, scratch):
             outcome = ("stop", c["stop"])
         else:
             sys.exit(f"{c['id']}: no result: {c['error']}")
-        results[(c["scenario"], c["case"], c["lang"])] = (outcome, c["wb"])
+        results[(c["scenario"], c["case"], c["abi"], c["lang"])] = (outcome, c["wb"])
     return report["runtime"]["version"], results
 
 
@@ -60,16 +89,17 @@ def merge(a, b):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
     runtime, note = sys.argv[1], sys.argv[2]
+    scenarios = sys.argv[3:] or sorted(
+        n.removesuffix(".toml") for n in os.listdir(os.path.join(EXPECTATIONS, runtime)))
     templates = {}
     scratch = tempfile.mkdtemp(prefix="wouldblock-record-")
     os.makedirs(os.path.join(scratch, runtime))
-    for name in sorted(os.listdir(os.path.join(EXPECTATIONS, TEMPLATE))):
-        with open(os.path.join(EXPECTATIONS, TEMPLATE, name), "rb") as f:
-            cases = tomllib.load(f)["case"]
-        scenario = name.removesuffix(".toml")
+    for scenario in scenarios:
+        cases = template(runtime, scenario)
+        name = f"{scenario}.toml"
         # One case per name and ABI, every language, expecting nothing in particular.
         plain = {}
         for c in cases:
@@ -88,13 +118,14 @@ def main():
     out_dir = os.path.join(EXPECTATIONS, runtime)
     os.makedirs(out_dir, exist_ok=True)
     for scenario, cases in templates.items():
-        lines = [f"# {scenario} under {version}: what it does today (recorded by",
+        label = version if version.startswith(runtime) else f"{runtime} {version}"
+        lines = [f"# {scenario} under {label}: what it does today (recorded by",
                  "# tests/record_peer.py, kept true by CI).", f"# {note}", ""]
         for c in cases:
-            for (sc, name, lang), (outcome, wb) in sorted(first.items()):
-                if sc != scenario or name != c["name"]:
+            for (sc, name, abi, lang), (outcome, wb) in sorted(first.items()):
+                if sc != scenario or name != c["name"] or c.get("abi", abi) != abi:
                     continue
-                outcome2, wb2 = second[(sc, name, lang)]
+                outcome2, wb2 = second[(sc, name, abi, lang)]
                 if outcome != outcome2:
                     print(f"RACY {runtime} {sc}/{name} {lang}: {outcome} vs {outcome2}")
                 stdout, racy = merge(wb, wb2)
@@ -102,8 +133,9 @@ def main():
                     print(f"RACY {runtime} {sc}/{name} {lang}: {wb} vs {wb2}")
                 lines.append("[[case]]")
                 lines.append(f"name = {toml_str(name)}")
+                lines.append(f"abi = {toml_str(abi)}")
                 for k in KEYS:
-                    if k in c:
+                    if k in c and k != "abi":
                         lines.append(f"{k} = {json.dumps(c[k])}")
                 lines.append(f"langs = [{toml_str(lang)}]")
                 lines.append(f"{outcome[0]} = {json.dumps(outcome[1])}")

@@ -111,8 +111,11 @@ pub fn grid(reports: &[(String, SuiteReport)], ids: &[String]) -> Option<Grid> {
 
 /// One cell: `got` under the runtime `label` against `want` under the reference.
 fn mark(label: &str, got: &CaseResult, want: &CaseResult, notes: &mut Vec<String>) -> Mark {
+    // Another runtime blocked in a call until the deadline: ⏳, even where the reference ran
+    // to its deadline too (spinning on `again`, which is not blocking).
     match got.stop.as_deref() {
-        Some("blocked" | "deadline") if want.stop.is_none() => return Mark::Blocked,
+        Some("blocked") => return Mark::Blocked,
+        Some("deadline") if want.stop.is_none() => return Mark::Blocked,
         Some("crash" | "trap") if want.stop.is_none() => return Mark::Crash,
         _ => {}
     }
@@ -204,6 +207,19 @@ mod tests {
     const SET: &str = "WB op=fd_fdstat_set_flags fd=0 errno=0 name=success flags=4";
     const AGAIN: &str = "WB op=fd_read fd=0 errno=6 name=again";
     const BADF: &str = "WB op=fd_fdstat_set_flags fd=0 errno=8 name=badf flags=4";
+
+    #[test]
+    fn a_runtime_that_blocks_is_blocked_whatever_the_reference_did() {
+        let reports = [
+            report(
+                "wouldblock",
+                vec![case("s", None, Some("deadline"), &[SET])],
+            ),
+            report("deno", vec![case("s", None, Some("blocked"), &[SET])]),
+        ];
+        let g = grid(&reports, &["s".into()]).expect("a grid");
+        assert_eq!(g.rows[0].marks, [Mark::Same, Mark::Blocked]);
+    }
 
     #[test]
     fn marks_and_notes() {
