@@ -293,6 +293,19 @@ fn wasmtime_options_wouldblock_does_not_take() {
             vec!["--allow-precompiled"],
             "--allow-precompiled: not supported by wouldblock",
         ),
+        (
+            vec!["--target", "x86_64"],
+            "--target: not supported by wouldblock",
+        ),
+        (
+            vec!["--config", "w.toml"],
+            "--config: not supported by wouldblock",
+        ),
+        (
+            vec!["--preload", "m=x.wasm"],
+            "--preload: not supported by wouldblock",
+        ),
+        (vec!["-g", "1234"], "--gdbstub: not supported by wouldblock"),
         (vec!["--bogus"], "unexpected argument '--bogus'"),
     ] {
         let mut all = args.clone();

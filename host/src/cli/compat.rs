@@ -197,6 +197,8 @@ pub fn refused(option: &str) -> String {
         "--allow-precompiled" => "it runs .wasm and .wat files only",
         "--gdbstub" => "it has no debugger support",
         "--preload" => "it runs one guest, with no preloaded modules",
+        "--target" => "it compiles for the host it runs on",
+        "--config" => "it takes its options on the command line, not from a wasmtime config file",
         _ => "it has no such option",
     };
     format!("{option}: not supported by wouldblock: {why}")

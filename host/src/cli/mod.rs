@@ -246,6 +246,10 @@ struct RunArgs {
     gdbstub: Vec<String>,
     #[arg(long = "preload", hide = true)]
     preload: Vec<String>,
+    #[arg(long = "target", hide = true)]
+    target: Vec<String>,
+    #[arg(long = "config", hide = true)]
+    config: Vec<String>,
     /// The guest file, then its arguments: everything after GUEST goes to the guest, options
     /// and `--` included, as `wasmtime run` does.
     #[arg(
@@ -269,6 +273,8 @@ impl RunArgs {
             (self.allow_precompiled, "--allow-precompiled"),
             (!self.gdbstub.is_empty(), "--gdbstub"),
             (!self.preload.is_empty(), "--preload"),
+            (!self.target.is_empty(), "--target"),
+            (!self.config.is_empty(), "--config"),
         ]
         .into_iter()
         .find_map(|(given, option)| given.then_some(option))

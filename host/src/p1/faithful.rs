@@ -228,8 +228,8 @@ pub(super) fn gather(
     iovs_len: u32,
     limit: usize,
 ) -> Result<std::borrow::Cow<'_, [u8]>, WasiErrno> {
-    let mut ranges =
-        iovecs(mem, iovs, iovs_len)?.filter(|r| r.as_ref().is_ok_and(|r| !r.is_empty()));
+    // Empty buffers are skipped; a buffer outside guest memory is still an error.
+    let mut ranges = iovecs(mem, iovs, iovs_len)?.filter(|r| !matches!(r, Ok(r) if r.is_empty()));
     let Some(first) = ranges.next().transpose()? else {
         return Ok(std::borrow::Cow::Borrowed(&[][..]));
     };
