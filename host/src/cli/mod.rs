@@ -297,8 +297,10 @@ fn fail(code: i32, msg: &str) -> i32 {
 
 /// `wouldblock GUEST …` is `wouldblock run GUEST …`, as with `wasmtime`: inserts `run` where
 /// the subcommand stands when what stands there is neither a subcommand nor a top-level flag.
-fn with_default_run(mut argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let cli = Cli::command();
+fn with_default_run(
+    cli: &clap::Command,
+    mut argv: Vec<std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
     let mut at = 1;
     // Skip the global `--color WHEN` / `--color=WHEN`.
     while let Some(a) = argv.get(at).and_then(|a| a.to_str()) {
@@ -325,8 +327,13 @@ fn with_default_run(mut argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString
 
 /// Runs the command line `argv`; returns the process exit code.
 pub fn main_with_args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
-    let argv = with_default_run(argv.into_iter().collect());
-    let cli = match Cli::try_parse_from(argv) {
+    // The command tree is built once: it decides where `run` goes and then parses.
+    let mut command = Cli::command();
+    let argv = with_default_run(&command, argv.into_iter().collect());
+    let parsed = command
+        .try_get_matches_from_mut(argv)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -764,7 +771,7 @@ mod tests {
                 .chain(args.iter().copied())
                 .map(std::ffi::OsString::from)
                 .collect();
-            with_default_run(argv)
+            with_default_run(&Cli::command(), argv)
                 .into_iter()
                 .map(|a| a.into_string().unwrap())
                 .collect()

@@ -169,7 +169,7 @@ fn ending(c: &CaseResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::{Platform, Runtime, Summary};
+    use crate::compare::report;
 
     fn case(id: &str, exit: Option<i32>, stop: Option<&str>, wb: &[&str]) -> CaseResult {
         CaseResult {
@@ -179,29 +179,6 @@ mod tests {
             wb: wb.iter().map(|s| s.to_string()).collect(),
             ..CaseResult::default()
         }
-    }
-
-    fn report(runtime: &str, cases: Vec<CaseResult>) -> (String, SuiteReport) {
-        let r = SuiteReport {
-            schema: crate::suite::SCHEMA.into(),
-            wouldblock_version: "0".into(),
-            wasmtime_version: "48".into(),
-            platform: Platform {
-                os: "linux".into(),
-                arch: "x86_64".into(),
-                kernel: None,
-            },
-            runtime: Runtime {
-                name: runtime.into(),
-                version: format!("{runtime} 1"),
-            },
-            wasi: WasiMode::Faithful,
-            render_platform: crate::errno::Platform::Linux,
-            duration_ms: 0,
-            summary: Summary::default(),
-            cases,
-        };
-        (format!("{runtime}.json"), r)
     }
 
     const SET: &str = "WB op=fd_fdstat_set_flags fd=0 errno=0 name=success flags=4";

@@ -430,33 +430,37 @@ fn html_grid(g: &grid::Grid) -> String {
     out
 }
 
+/// A report of `runtime` (wouldblock: faithful) on linux x86_64 with `cases`, for the unit
+/// tests of the comparison and the grid.
+#[cfg(test)]
+fn report(runtime: &str, cases: Vec<CaseResult>) -> (String, SuiteReport) {
+    use crate::suite::{Platform, Runtime, Summary};
+    let r = SuiteReport {
+        schema: SCHEMA.into(),
+        wouldblock_version: "0".into(),
+        wasmtime_version: "48".into(),
+        platform: Platform {
+            os: "linux".into(),
+            arch: "x86_64".into(),
+            kernel: None,
+        },
+        runtime: Runtime {
+            name: runtime.into(),
+            version: format!("{runtime} 1"),
+        },
+        wasi: crate::run::WasiMode::Faithful,
+        render_platform: crate::errno::Platform::Linux,
+        duration_ms: 0,
+        summary: Summary::default(),
+        cases,
+    };
+    (format!("{runtime}.json"), r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::{Outcome, Platform, Runtime, Summary};
-
-    fn report(cases: Vec<CaseResult>) -> (String, SuiteReport) {
-        let r = SuiteReport {
-            schema: SCHEMA.into(),
-            wouldblock_version: "0".into(),
-            wasmtime_version: "48".into(),
-            platform: Platform {
-                os: "linux".into(),
-                arch: "x86_64".into(),
-                kernel: None,
-            },
-            runtime: Runtime {
-                name: "wouldblock".into(),
-                version: "0".into(),
-            },
-            wasi: crate::run::WasiMode::Faithful,
-            render_platform: crate::errno::Platform::Linux,
-            duration_ms: 0,
-            summary: Summary::default(),
-            cases,
-        };
-        ("r.json".into(), r)
-    }
+    use crate::suite::Outcome;
 
     fn case(exit: i32, outcome: Outcome, events: &[&str]) -> CaseResult {
         CaseResult {
@@ -474,8 +478,8 @@ mod tests {
         // A would-block met in one run and not in another, both passing: the same.
         let cmp = compare(
             &[
-                report(vec![case(0, Outcome::Pass, &[again])]),
-                report(vec![case(0, Outcome::Pass, &[])]),
+                report("wouldblock", vec![case(0, Outcome::Pass, &[again])]),
+                report("wouldblock", vec![case(0, Outcome::Pass, &[])]),
             ],
             false,
         );
@@ -485,7 +489,10 @@ mod tests {
             (case(0, Outcome::Pass, &[]), case(0, Outcome::Fail, &[])),
             (case(0, Outcome::Pass, &[]), case(1, Outcome::Pass, &[])),
         ] {
-            let cmp = compare(&[report(vec![a]), report(vec![b])], false);
+            let cmp = compare(
+                &[report("wouldblock", vec![a]), report("wouldblock", vec![b])],
+                false,
+            );
             assert_eq!(cmp.portability_failures, 1);
             assert_eq!(cmp.exit_code(), 1);
         }

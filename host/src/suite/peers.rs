@@ -46,14 +46,7 @@ pub const PEERS: &[Peer] = &[
         abis: &["p1"],
         install: "apt-get install nodejs (Node 20 or later)",
         find: find_node,
-        command: |f, guest, args| {
-            let mut c = Command::new(&f.program);
-            c.arg("--no-warnings")
-                .arg(f.script.as_ref().expect("a runner"))
-                .arg(guest)
-                .args(args);
-            c
-        },
+        command: |f, guest, args| with_runner(f, &["--no-warnings"], guest, args),
     },
     Peer {
         name: "wasmtime",
@@ -80,13 +73,7 @@ pub const PEERS: &[Peer] = &[
         abis: &["p1"],
         install: "make peers (pip install wasmtime into target/peers/venv)",
         find: |peers| find_python_package(peers, "wasmtime", Some(("wasmtime_py.py", WASMTIME_PY))),
-        command: |f, guest, args| {
-            let mut c = Command::new(&f.program);
-            c.arg(f.script.as_ref().expect("a runner"))
-                .arg(guest)
-                .args(args);
-            c
-        },
+        command: |f, guest, args| with_runner(f, &[], guest, args),
     },
     Peer {
         name: "pywasm",
@@ -122,14 +109,7 @@ pub const PEERS: &[Peer] = &[
         abis: &["p1"],
         install: "make peers (npm install deno into target/peers)",
         find: |peers| find_js_runtime(peers, "deno"),
-        command: |f, guest, args| {
-            let mut c = Command::new(&f.program);
-            c.args(["run", "--allow-all", "--quiet"])
-                .arg(f.script.as_ref().expect("a runner"))
-                .arg(guest)
-                .args(args);
-            c
-        },
+        command: |f, guest, args| with_runner(f, &["run", "--allow-all", "--quiet"], guest, args),
     },
     Peer {
         name: "bun",
@@ -137,13 +117,7 @@ pub const PEERS: &[Peer] = &[
         abis: &["p1"],
         install: "make peers (npm install bun into target/peers)",
         find: |peers| find_js_runtime(peers, "bun"),
-        command: |f, guest, args| {
-            let mut c = Command::new(&f.program);
-            c.arg(f.script.as_ref().expect("a runner"))
-                .arg(guest)
-                .args(args);
-            c
-        },
+        command: |f, guest, args| with_runner(f, &[], guest, args),
     },
     Peer {
         name: "browser_wasi_shim",
@@ -151,14 +125,7 @@ pub const PEERS: &[Peer] = &[
         abis: &["p1"],
         install: "make peers (npm install @bjorn3/browser_wasi_shim into target/peers)",
         find: find_browser_wasi_shim,
-        command: |f, guest, args| {
-            let mut c = Command::new(&f.program);
-            c.arg("--no-warnings")
-                .arg(f.script.as_ref().expect("a runner"))
-                .arg(guest)
-                .args(args);
-            c
-        },
+        command: |f, guest, args| with_runner(f, &["--no-warnings"], guest, args),
     },
     Peer {
         name: "wasmi",
@@ -195,6 +162,17 @@ impl Peer {
     pub fn find(&self, peers: &Path) -> Option<Found> {
         (self.find)(peers)
     }
+}
+
+/// `PROGRAM BEFORE… RUNNER GUEST ARGS…`: a runtime that runs the guest through a runner script
+/// written out by its `find`.
+fn with_runner(f: &Found, before: &[&str], guest: &Path, args: &[String]) -> Command {
+    let mut c = Command::new(&f.program);
+    c.args(before)
+        .arg(f.script.as_ref().expect("a runner"))
+        .arg(guest)
+        .args(args);
+    c
 }
 
 /// The first line a `--version` command prints, if it runs.
