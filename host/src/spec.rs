@@ -1,9 +1,34 @@
 //! Parsers for the `run` options that take a small language: `--stdin`, `--dir`, `--env`.
 //!
-//! Each parser returns a one-line message naming what is accepted; clap shows it as the error.
+//! Each parser returns a one-line message naming what is accepted; clap shows it as the error,
+//! and a case file (which deserializes these types from strings) shows it with file:line:col.
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Implements `Deserialize` for types parsed from one string by `FromStr`, so that a case file
+/// holds them already parsed: a bad value is an error when the file is read, pointing at the
+/// value.
+macro_rules! deserialize_from_str {
+    ($($t:ty),* $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+pub(crate) use deserialize_from_str;
+
+deserialize_from_str!(
+    StdinSpec,
+    OutputSpec,
+    DurationArg,
+    BytesArg,
+    DirSpec,
+    EnvSpec
+);
 
 /// Where the guest's stdin comes from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

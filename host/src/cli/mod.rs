@@ -91,7 +91,11 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct SuiteArgs {
-    /// Only cases whose id contains PATTERN.
+    /// Case files that name their guests (any guest file): a file, or a directory searched
+    /// for *.toml. Instead of --guests/--expectations.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["guests", "expectations"])]
+    cases: Option<PathBuf>,
+    /// Only cases whose id contains PATTERN (one that matches none is an error).
     #[arg(long, value_name = "PATTERN")]
     filter: Option<String>,
     /// Output format.
@@ -100,6 +104,12 @@ struct SuiteArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write JUnit XML to FILE: one testsuite per runtime and mode.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Do not append the summary table to $GITHUB_STEP_SUMMARY.
+    #[arg(long)]
+    no_step_summary: bool,
     /// Cases at once (default: 4 per core, at least 8: most cases wait on a scenario delay
     /// and hold no core while they do).
     #[arg(long, value_name = "N")]
@@ -189,8 +199,9 @@ struct RunArgs {
     #[arg(long, value_name = "SPEC", default_value = "inherit")]
     stderr: OutputSpec,
     /// Listen on HOST:PORT (numeric host; port 0 picks one and prints it) and hand the socket
-    /// to a preview1 guest after its preopened directories, with LISTEN_FDS=N (repeatable).
-    #[arg(long = "tcplisten", value_name = "HOST:PORT")]
+    /// to a preview1 guest after its preopened directories, or as descriptor FD with @FD,
+    /// with LISTEN_FDS=N and WOULDBLOCK_LISTEN_FDS=FD,… (repeatable).
+    #[arg(long = "tcplisten", value_name = "HOST:PORT[@FD]")]
     tcplisten: Vec<crate::net::ListenSpec>,
     /// Let a preview2 guest bind or connect to HOST:PORT over TCP (numeric host; port 0: any
     /// port on that host). Repeatable, or comma-separated. Nothing is allowed by default.
@@ -393,6 +404,11 @@ struct OutputFile {
 }
 
 impl OutputFile {
+    /// [`OutputFile::open`] for an option that may be absent.
+    fn open_opt(option: &str, path: Option<&std::path::Path>) -> Result<Option<OutputFile>, i32> {
+        path.map(|p| OutputFile::open(option, p)).transpose()
+    }
+
     fn open(option: &str, path: &std::path::Path) -> Result<OutputFile, i32> {
         let bad = |why: String| fail(EXIT_USAGE, &format!("{option} {}: {why}", path.display()));
         if path.is_dir() {
@@ -476,6 +492,12 @@ fn suite_command(args: SuiteArgs, color: bool) -> i32 {
             .collect(),
         many => many.to_vec(),
     };
+    if args.cases.is_some() && names.iter().any(|n| n != "wouldblock") {
+        return fail(
+            EXIT_USAGE,
+            "--cases runs under wouldblock only (other runtimes run this repository's guests against their recorded expectations)",
+        );
+    }
     // Each name resolved once, before anything runs: a bad one is a usage error.
     let mut runtimes = Vec::with_capacity(names.len());
     for name in &names {
@@ -493,6 +515,12 @@ fn suite_command(args: SuiteArgs, color: bool) -> i32 {
         .map(|p| p.join("peers"))
         .unwrap_or_else(|| PathBuf::from("target/peers"));
     let several = names.len() > 1;
+    // Opened before anything runs: a path that cannot be written is a usage error.
+    let junit = match OutputFile::open_opt("--junit", args.junit.as_deref()) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let mut reports = Vec::new();
     let mut worst = 0;
     for (name, peer) in runtimes {
         let peer = match peer {
@@ -508,18 +536,39 @@ fn suite_command(args: SuiteArgs, color: bool) -> i32 {
                 }
             },
         };
-        let output = match output_for(&args.output, name, several) {
-            Some(path) => match OutputFile::open("--output", &path) {
-                Ok(f) => Some(f),
-                Err(code) => return code,
-            },
-            None => None,
+        let output = match OutputFile::open_opt(
+            "--output",
+            output_for(&args.output, name, several).as_deref(),
+        ) {
+            Ok(f) => f,
+            Err(code) => return code,
         };
-        let code = suite_one(&args, guests.clone(), peer, output, color);
+        let (code, report) = suite_one(&args, guests.clone(), peer, output, color);
         if code == EXIT_USAGE || code == EXIT_HOST {
             return code;
         }
+        reports.extend(report);
         worst = worst.max(code);
+    }
+    let all: Vec<&crate::suite::SuiteReport> = reports.iter().collect();
+    if let Some(f) = junit {
+        if let Err(code) = emit(&crate::suite::format::junit(&all), Some(f)) {
+            return code;
+        }
+    }
+    match std::env::var_os("GITHUB_STEP_SUMMARY") {
+        Some(path) if !args.no_step_summary && !all.is_empty() => {
+            use std::io::Write as _;
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(crate::suite::format::step_summary(&all).as_bytes()));
+            if let Err(e) = appended {
+                return fail(EXIT_HOST, &format!("GITHUB_STEP_SUMMARY: {e}"));
+            }
+        }
+        _ => {}
     }
     worst
 }
@@ -533,7 +582,7 @@ fn suite_one(
     )>,
     output: Option<OutputFile>,
     color: bool,
-) -> i32 {
+) -> (i32, Option<crate::suite::SuiteReport>) {
     use crate::suite::format::{self, Format};
     use std::io::IsTerminal;
     let tty =
@@ -553,6 +602,7 @@ fn suite_one(
         }) as Box<dyn Fn(usize, usize) + Send + Sync>
     });
     let opts = crate::suite::SuiteOptions {
+        cases: args.cases.clone(),
         guests,
         expectations: args.expectations.clone(),
         filter: args.filter.clone(),
@@ -567,40 +617,29 @@ fn suite_one(
     };
     let report = match crate::suite::run_suite(&opts) {
         Ok(r) => r,
-        Err(e) => return fail(EXIT_USAGE, &e),
+        Err(e) => return (fail(EXIT_USAGE, &e), None),
     };
+    for w in &report.warnings {
+        eprintln!("wouldblock: warning: {w}");
+    }
     let color = color && output.is_none();
     let text = match args.format {
         Format::Human => format::human(&report, color),
         Format::Json => format::json(&report),
-        Format::Junit => format::junit(&report),
+        Format::Junit => format::junit(&[&report]),
         Format::Markdown => format::markdown(&report),
     };
     if let Err(code) = emit(&text, output) {
-        return code;
+        return (code, None);
     }
-    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        use std::io::Write as _;
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&summary)
-            .and_then(|mut f| f.write_all(format::markdown(&report).as_bytes()));
-        if let Err(e) = appended {
-            return fail(EXIT_HOST, &format!("GITHUB_STEP_SUMMARY: {e}"));
-        }
-    }
-    report.exit_code()
+    (report.exit_code(), Some(report))
 }
 
 fn compare_command(args: CompareArgs) -> i32 {
     use crate::compare::{self, Format};
-    let output = match &args.output {
-        Some(path) => match OutputFile::open("--output", path) {
-            Ok(f) => Some(f),
-            Err(code) => return code,
-        },
-        None => None,
+    let output = match OutputFile::open_opt("--output", args.output.as_deref()) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
     let mut reports = Vec::new();
     for path in &args.reports {
@@ -688,18 +727,16 @@ fn run_command(args: RunArgs) -> i32 {
         allow_net: args.allow_net,
         capture: false,
         announce: None,
+        events: None,
         limits: crate::limits::Limits {
             timeout: args.timeout.map(|d| d.0).or(wt.timeout),
             max_memory: args.max_memory.map(|b| b.0).or(wt.max_memory),
             fuel: args.fuel.or(wt.fuel),
         },
     };
-    let report_file = match &args.report {
-        Some(path) => match OutputFile::open("--report", path) {
-            Ok(f) => Some(f),
-            Err(code) => return code,
-        },
-        None => None,
+    let report_file = match OutputFile::open_opt("--report", args.report.as_deref()) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
     let engine = match run::engine(opts.limits.timeout.is_some(), opts.limits.fuel.is_some()) {
         Ok(e) => e,

@@ -443,6 +443,7 @@ fn report(runtime: &str, cases: Vec<CaseResult>) -> (String, SuiteReport) {
             os: "linux".into(),
             arch: "x86_64".into(),
             kernel: None,
+            hostname: None,
         },
         runtime: Runtime {
             name: runtime.into(),
@@ -450,8 +451,10 @@ fn report(runtime: &str, cases: Vec<CaseResult>) -> (String, SuiteReport) {
         },
         wasi: crate::run::WasiMode::Faithful,
         render_platform: crate::errno::Platform::Linux,
+        started: None,
         duration_ms: 0,
         summary: Summary::default(),
+        warnings: Vec::new(),
         cases,
     };
     (format!("{runtime}.json"), r)

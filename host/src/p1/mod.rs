@@ -99,9 +99,9 @@ pub fn run(
     if !listeners.is_empty() {
         // The reserve directory was preopened last, right after the user's directories.
         let hidden = 3 + opts.dirs.len() as u32;
-        let numbers =
-            stock::reserve(&mut wasi, hidden, listeners.len() as u32).map_err(RunError::host)?;
-        for (fd, listener) in numbers.into_iter().zip(listeners) {
+        let wanted: Vec<Option<u32>> = opts.tcplisten.iter().map(|s| s.fd).collect();
+        let numbers = stock::reserve(&mut wasi, hidden, &wanted).map_err(RunError::host)?;
+        for ((fd, listener), spec) in numbers.into_iter().zip(listeners).zip(&opts.tcplisten) {
             if let Some(port0) = listener.1 {
                 if !opts.capture {
                     eprintln!("wouldblock: listening on {port0} (fd {fd})");
@@ -110,10 +110,12 @@ pub fn run(
             if let (Some(tx), Ok(addr)) = (&opts.announce, listener.0.local_addr()) {
                 let _ = tx.send(addr);
             }
-            fds.insert(
-                fd,
-                Managed::new(Handle::Listener, Endpoint::Listener(Arc::new(listener.0))),
-            );
+            let mut managed =
+                Managed::new(Handle::Listener, Endpoint::Listener(Arc::new(listener.0)));
+            if spec.nonblock {
+                managed.flags = fds::NONBLOCK;
+            }
+            fds.insert(fd, managed);
         }
     }
     let state = P1State {
@@ -232,8 +234,9 @@ fn invoke(
     Ok(Ok(0))
 }
 
-/// Binds every `--tcplisten` address (an input error when one cannot be bound), announces
-/// them to the guest as `LISTEN_FDS`, and preopens an empty private directory after the
+/// Binds every `--tcplisten` address (an input error when one cannot be bound, or when its
+/// `@FD` is taken), announces them to the guest as `LISTEN_FDS` (how many) and
+/// `WOULDBLOCK_LISTEN_FDS` (their descriptor numbers, in order), and preopens an empty private directory after the
 /// user's, used once to reserve the listeners' descriptor numbers (see [`stock::reserve`]).
 /// Each listener comes with its actual address when port 0 was asked for.
 fn bind_listeners(
@@ -243,14 +246,44 @@ fn bind_listeners(
     if opts.tcplisten.is_empty() {
         return Ok(Vec::new());
     }
+    let hidden = 3 + opts.dirs.len() as u32;
+    let mut asked = std::collections::BTreeSet::new();
+    for spec in &opts.tcplisten {
+        let Some(fd) = spec.fd else { continue };
+        let taken = if fd < hidden {
+            Some("a preopened directory (or stdio) has it")
+        } else if !asked.insert(fd) {
+            Some("another --tcplisten asks for it")
+        } else {
+            None
+        };
+        if let Some(why) = taken {
+            return Err(RunError::Input(anyhow::anyhow!(
+                "--tcplisten {spec}: descriptor {fd} is taken: {why}"
+            )));
+        }
+    }
     let mut out = Vec::new();
     for spec in &opts.tcplisten {
         let l = crate::net::listen(spec)
-            .map_err(|e| RunError::Input(anyhow::anyhow!("--tcplisten {}: {e}", spec.0)))?;
-        let announce = (spec.0.port() == 0).then(|| l.local_addr().ok()).flatten();
+            .map_err(|e| RunError::Input(anyhow::anyhow!("--tcplisten {spec}: {e}")))?;
+        let announce = (spec.addr.port() == 0)
+            .then(|| l.local_addr().ok())
+            .flatten();
         out.push((l, announce));
     }
     builder.env("LISTEN_FDS", out.len().to_string());
+    // The numbers reserve() will give them: asked for, or the lowest free from `hidden` up.
+    let mut free = (hidden..).filter(|n| !asked.contains(n));
+    let numbers: Vec<String> = opts
+        .tcplisten
+        .iter()
+        .map(|s| {
+            s.fd.unwrap_or_else(|| free.next().expect("numbers left"))
+                .to_string()
+        })
+        .collect();
+    builder.env("WOULDBLOCK_LISTEN_FDS", numbers.join(","));
     let dir = std::env::temp_dir().join(format!(
         "wouldblock-reserve-{}-{}",
         std::process::id(),

@@ -27,6 +27,16 @@ pub enum Client {
     Accept,
 }
 
+impl std::str::FromStr for Client {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Client, String> {
+        Client::parse(s)
+    }
+}
+
+crate::spec::deserialize_from_str!(Client);
+
 /// The most clients one case may start: each is a connection (and for `echo`, a thread).
 pub const MAX_CLIENTS: usize = 256;
 

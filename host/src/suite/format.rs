@@ -75,10 +75,7 @@ pub fn runtime_label(r: &SuiteReport) -> String {
 }
 
 fn mode(r: &SuiteReport) -> &'static str {
-    match r.wasi {
-        crate::run::WasiMode::Faithful => "faithful",
-        crate::run::WasiMode::Stock => "stock",
-    }
+    r.wasi.name()
 }
 
 /// Pretty JSON.
@@ -161,16 +158,67 @@ pub fn markdown(r: &SuiteReport) -> String {
     out
 }
 
-/// JUnit XML: one testsuite, one testcase per case; a failure carries the differences.
-pub fn junit(r: &SuiteReport) -> String {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut report = Report::new("wouldblock");
+/// The CI step summary: one table, a row per report (runtime and mode, where it ran, what it
+/// rendered for, the counts, and the cases that did not go as expected).
+pub fn step_summary(reports: &[&SuiteReport]) -> String {
+    let mut out = String::from("### wouldblock suite\n\n| runtime | ran on | rendered for | passed | failed | xfailed | xpassed | not as expected |\n|---|---|---|---|---|---|---|---|\n");
+    for r in reports {
+        let bad: Vec<String> = r
+            .cases
+            .iter()
+            .filter(|c| !c.outcome.ok())
+            .map(|c| format!("{} {}", c.outcome.label(), md_code(&c.id)))
+            .collect();
+        out += &format!(
+            "| {} | {} {} | {} | {} | {} | {} | {} | {} |\n",
+            md_escape(&runtime_label(r)),
+            md_escape(&r.platform.os),
+            md_escape(&r.platform.arch),
+            r.render_platform.name(),
+            r.summary.passed,
+            r.summary.failed,
+            r.summary.xfailed,
+            r.summary.xpassed,
+            bad.join("<br>")
+        );
+    }
+    out
+}
+
+/// JUnit XML: one testsuite per report (runtime and mode, with its time, timestamp and
+/// hostname), one testcase per case; a failure carries the differences.
+pub fn junit(reports: &[&SuiteReport]) -> String {
+    let mut report = quick_junit::Report::new("wouldblock");
+    let mut total = std::time::Duration::ZERO;
+    for r in reports {
+        let suite = junit_suite(r);
+        total += suite.time.unwrap_or_default();
+        report.add_test_suite(suite);
+    }
+    report.set_time(total);
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- {e} -->"))
+}
+
+/// One report's JUnit suite: its runtime and mode, where it ran, when, for how long.
+fn junit_suite(r: &SuiteReport) -> quick_junit::TestSuite {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new(format!(
-        "wouldblock suite ({}, {} {})",
+        "{} {} ({} {}, rendered for {})",
+        r.runtime.name,
         mode(r),
         r.platform.os,
-        r.platform.arch
+        r.platform.arch,
+        r.render_platform.name()
     ));
+    suite.set_time(std::time::Duration::from_millis(r.duration_ms));
+    if let Some(at) = &r.started {
+        suite.extra.insert("timestamp".into(), at.as_str().into());
+    }
+    if let Some(host) = &r.platform.hostname {
+        suite.extra.insert("hostname".into(), host.as_str().into());
+    }
     for c in &r.cases {
         let status = match c.outcome {
             Outcome::Pass => TestCaseStatus::success(),
@@ -206,10 +254,7 @@ pub fn junit(r: &SuiteReport) -> String {
         tc.set_system_out(c.stdout.clone());
         suite.add_test_case(tc);
     }
-    report.add_test_suite(suite);
-    report
-        .to_string()
-        .unwrap_or_else(|e| format!("<!-- {e} -->"))
+    suite
 }
 
 #[cfg(test)]

@@ -1,11 +1,14 @@
-//! `wouldblock suite`: every scenario × ABI × language found in the build, run in-process in
-//! parallel (each case in its own store, under a deadline), checked against the expectations
-//! in `tests/expectations/`, reported as human text, JSON (`wouldblock.suite/1`), JUnit XML or
-//! Markdown.
+//! `wouldblock suite`: cases run in-process in parallel (each in its own store, under a
+//! deadline), checked against their expectations, reported as human text, JSON
+//! (`wouldblock.suite/1`), JUnit XML or Markdown. The cases come from case files that name
+//! their guests (`--cases`), or from this repository's layout: every scenario × ABI × language
+//! found in the build, against `tests/expectations/` (see [`expect`] for the format).
 //!
-//! A guest with no expectations, or with none that applies to its ABI and language, fails: the
-//! suite accounts for every scenario. A case that overruns its deadline fails (its thread is
-//! abandoned; the process ends with the suite).
+//! Nothing is skipped silently. In the repository layout a guest with no expectations, or none
+//! that applies to its ABI and language, fails: the suite accounts for every scenario. A guest
+//! file no case runs (a name outside the convention, a file in a case directory no case names)
+//! is a warning in the report. A filter that matches no case is an input error. A case that
+//! overruns its deadline fails (its thread is abandoned; the process ends with the suite).
 
 pub mod driver;
 pub mod expect;
@@ -16,7 +19,7 @@ use crate::events::Event;
 use crate::guest::{self, Guest};
 use crate::report::{event_reports, EventReport};
 use crate::run::{self, RunError, RunOptions, WasiMode};
-use expect::{Case, Expect};
+use expect::{Abi, Case, ClientAfter, Expect, Lang, Layout, Net};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +32,9 @@ pub const SCHEMA: &str = "wouldblock.suite/1";
 
 /// What to run.
 pub struct SuiteOptions {
+    /// Case files naming their guests: one file, or a directory searched for `*.toml`
+    /// (`guests` and `expectations` are not used then).
+    pub cases: Option<PathBuf>,
     /// Where the built guests are (`<abi>_<lang>_<scenario>.wasm|.wat`).
     pub guests: PathBuf,
     /// Where the expectations are.
@@ -137,6 +143,9 @@ pub struct Platform {
     pub arch: String,
     /// The kernel release (`uname -r`), when known.
     pub kernel: Option<String>,
+    /// The machine's name, when known.
+    #[serde(default)]
+    pub hostname: Option<String>,
 }
 
 /// Counts by outcome.
@@ -171,10 +180,16 @@ pub struct SuiteReport {
     pub wasi: WasiMode,
     /// The platform whose expectations and renderings apply.
     pub render_platform: crate::errno::Platform,
+    /// When the run started (RFC 3339, UTC, seconds).
+    #[serde(default)]
+    pub started: Option<String>,
     /// Wall time of the whole run.
     pub duration_ms: u64,
     /// Counts.
     pub summary: Summary,
+    /// Guest files no case ran, and why.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// Every case, in order.
     pub cases: Vec<CaseResult>,
 }
@@ -194,73 +209,107 @@ impl SuiteReport {
 struct Planned {
     id: String,
     scenario: String,
+    /// `p1`/`p2` (for a `--cases` guest: found when it is loaded).
     abi: String,
+    /// The guest's language (empty for a `--cases` guest).
     lang: String,
     guest: PathBuf,
+    /// Where relative host paths of the case start (the case file's directory).
+    base: PathBuf,
     case: Option<Case>,
     /// For a guest the expectations do not account for: why.
     unaccounted: Option<String>,
 }
 
+/// Whether `path` is a guest file by its name (`.wasm` or `.wat`).
+fn is_guest_file(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "wasm" || x == "wat")
+}
+
 /// Splits `p1_rust_stdin_nonblock_read.wasm` into (abi, lang, scenario).
-fn parse_guest_name(path: &Path) -> Option<(String, String, String)> {
+fn parse_guest_name(path: &Path) -> Option<(Abi, Lang, String)> {
     let name = path.file_name()?.to_str()?;
     let stem = name
         .strip_suffix(".wasm")
         .or_else(|| name.strip_suffix(".wat"))?;
     let mut parts = stem.splitn(3, '_');
     let (abi, lang, scenario) = (parts.next()?, parts.next()?, parts.next()?);
-    (["p1", "p2"].contains(&abi) && ["rust", "c", "wat"].contains(&lang))
-        .then(|| (abi.to_string(), lang.to_string(), scenario.to_string()))
+    let abi = [Abi::P1, Abi::P2].into_iter().find(|a| a.name() == abi)?;
+    let lang = Lang::ALL.into_iter().find(|l| l.name() == lang)?;
+    Some((abi, lang, scenario.to_string()))
 }
+
+/// Keeps the cases whose id contains the filter; a filter that keeps none is an input error.
+fn apply_filter(out: &mut Vec<Planned>, filter: Option<&str>) -> Result<(), String> {
+    let Some(f) = filter else { return Ok(()) };
+    out.retain(|p| p.id.contains(f));
+    if out.is_empty() {
+        return Err(format!("--filter {f}: no case id contains it"));
+    }
+    Ok(())
+}
+
+/// The planned cases, and warnings about guest files no case runs.
+type Plan = (Vec<Planned>, Vec<String>);
 
 /// Finds the guests and pairs them with their cases. An input error (exit 2) when either
 /// directory cannot be read or an expectations file is malformed.
-fn plan(opts: &SuiteOptions) -> Result<Vec<Planned>, String> {
+fn plan(opts: &SuiteOptions) -> Result<Plan, String> {
+    if let Some(cases) = &opts.cases {
+        return plan_cases(cases, opts);
+    }
     let dir = match &opts.peer {
         Some((peer, _)) => opts.expectations.join(peer.name),
         None => opts.expectations.clone(),
     };
-    let files = expect::load_dir(&dir)?;
+    let files = expect::load_dir(&dir).map_err(|e| e.to_string())?;
     let entries = std::fs::read_dir(&opts.guests).map_err(|e| {
         format!(
             "{}: {e} (build the guests first: `make build`)",
             opts.guests.display()
         )
     })?;
-    let mut guests: Vec<(PathBuf, (String, String, String))> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter_map(|p| parse_guest_name(&p).map(|n| (p, n)))
-        .collect();
-    guests.sort();
+    let mut warnings = Vec::new();
+    let mut guests: Vec<(PathBuf, (Abi, Lang, String))> = Vec::new();
+    for p in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        match parse_guest_name(&p) {
+            Some(n) => guests.push((p, n)),
+            None if is_guest_file(&p) => warnings.push(format!(
+                "{}: not run: not named <p1|p2>_<rust|c|wat>_<scenario> (use --cases for any guest)",
+                p.display()
+            )),
+            None => {}
+        }
+    }
+    warnings.sort();
+    guests.sort_by(|a, b| a.0.cmp(&b.0));
     if guests.is_empty() {
         return Err(format!(
             "{}: no guests (build them first: `make build`)",
             opts.guests.display()
         ));
     }
-    let mode = match opts.wasi {
-        WasiMode::Faithful => "faithful",
-        WasiMode::Stock => "stock",
-    };
+    let mode = opts.wasi.name();
     let mut out = Vec::new();
     for (path, (abi, lang, scenario)) in guests {
         // Another runtime runs its own ABIs, and only the scenarios recorded for it.
         if let Some((peer, _)) = &opts.peer {
-            if !peer.abis.contains(&abi.as_str()) || !files.contains_key(&scenario) {
+            if !peer.abis.contains(&abi.name()) || !files.contains_key(&scenario) {
                 continue;
             }
         }
-        let base = format!("{abi}_{lang}_{scenario}");
+        let (abi_name, lang_name) = (abi.name(), lang.name());
+        let base = format!("{abi_name}_{lang_name}_{scenario}");
         let planned = |case: Option<Case>, unaccounted: Option<String>| Planned {
             id: match &case {
                 Some(c) => format!("{base}/{}", c.name),
                 None => base.clone(),
             },
             scenario: scenario.clone(),
-            abi: abi.clone(),
-            lang: lang.clone(),
+            abi: abi_name.into(),
+            lang: lang_name.into(),
             guest: path.clone(),
+            base: opts.expectations.clone(),
             case,
             unaccounted,
         };
@@ -272,20 +321,13 @@ fn plan(opts: &SuiteOptions) -> Result<Vec<Planned>, String> {
             out.push(planned(None, Some(why)));
             continue;
         };
-        let applies = |c: &&Case| {
-            c.abi.as_deref().is_none_or(|a| a == abi)
-                && c.langs.as_ref().is_none_or(|l| l.contains(&lang))
-        };
-        let cases: Vec<&Case> = file.cases.iter().filter(applies).collect();
+        let cases: Vec<&Case> = file.cases.iter().filter(|c| c.selects(abi, lang)).collect();
         if cases.is_empty() {
-            let why = format!("no case in {scenario}.toml applies to {abi} {lang}");
+            let why = format!("no case in {scenario}.toml applies to {abi_name} {lang_name}");
             out.push(planned(None, Some(why)));
             continue;
         }
-        for c in cases
-            .into_iter()
-            .filter(|c| c.wasi.as_deref().is_none_or(|w| w == mode))
-        {
+        for c in cases.into_iter().filter(|c| c.runs_in(opts.wasi)) {
             out.push(planned(Some(c.clone()), None));
         }
     }
@@ -303,10 +345,94 @@ fn plan(opts: &SuiteOptions) -> Result<Vec<Planned>, String> {
             ));
         }
     }
-    if let Some(f) = &opts.filter {
-        out.retain(|p| p.id.contains(f.as_str()));
+    apply_filter(&mut out, opts.filter.as_deref())?;
+    Ok((out, warnings))
+}
+
+/// Case files with their id prefixes, and the guest files beside them.
+type CaseFiles = (Vec<(PathBuf, String)>, Vec<PathBuf>);
+
+/// The case files of `--cases PATH`: the file itself, or every `*.toml` under the directory
+/// (sorted), each with its id prefix (its path from PATH without `.toml`, `/`-separated); and
+/// every guest file under the directory.
+fn case_files(root: &Path) -> Result<CaseFiles, String> {
+    let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    if !meta.is_dir() {
+        let stem = root.file_stem().unwrap_or_default().to_string_lossy();
+        return Ok((vec![(root.to_path_buf(), stem.into_owned())], Vec::new()));
     }
-    Ok(out)
+    let (mut files, mut guests) = (Vec::new(), Vec::new());
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for p in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                let rel = p.strip_prefix(root).unwrap_or(&p).with_extension("");
+                let id: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                files.push((p, id.join("/")));
+            } else if is_guest_file(&p) {
+                guests.push(p);
+            }
+        }
+    }
+    files.sort();
+    guests.sort();
+    if files.is_empty() {
+        return Err(format!("{}: no case files (*.toml)", root.display()));
+    }
+    Ok((files, guests))
+}
+
+/// Plans `--cases PATH`: every case of every file, in this mode; warns about guest files in
+/// the directory that no case names (in any mode).
+fn plan_cases(root: &Path, opts: &SuiteOptions) -> Result<Plan, String> {
+    if opts.peer.is_some() {
+        return Err("--cases runs under wouldblock only (other runtimes run this repository's guests against their recorded expectations)".into());
+    }
+    let (files, guests) = case_files(root)?;
+    let mut out = Vec::new();
+    let mut named = std::collections::HashSet::new();
+    for (path, prefix) in &files {
+        let file = expect::load_file(path, Layout::Cases).map_err(|e| e.to_string())?;
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        for c in file.cases {
+            let guest = base.join(c.guest.as_ref().expect("checked when loaded").get_ref());
+            named.insert(std::fs::canonicalize(&guest).unwrap_or(guest.clone()));
+            if !c.runs_in(opts.wasi) {
+                continue;
+            }
+            out.push(Planned {
+                id: format!("{prefix}/{}", c.name),
+                scenario: prefix.clone(),
+                abi: String::new(),
+                lang: String::new(),
+                guest,
+                base: base.clone(),
+                case: Some(c),
+                unaccounted: None,
+            });
+        }
+    }
+    let mut ids = std::collections::HashSet::new();
+    if let Some(twice) = out.iter().find(|p| !ids.insert(p.id.as_str())) {
+        return Err(format!(
+            "case `{}` runs twice in {} mode; give one of them wasi = \"faithful\" or \"stock\"",
+            twice.id,
+            opts.wasi.name()
+        ));
+    }
+    let warnings = guests
+        .into_iter()
+        .filter(|g| !named.contains(&std::fs::canonicalize(g).unwrap_or(g.clone())))
+        .map(|g| format!("{}: not run: no case names it", g.display()))
+        .collect();
+    apply_filter(&mut out, opts.filter.as_deref())?;
+    Ok((out, warnings))
 }
 
 /// The event in the expectation's form: `fd_write(fd=2, stderr) -> again x1 written=3192`.
@@ -333,26 +459,6 @@ fn truncated(bytes: &[u8]) -> String {
     } else {
         text
     }
-}
-
-/// Compares lines with `*` globs (a last expected line `**` takes any further lines);
-/// describes each difference.
-fn diff_lines(what: &str, expected: &[String], got: &[String]) -> Vec<String> {
-    if expected.last().is_some_and(|l| l == "**") {
-        let head = &expected[..expected.len() - 1];
-        return diff_lines(what, head, &got[..got.len().min(head.len())]);
-    }
-    let mut out = Vec::new();
-    for i in 0..expected.len().max(got.len()) {
-        match (expected.get(i), got.get(i)) {
-            (Some(e), Some(g)) if expect::line_matches(e, g) => {}
-            (Some(e), Some(g)) => out.push(format!("{what} {}: expected `{e}`, got `{g}`", i + 1)),
-            (Some(e), None) => out.push(format!("{what} {}: expected `{e}`, got nothing", i + 1)),
-            (None, Some(g)) => out.push(format!("{what} {}: unexpected `{g}`", i + 1)),
-            (None, None) => {}
-        }
-    }
-    out
 }
 
 /// An engine and the guests compiled for it.
@@ -414,17 +520,21 @@ fn run_case(
         result.mismatches = p.unaccounted.clone().into_iter().collect();
         return result;
     };
-    let expect: Expect = case.expect_on(opts.platform.name());
+    let expect: Expect = case.expect_on(opts.platform);
     result.reason = expect.reason.clone();
-    let deadline = started + Duration::from_millis(case.timeout_ms);
+    let deadline = started + case.timeout();
     let (ran, driver_error) = match &opts.peer {
         Some((peer, found)) => (execute_peer(peer, found, p, case, deadline), None),
         None => execute(engine, compiled, p, case, opts, deadline),
     };
     result.duration_ms = started.elapsed().as_millis() as u64;
     let mut stopped: Option<&'static str> = None;
+    let mut streams = (String::new(), String::new());
     match ran {
         Ok(f) => {
+            if result.abi.is_empty() {
+                result.abi = f.abi.into();
+            }
             match f.result {
                 Ok(code) => result.exit_code = Some(code),
                 Err(e) => {
@@ -447,18 +557,21 @@ fn run_case(
                 .collect();
             result.stdout = truncated(&f.stdout);
             result.stderr = truncated(&f.stderr);
+            streams = (
+                String::from_utf8_lossy(&f.stdout).into_owned(),
+                String::from_utf8_lossy(&f.stderr).into_owned(),
+            );
             result.event_lines = f.events.events().iter().map(event_line).collect();
             result.events = event_reports(opts.platform, &f.events)
                 .iter()
                 .map(|e: &EventReport| serde_json::to_value(e).expect("an event serializes"))
                 .collect();
         }
-        Err(e) => {
-            if e.starts_with("deadline of ") {
-                stopped = Some("deadline");
-            }
+        Err(NotRun::Abandoned(e)) => {
+            stopped = Some("deadline");
             result.error = Some(e);
         }
+        Err(NotRun::Error(e)) => result.error = Some(e),
     }
     let mut mismatches = Vec::new();
     if let Some(e) = &driver_error {
@@ -471,7 +584,7 @@ fn run_case(
         (None, None) => result.error.clone().unwrap_or_default(),
     };
     let want = match (&expect.stop, expect.exit) {
-        (Some(how), _) => format!("stop {how}"),
+        (Some(how), _) => format!("stop {}", how.name()),
         (None, Some(code)) => format!("exit {code}"),
         (None, None) => String::new(),
     };
@@ -479,15 +592,15 @@ fn run_case(
         mismatches.push(format!("expected {want}, got {got}"));
     }
     result.stop = stopped.map(String::from);
-    if let Some(want) = &expect.stdout {
-        mismatches.extend(diff_lines("stdout line", want, &result.wb));
-    }
-    if let Some(want) = &expect.events {
-        mismatches.extend(diff_lines("event", want, &result.event_lines));
-    }
+    mismatches.extend(expect.output_mismatches(
+        &streams.0,
+        &streams.1,
+        &result.wb,
+        &result.event_lines,
+    ));
     let matched = mismatches.is_empty();
     result.mismatches = mismatches;
-    result.outcome = match (matched, expect.expected.as_deref() == Some("fail")) {
+    result.outcome = match (matched, expect.expected.is_some()) {
         (true, false) => Outcome::Pass,
         (false, false) => Outcome::Fail,
         (false, true) => Outcome::Xfail,
@@ -504,31 +617,36 @@ fn execute_peer(
     p: &Planned,
     c: &Case,
     deadline: Instant,
-) -> Result<run::Finished, String> {
+) -> Result<run::Finished, NotRun> {
     if c.net.is_some()
         || c.preopen
         || c.stdout_spec.is_some()
         || c.stderr_spec.is_some()
         || c.max_memory.is_some()
         || c.fuel.is_some()
+        || !(c.tcplisten.is_empty()
+            && c.allow_net.is_empty()
+            && c.dirs.is_empty()
+            && c.env.is_empty())
     {
-        return Err(format!(
+        return Err(NotRun::Error(format!(
             "case `{}` needs what only wouldblock provides; {} cannot run it",
             c.name, peer.name
-        ));
+        )));
     }
-    let stdin: crate::spec::StdinSpec = c.stdin.parse()?;
+    let stdin = c.stdin();
     let args: Vec<String> = c.args.clone();
     // Other runtimes read binaries only: a WAT guest goes to them compiled to one, in a
     // temporary file removed when this case is done.
+    let error = |e: String| NotRun::Error(e);
     let converted = if p.guest.extension().is_some_and(|e| e == "wat") {
-        let binary = wat::parse_file(&p.guest).map_err(|e| e.to_string())?;
+        let binary = wat::parse_file(&p.guest).map_err(|e| error(e.to_string()))?;
         let mut file = tempfile::Builder::new()
             .prefix("wouldblock-")
             .suffix(".wasm")
             .tempfile()
-            .map_err(|e| e.to_string())?;
-        std::io::Write::write_all(&mut file, &binary).map_err(|e| e.to_string())?;
+            .map_err(|e| error(e.to_string()))?;
+        std::io::Write::write_all(&mut file, &binary).map_err(|e| error(e.to_string()))?;
         Some(file.into_temp_path())
     } else {
         None
@@ -540,13 +658,25 @@ fn execute_peer(
         _ => RunError::Host(anyhow::anyhow!("crash: {why}")),
     });
     Ok(run::Finished {
-        abi: if p.abi == "p1" { "p1" } else { "p2" },
+        abi: if p.abi == Abi::P1.name() {
+            Abi::P1.name()
+        } else {
+            Abi::P2.name()
+        },
         result,
         events: Default::default(),
         captured: Default::default(),
         stdout: sub.stdout,
         stderr: sub.stderr,
     })
+}
+
+/// Why a case has no run to judge.
+enum NotRun {
+    /// The run was abandoned at its deadline, blocked where the host cannot stop it.
+    Abandoned(String),
+    /// It could not run (input, set-up).
+    Error(String),
 }
 
 /// Runs the guest of case `c` with its network set-up; the run's result (or why there is
@@ -558,57 +688,60 @@ fn execute(
     c: &Case,
     opts: &SuiteOptions,
     deadline: Instant,
-) -> (Result<run::Finished, String>, Option<String>) {
-    let bad = |e: String| (Err(e), None);
-    let stdin = match c.stdin.parse() {
-        Ok(s) => s,
-        Err(e) => return bad(e),
-    };
-    let output = |spec: &Option<String>| spec.as_deref().unwrap_or("inherit").parse();
-    let (Ok(stdout), Ok(stderr)) = (output(&c.stdout_spec), output(&c.stderr_spec)) else {
-        return bad("bad output spec".into());
-    };
+) -> (Result<run::Finished, NotRun>, Option<String>) {
+    let bad = |e: String| (Err(NotRun::Error(e)), None);
     let (announce_tx, announce_rx) = std::sync::mpsc::channel();
+    let events = crate::events::SharedLog::default();
     let mut run_opts = RunOptions {
         guest: p.guest.clone(),
-        stdin,
-        stdout,
-        stderr,
+        stdin: c.stdin(),
+        stdout: c.stdout_spec.clone().unwrap_or_default(),
+        stderr: c.stderr_spec.clone().unwrap_or_default(),
         wasi: opts.wasi,
         capture: true,
         announce: Some(announce_tx),
+        events: Some(events.clone()),
+        tcplisten: c.tcplisten.clone(),
+        allow_net: c.allow_net.clone(),
+        envs: c
+            .env
+            .iter()
+            .map(|(k, v)| crate::spec::EnvSpec {
+                key: k.clone(),
+                value: Some(v.clone()),
+            })
+            .collect(),
+        dirs: c
+            .dirs
+            .iter()
+            .map(|d| crate::spec::DirSpec {
+                host: p.base.join(&d.host),
+                guest: d.guest.clone(),
+            })
+            .collect(),
         limits: crate::limits::Limits {
-            timeout: Some(Duration::from_millis(c.timeout_ms)),
-            max_memory: c
-                .max_memory
-                .as_deref()
-                .and_then(|m| m.parse::<crate::spec::BytesArg>().ok())
-                .map(|b| b.0),
+            timeout: Some(c.timeout()),
+            max_memory: c.max_memory.map(|b| b.0),
             fuel: c.fuel,
         },
         ..RunOptions::default()
-    };
-    let client = c.client.as_deref().map(driver::Client::parse).transpose();
-    let client = match client {
-        Ok(c) => c,
-        Err(e) => return bad(e),
     };
     // The case's address: the guest's listener (announced once bound), a free port for a
     // preview2 guest to bind, or the suite's own server.
     let mut server = None;
     let mut addr = None;
-    match c.net.as_deref() {
-        Some("tcplisten") => run_opts
+    match c.net {
+        Some(Net::Tcplisten) => run_opts
             .tcplisten
             .push("127.0.0.1:0".parse().expect("an address")),
-        Some("allow-net") => match driver::free_addr() {
+        Some(Net::AllowNet) => match driver::free_addr() {
             Ok(a) => {
                 run_opts.allow_net.push(crate::p2net::AllowNet(a));
                 addr = Some(a);
             }
             Err(e) => return bad(e),
         },
-        Some("server") => match driver::serve(deadline) {
+        Some(Net::Server) => match driver::serve(deadline) {
             Ok((a, t)) => {
                 run_opts.allow_net.push(crate::p2net::AllowNet(a));
                 addr = Some(a);
@@ -616,7 +749,7 @@ fn execute(
             }
             Err(e) => return bad(e),
         },
-        _ => {}
+        None => {}
     }
     let scratch = c.preopen.then(|| {
         let dir = std::env::temp_dir().join(format!(
@@ -641,18 +774,35 @@ fn execute(
         .collect();
 
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    let driver = client
+    let driver = c
+        .client
+        .clone()
         .filter(|c| *c != driver::Client::Accept)
         .map(|client| {
-            let net = c.net.clone();
+            let (listens, after) = (c.listens(), c.client_after);
+            let log = events.clone();
             std::thread::spawn(move || -> Result<(), String> {
-                let addr = match (net.as_deref(), addr) {
-                    (Some("tcplisten"), _) => announce_rx
+                let addr = match (listens, addr) {
+                    (true, _) => announce_rx
                         .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                         .map_err(|_| "the guest's listener was never bound".to_string())?,
-                    (_, Some(a)) => a,
-                    _ => return Err("a client needs net = tcplisten or allow-net".into()),
+                    (false, Some(a)) => a,
+                    (false, None) => {
+                        return Err("a client needs a listener or net = \"allow-net\"".into())
+                    }
                 };
+                match after {
+                    None => {}
+                    Some(ClientAfter::Delay(d)) => std::thread::sleep(d),
+                    Some(ClientAfter::Again) => {
+                        while !log.met_any() {
+                            if Instant::now() >= deadline {
+                                return Err("the guest never met a would-block".into());
+                            }
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                    }
+                }
                 driver::drive(&client, addr, deadline, &done_rx)
             })
         });
@@ -670,11 +820,11 @@ fn execute(
     // cannot look, whose thread is then abandoned.
     let grace = Duration::from_millis(500);
     let ran = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now()) + grace) {
-        Ok(r) => r,
-        Err(_) => Err(format!(
-            "deadline of {} ms exceeded (the guest was blocked where the host cannot stop it)",
-            c.timeout_ms
-        )),
+        Ok(r) => r.map_err(NotRun::Error),
+        Err(_) => Err(NotRun::Abandoned(format!(
+            "deadline of {} exceeded (the guest was blocked where the host cannot stop it)",
+            humantime::format_duration(c.timeout())
+        ))),
     };
     drop(done_tx);
     if let Some(dir) = scratch {
@@ -701,7 +851,8 @@ fn execute(
 /// Runs the suite. `Err` is an input error (exit 2).
 pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
     let started = Instant::now();
-    let planned = plan(opts)?;
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let (planned, warnings) = plan(opts)?;
     // Fuel slows every guest down: only the cases that ask for it get an engine with it.
     let plain = Engines {
         engine: run::engine(true, false).map_err(|e| format!("{e:#}"))?,
@@ -771,6 +922,7 @@ pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
             os: std::env::consts::OS.into(),
             arch: std::env::consts::ARCH.into(),
             kernel: crate::sys::kernel_release(),
+            hostname: crate::sys::hostname(),
         },
         runtime: match &opts.peer {
             Some((peer, found)) => Runtime {
@@ -784,8 +936,10 @@ pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
         },
         wasi: opts.wasi,
         render_platform: opts.platform,
+        started: Some(started_at),
         duration_ms: started.elapsed().as_millis() as u64,
         summary,
+        warnings,
         cases,
     })
 }

@@ -351,15 +351,25 @@ fn hangup_events() -> libc::c_short {
     0
 }
 
-/// The kernel release (`uname -r`).
-pub fn kernel_release() -> Option<String> {
-    // SAFETY: uname fills the zeroed struct; release is NUL-terminated.
+/// One field of `uname(2)`, when the call succeeds and the field is not empty.
+fn uname_field(field: fn(&libc::utsname) -> &[libc::c_char]) -> Option<String> {
+    // SAFETY: uname fills the zeroed struct; its fields are NUL-terminated.
     unsafe {
         let mut u: libc::utsname = std::mem::zeroed();
         if libc::uname(&mut u) != 0 {
             return None;
         }
-        let release = std::ffi::CStr::from_ptr(u.release.as_ptr());
-        Some(release.to_string_lossy().into_owned())
+        let text = std::ffi::CStr::from_ptr(field(&u).as_ptr());
+        Some(text.to_string_lossy().into_owned()).filter(|t| !t.is_empty())
     }
+}
+
+/// The host's name (`uname -n`).
+pub fn hostname() -> Option<String> {
+    uname_field(|u| &u.nodename)
+}
+
+/// The kernel release (`uname -r`).
+pub fn kernel_release() -> Option<String> {
+    uname_field(|u| &u.release)
 }

@@ -236,6 +236,11 @@ pub fn kernel_release() -> Option<String> {
     None
 }
 
+/// The computer's name, as Windows sets it for every process (`COMPUTERNAME`).
+pub fn hostname() -> Option<String> {
+    std::env::var("COMPUTERNAME").ok().filter(|n| !n.is_empty())
+}
+
 /// Windows has its table.
 pub fn host_platform() -> Option<crate::errno::Platform> {
     Some(crate::errno::Platform::Windows)

@@ -1,0 +1,405 @@
+//! `wouldblock suite --cases`: case files for any guest, from a directory outside the
+//! repository, as a user's CI has them: a guest built there (a C `hello.wasm` compiled by the
+//! test with clang, and a `.wat`), arguments, environment, directories relative to the case
+//! file, stream expectations, warnings for guest files no case names, and the input errors.
+
+use std::path::Path;
+use std::process::Command;
+use wouldblock_tests::{read_json, run_with_deadline, temp_dir, Output, DEADLINE};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
+
+/// `wouldblock ARGS` run from `dir` (not the repository).
+fn wouldblock_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(dir);
+    run_with_deadline(cmd, None, DEADLINE)
+}
+
+/// A guest as a user builds one: plain C on wasi-libc, printing its argument, an environment
+/// variable and a file from a preopened directory, then trying a non-blocking read of stdin.
+const HELLO_C: &str = r#"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    char name[64] = {0};
+    FILE *f = fopen("/data/name.txt", "r");
+    if (f) { fgets(name, sizeof name, f); fclose(f); }
+    name[strcspn(name, "\n")] = 0;
+    const char *greeting = getenv("GREETING");
+    printf("%s, %s from %s\n", greeting ? greeting : "(none)", argc > 1 ? argv[1] : "?", name);
+    fflush(stdout);
+    fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+    char buf[16];
+    ssize_t n = read(0, buf, sizeof buf);
+    fprintf(stderr, "read: %zd errno=%d (%s)\n", n, n < 0 ? errno : 0, n < 0 ? strerror(errno) : "");
+    return n < 0 ? 3 : 0;
+}
+"#;
+
+/// Compiles [`HELLO_C`] into `dir/hello.wasm` as a user would (clang on wasi-libc, as
+/// `make setup` installs them).
+fn build_hello(dir: &Path) {
+    std::fs::write(dir.join("hello.c"), HELLO_C).unwrap();
+    let clang = std::env::var("WOULDBLOCK_CLANG").unwrap_or_else(|_| "clang".into());
+    let status = Command::new(&clang)
+        .args(["--target=wasm32-wasi", "-O2", "-o", "hello.wasm", "hello.c"])
+        .current_dir(dir)
+        .status()
+        .unwrap_or_else(|e| panic!("{clang}: {e} (make setup installs it)"));
+    assert!(status.success(), "compiling hello.c");
+}
+
+const CASES: &str = r#"
+[[case]]
+name = "greets"
+wasi = "faithful"
+guest = "bin/hello.wasm"
+args = ["wasm"]
+env = { GREETING = "hello" }
+dirs = ["data::/data"]
+stdin = "open"
+exit = 3
+stdout = ["hello, wasm from the case dir"]
+stderr_contains = ["errno=6"]
+stderr_regex = ['^read: -1 errno=6 \(Resource temporarily unavailable\)$']
+events = ["fd_read(fd=0, stdin) -> again x1"]
+
+[[case]]
+name = "greets"
+wasi = "stock"
+guest = "bin/hello.wasm"
+args = ["wasm"]
+env = { GREETING = "hello" }
+dirs = ["data::/data"]
+stdin = "open"
+timeout = "2s"
+stop = "deadline"
+stdout = ["hello, wasm from the case dir"]
+
+[[case]]
+name = "text"
+guest = "bin/exit7.wat"
+exit = 7
+stdout = []
+"#;
+
+const EXIT7_WAT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const 7))))
+"#;
+
+/// A directory laid out as a user's repository: cases/ with a case file, the guests in
+/// cases/bin/, data in cases/data/, and a stray guest no case names.
+fn user_repo(tag: &str) -> std::path::PathBuf {
+    let root = temp_dir(tag);
+    let cases = root.join("cases");
+    std::fs::create_dir_all(cases.join("bin")).unwrap();
+    std::fs::create_dir_all(cases.join("data")).unwrap();
+    build_hello(&cases.join("bin"));
+    std::fs::write(cases.join("bin/exit7.wat"), EXIT7_WAT).unwrap();
+    std::fs::write(cases.join("bin/stray.wat"), EXIT7_WAT).unwrap();
+    std::fs::write(cases.join("data/name.txt"), "the case dir\n").unwrap();
+    std::fs::write(cases.join("hello.toml"), CASES).unwrap();
+    root
+}
+
+#[test]
+fn any_guest_runs_from_a_case_file_outside_the_repository() {
+    let root = user_repo("cases-any");
+    for (mode, ids) in [
+        ("faithful", vec!["hello/greets", "hello/text"]),
+        ("stock", vec!["hello/greets", "hello/text"]),
+    ] {
+        let report = root.join(format!("{mode}.json"));
+        let out = wouldblock_in(
+            &root,
+            &[
+                "suite",
+                "--cases",
+                "cases",
+                "--wasi",
+                mode,
+                "--format",
+                "json",
+                "--output",
+                report.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.code, Some(0), "{out:?}");
+        let r = read_json(&report);
+        let got: Vec<(&str, &str, &str)> = r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap(),
+                    c["abi"].as_str().unwrap(),
+                    c["outcome"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let want: Vec<(&str, &str, &str)> = ids.iter().map(|id| (*id, "p1", "pass")).collect();
+        assert_eq!(got, want, "{mode}");
+        // Nothing skipped silently: the stray guest is a warning, in the report and on stderr.
+        let stray = Path::new("cases/bin/stray.wat");
+        assert_eq!(
+            r["warnings"],
+            serde_json::json!([format!("{}: not run: no case names it", stray.display())])
+        );
+        assert!(
+            out.stderr.contains("wouldblock: warning: ")
+                && out.stderr.contains("stray.wat: not run"),
+            "{out:?}"
+        );
+    }
+    // The guest's own output and the host's events are in the report as they came.
+    let r = read_json(&root.join("faithful.json"));
+    let greets = &r["cases"][0];
+    assert_eq!(greets["exit_code"], 3);
+    assert_eq!(greets["stdout"], "hello, wasm from the case dir\n");
+    assert_eq!(
+        greets["stderr"],
+        "read: -1 errno=6 (Resource temporarily unavailable)\n"
+    );
+    // Rendered for every platform: what CPython there would raise for the same `again`.
+    let by_platform: Vec<(&str, u64)> = greets["events"][0]["renderings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["platform"].as_str().unwrap(),
+                r["errno"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_platform,
+        [
+            ("linux", 11),
+            ("macos", 35),
+            ("freebsd", 35),
+            ("windows", 11),
+            ("wasi", 6)
+        ]
+    );
+}
+
+#[test]
+fn a_case_that_does_not_hold_fails_with_what_differed() {
+    let root = user_repo("cases-fail");
+    let wrong = CASES
+        .replacen("exit = 3", "exit = 0", 1)
+        .replacen("errno=6 \\(Resource", "errno=11 \\(Resource", 1)
+        .replacen(
+            "stderr_contains = [\"errno=6\"]",
+            "stderr_contains = [\"EAGAIN\"]",
+            1,
+        );
+    std::fs::write(root.join("cases/hello.toml"), wrong).unwrap();
+    let out = wouldblock_in(&root, &["suite", "--cases", "cases/hello.toml"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    for line in [
+        "FAIL   hello/greets",
+        "expected exit 0, got exit 3",
+        "stderr does not contain `EAGAIN`",
+        "stderr does not match /^read: -1 errno=11 \\(Resource temporarily unavailable\\)$/",
+        "PASS   hello/text",
+    ] {
+        assert!(out.stdout.contains(line), "{line}: {out:?}");
+    }
+    // A single file names no directory to search: no warnings.
+    assert!(!out.stderr.contains("warning"), "{out:?}");
+}
+
+#[test]
+fn bad_case_files_and_filters_are_input_errors() {
+    let root = user_repo("cases-bad");
+    let file = root.join("cases/hello.toml");
+    let shown = "cases/hello.toml";
+    for (text, want) in [
+        (
+            CASES.replacen("bin/hello.wasm", "bin/missing.wasm", 1),
+            format!("{shown}:5:9: case `greets`: guest "),
+        ),
+        (
+            CASES.replacen("stdin = \"open\"", "stdin = \"later\"", 1),
+            format!("{shown}:9:9: `later` is not a stdin spec"),
+        ),
+        (
+            CASES.replacen("data::/data", "nodir::/data", 1),
+            format!("{shown}:3:8: case `greets`: dirs: "),
+        ),
+        (
+            CASES.replacen("wasi = \"stock\"\n", "", 1),
+            "case `hello/greets` runs twice in faithful mode".to_string(),
+        ),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let out = wouldblock_in(&root, &["suite", "--cases", "cases"]);
+        assert_eq!(out.code, Some(2), "{want}: {out:?}");
+        assert!(out.stderr.starts_with("wouldblock: error: "), "{out:?}");
+        assert!(out.stderr.contains(&want), "{want}: {out:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    }
+    std::fs::write(&file, CASES).unwrap();
+    let out = wouldblock_in(&root, &["suite", "--cases", "cases", "--filter", "nothing"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("--filter nothing: no case id contains it"),
+        "{out:?}"
+    );
+    let out = wouldblock_in(&root, &["suite", "--cases", "nowhere"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    let empty = root.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = wouldblock_in(&root, &["suite", "--cases", "empty"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("no case files (*.toml)"), "{out:?}");
+    let out = wouldblock_in(&root, &["suite", "--cases", "cases", "--runtime", "node"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("--cases runs under wouldblock only"),
+        "{out:?}"
+    );
+}
+
+/// The action's suite step (`.github/action/suite.sh`) on the same user repository, as a
+/// workflow runs it: inputs in the environment, the JSON report and JUnit written, the
+/// outputs and one step-summary table set.
+#[test]
+fn the_actions_script_runs_a_users_cases() {
+    let root = user_repo("cases-action");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |extra: &[(&str, &str)]| {
+        let (outputs, summary) = (root.join("outputs"), root.join("summary.md"));
+        let _ = std::fs::remove_file(&outputs);
+        let _ = std::fs::remove_file(&summary);
+        let mut cmd = Command::new("bash");
+        cmd.arg(repo.join(".github/action/suite.sh"))
+            .current_dir(&root)
+            .env("PATH", &path)
+            .env("GITHUB_OUTPUT", &outputs)
+            .env("GITHUB_STEP_SUMMARY", &summary);
+        for (k, v) in [
+            ("CASES", "cases"),
+            ("GUESTS", ""),
+            ("EXPECTATIONS", ""),
+            ("FILTER", ""),
+            ("WASI", "faithful"),
+            ("PLATFORM", ""),
+            ("REPORT", "report.json"),
+            ("JUNIT", "junit.xml"),
+            ("STEP_SUMMARY", "true"),
+        ] {
+            cmd.env(k, v);
+        }
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = run_with_deadline(cmd, None, DEADLINE);
+        let outputs = std::fs::read_to_string(&outputs).unwrap_or_default();
+        let summary = std::fs::read_to_string(&summary).unwrap_or_default();
+        (out, outputs, summary)
+    };
+    let (out, outputs, summary) = run(&[]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        outputs, "report=report.json\njunit=junit.xml\nexit-code=0\n",
+        "{out:?}"
+    );
+    assert_eq!(read_json(&root.join("report.json"))["summary"]["passed"], 2);
+    let junit = std::fs::read_to_string(root.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testsuite name=\"wouldblock faithful (")
+            && junit.contains("timestamp=\"")
+            && junit.contains("hostname=\"")
+            && junit.contains("<testcase name=\"hello/greets\""),
+        "{junit}"
+    );
+    // One table: its header and one row for the one runtime and mode.
+    let separators = summary.lines().filter(|l| l.starts_with("|---")).count();
+    assert_eq!((separators, summary.lines().count()), (1, 5), "{summary}");
+    assert!(summary.contains("| wouldblock faithful | "), "{summary}");
+    // Inputs are data, not script: a filter with shell syntax is only a filter (that matches
+    // nothing: an input error, exit 2, reported as the output).
+    let (out, outputs, _) = run(&[("FILTER", "$(touch pwned); `touch pwned`")]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(outputs.ends_with("exit-code=2\n"), "{outputs}");
+    assert!(!root.join("pwned").exists());
+    // A failing case: exit 1 as the output, the step summary names it; turned off, none.
+    std::fs::write(
+        root.join("cases/hello.toml"),
+        CASES.replacen("exit = 7", "exit = 8", 1),
+    )
+    .unwrap();
+    let (out, outputs, summary) = run(&[]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(outputs.ends_with("exit-code=1\n"), "{outputs}");
+    assert!(summary.contains("FAIL `hello/text`"), "{summary}");
+    let (_, _, summary) = run(&[("STEP_SUMMARY", "false")]);
+    assert_eq!(summary, "");
+}
+
+/// `client_after = "again"`: the suite's client connects only once the guest has met its
+/// first would-block, so a guest's first `accept` on a non-blocking listener (`@10+nonblock`)
+/// is always `again`, and a later one gets the client. The guest exits 0 only then (10 when
+/// its first accept found a client already there).
+#[test]
+fn a_client_after_the_first_would_block() {
+    let root = temp_dir("cases-after");
+    std::fs::write(
+        root.join("accept.wat"),
+        r#"(module
+  (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (local $first i32) (local $r i32)
+    (local.set $first (call $accept (i32.const 10) (i32.const 0) (i32.const 0x200)))
+    (local.set $r (local.get $first))
+    (block $done (loop $again
+      (br_if $done (i32.ne (local.get $r) (i32.const 6)))
+      (local.set $r (call $accept (i32.const 10) (i32.const 0) (i32.const 0x200)))
+      (br $again)))
+    (call $exit (i32.add (local.get $r)
+      (i32.mul (i32.const 10) (i32.ne (local.get $first) (i32.const 6)))))))"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("after.toml"),
+        r#"
+[[case]]
+name = "accept"
+wasi = "faithful"
+guest = "accept.wat"
+tcplisten = ["127.0.0.1:0@10+nonblock"]
+client = "silent"
+client_after = "again"
+timeout = "20s"
+exit = 0
+events = ["sock_accept(fd=10, listener) -> again x*"]
+"#,
+    )
+    .unwrap();
+    // Several runs: a client that came too early would show in one of them.
+    for _ in 0..5 {
+        let out = wouldblock_in(&root, &["suite", "--cases", "after.toml"]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(out.stdout.contains("PASS   after/accept"), "{out:?}");
+    }
+}
