@@ -31,7 +31,12 @@ build: setup
 run: build
 	$(WOULDBLOCK) run --stdin open $(GUESTS)/p1_rust_stdin_nonblock_read.wasm
 
+# Also installs Debian's chromium, for the test that loads `compare --format html` in a real
+# headless browser.
 test: setup
+	@command -v chromium >/dev/null || { echo "installing chromium"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	$(CARGO) test --workspace
 
 # Every scenario against tests/expectations, in both modes. SUITE_ARGS adds options, e.g.

@@ -296,7 +296,8 @@ fn compare_flags_a_difference_between_platforms() {
     let out = wouldblock(&["compare", a.to_str().unwrap(), a.to_str().unwrap()]);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(
-        out.stdout.ends_with(" cases, 0 portability failures\n"),
+        out.stdout
+            .ends_with(" cases, 0 portability failures (0 failing cells, 0 missing)\n"),
         "{out:?}"
     );
     // Another "machine" whose stdin read blocked instead: a portability failure.
@@ -319,7 +320,8 @@ fn compare_flags_a_difference_between_platforms() {
     );
     assert!(out.stdout.contains("[1] pass: exit 0; fd_fdstat_set_flags:success fd_fdstat_get:success fd_read:again; fd_read -> again = BlockingIOError: [Errno 11] Resource temporarily unavailable"), "{out:?}");
     assert!(
-        out.stdout.ends_with(" cases, 1 portability failures\n"),
+        out.stdout
+            .ends_with(" cases, 1 portability failures (0 failing cells, 0 missing)\n"),
         "{out:?}"
     );
     for (format, needle) in [
@@ -330,7 +332,7 @@ fn compare_flags_a_difference_between_platforms() {
         ("json", "\"portability_failure\": true"),
         (
             "html",
-            "<tr class=\"differs\"><td class=\"case\">p1_rust_stdin_nonblock_read/open</td>",
+            "<tr id=\"row-0\" class=\"differs\" data-all-same=\"false\"><td class=\"case\">p1_rust_stdin_nonblock_read/open</td>",
         ),
     ] {
         let out = wouldblock(&[
@@ -343,9 +345,9 @@ fn compare_flags_a_difference_between_platforms() {
         assert_eq!(out.code, Some(1), "{format}: {out:?}");
         assert!(out.stdout.contains(needle), "{format}: {}", out.stdout);
         if format == "html" {
-            // Self-contained: no external assets.
+            // Self-contained: no external assets (links only within the page).
             assert!(
-                !out.stdout.contains("src=") && !out.stdout.contains("href="),
+                !out.stdout.contains("src=") && !out.stdout.contains("href=\"http"),
                 "{}",
                 out.stdout
             );
@@ -458,7 +460,170 @@ fn repeated_runs_compare_clean() {
     let out = wouldblock(&args);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(
-        out.stdout.ends_with(" cases, 0 portability failures\n"),
+        out.stdout
+            .ends_with(" cases, 0 portability failures (0 failing cells, 0 missing)\n"),
         "{out:?}"
     );
+}
+
+/// Two reports of the same cases from two "machines", the second with a case that ended
+/// otherwise (`open` exits 1: a portability failure), one that failed its expectations
+/// (`open` in preview2) and one missing (`data` in WAT).
+fn two_machines(dir: &Path) -> (PathBuf, PathBuf) {
+    let a = dir.join("linux.json");
+    let out = wouldblock(&[
+        "suite",
+        "--filter",
+        "stdin_nonblock_read",
+        "--no-step-summary",
+        "--format",
+        "json",
+        "--output",
+        a.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let mut r = read_json(&a);
+    r["platform"]["os"] = "macos".into();
+    let cases = r["cases"].as_array_mut().unwrap();
+    for c in cases.iter_mut() {
+        match c["id"].as_str().unwrap() {
+            "p1_rust_stdin_nonblock_read/open" => c["exit_code"] = 1.into(),
+            "p2_rust_stdin_nonblock_read/open" => c["outcome"] = "fail".into(),
+            _ => {}
+        }
+    }
+    cases.retain(|c| c["id"] != "p1_wat_stdin_nonblock_read/data");
+    let b = dir.join("macos.json");
+    std::fs::write(&b, serde_json::to_string(&r).unwrap()).unwrap();
+    (a, b)
+}
+
+/// Markdown puts what is not the same everywhere first and folds the rest.
+#[test]
+fn compare_markdown_differences_first() {
+    let dir = temp_dir("compare-md");
+    let (a, b) = two_machines(&dir);
+    let out = wouldblock(&[
+        "compare",
+        "--format",
+        "markdown",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let md = &out.stdout;
+    let at = |needle: &str| md.find(needle).unwrap_or_else(|| panic!("{needle}: {md}"));
+    assert!(md.starts_with(
+        "### wouldblock compare: 10 cases, 2 differing, 1 failing cells, 1 missing\n\n| case | wouldblock faithful · "
+    ), "{md}");
+    // Differing rows, then the one missing somewhere, then the rest folded.
+    let (open, eof, data) = (
+        at("| **p1_rust_stdin_nonblock_read/open (differs)** |"),
+        at("| **p2_rust_stdin_nonblock_read/open (differs)** |"),
+        at("| `p1_wat_stdin_nonblock_read/data` |"),
+    );
+    let details = at("<details><summary>7 cases the same everywhere</summary>");
+    assert!(open < eof && eof < data && data < details, "{md}");
+    assert!(md.contains("**differs** pass: exit 1;"), "{md}");
+    assert!(md.contains("**fails** fail: exit 1;"), "{md}");
+    assert!(
+        md[details..].contains("| `p1_c_stdin_nonblock_read/open` |"),
+        "{md}"
+    );
+}
+
+/// The HTML comparison in a real browser (Debian's chromium, headless, which `make test`
+/// installs): the page's script runs, the differing rows come first, the counts are right,
+/// and "differences only" (here from the address, `#differences-only`) hides exactly the rows
+/// that are the same everywhere.
+#[test]
+fn compare_html_in_a_real_browser() {
+    let dir = temp_dir("compare-html");
+    let (a, b) = two_machines(&dir);
+    let page = dir.join("compare.html");
+    let out = wouldblock(&[
+        "compare",
+        "--format",
+        "html",
+        "--output",
+        page.to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let browser = std::env::var("WOULDBLOCK_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let dom = |fragment: &str| {
+        let mut cmd = Command::new(&browser);
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            &format!("file://{}{fragment}", page.display()),
+        ]);
+        let out = run_with_deadline(cmd, None, DEADLINE);
+        assert_eq!(
+            out.code,
+            Some(0),
+            "{browser} (`make test` installs Debian's chromium): {out:?}"
+        );
+        out.stdout
+    };
+    // Each row's id, whether it is marked differing, and whether it is hidden.
+    let rows = |html: &str| -> Vec<(String, bool, bool)> {
+        html.split("<tr id=\"row-")
+            .skip(1)
+            .map(|r| {
+                let tag = &r[..r.find('>').unwrap()];
+                let case = r.split("<td class=\"case\">").nth(1).unwrap();
+                (
+                    case[..case.find('<').unwrap()].to_string(),
+                    tag.contains("class=\"differs\""),
+                    tag.contains("hidden"),
+                )
+            })
+            .collect()
+    };
+    let text = |html: &str, id: &str| -> String {
+        let from = html.find(&format!("id=\"{id}\">")).unwrap() + id.len() + 6;
+        html[from..from + html[from..].find('<').unwrap()].to_string()
+    };
+    let all = dom("");
+    let got = rows(&all);
+    assert_eq!(got.len(), 10, "{all}");
+    assert_eq!(
+        got[..3]
+            .iter()
+            .map(|(c, d, _)| (c.as_str(), *d))
+            .collect::<Vec<_>>(),
+        [
+            ("p1_rust_stdin_nonblock_read/open", true),
+            ("p2_rust_stdin_nonblock_read/open", true),
+            ("p1_wat_stdin_nonblock_read/data", false),
+        ]
+    );
+    assert!(got[2..].iter().all(|(_, d, _)| !d), "{got:?}");
+    assert!(got.iter().all(|(_, _, hidden)| !hidden), "{got:?}");
+    assert_eq!(
+        [
+            "n-cases",
+            "n-differing",
+            "n-failing",
+            "n-missing",
+            "showing"
+        ]
+        .map(|id| text(&all, id)),
+        ["10", "2", "1", "1", "showing 10 of 10"]
+    );
+    assert!(
+        all.contains("<a href=\"#row-0\">p1_rust_stdin_nonblock_read/open</a>"),
+        "{all}"
+    );
+    let only = dom("#differences-only");
+    let hidden: Vec<bool> = rows(&only).into_iter().map(|(_, _, h)| h).collect();
+    assert_eq!(
+        hidden,
+        [false, false, false, true, true, true, true, true, true, true]
+    );
+    assert_eq!(text(&only, "showing"), "showing 3 of 10");
 }

@@ -8,6 +8,12 @@
 //! in another, counts, descriptor numbers) is shown but never a failure: it depends on
 //! timing, not on the platform. Different runtimes side by side are the runtime table
 //! ([`grid`]): their differences are the point, not failures.
+//!
+//! Each cell has a status: `same`, `differs` (its case is a portability failure and this
+//! cell is not what most of its runtime and mode gave), `fails` (not as its expectations
+//! say) or `missing`. Rows come differing first, then those with a failing cell, then those
+//! missing somewhere, then the rest, each group in the reports' order; every format shows
+//! them so.
 
 pub mod grid;
 
@@ -32,10 +38,44 @@ pub enum Format {
 /// One column: a report.
 #[derive(Serialize)]
 pub struct Column {
-    /// e.g. `linux x86_64 (faithful)`.
+    /// e.g. `wouldblock faithful · linux x86_64 · rendered for linux`.
     pub label: String,
+    /// The runtime (with its version, for another runtime's).
+    pub runtime: String,
+    /// `faithful` or `stock`.
+    pub mode: String,
+    /// Where it ran: `linux x86_64`.
+    pub ran_on: String,
+    /// The platform its events are rendered for.
+    pub rendered_for: String,
     /// The file it came from.
     pub file: String,
+}
+
+/// How one cell stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// As its runtime and mode gave elsewhere, and as expected.
+    Same,
+    /// Its case is a portability failure, and this cell is the odd one out.
+    Differs,
+    /// Not as its expectations say.
+    Fails,
+    /// The report lacks the case.
+    Missing,
+}
+
+impl Status {
+    /// Lower-case name, as in the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Same => "same",
+            Status::Differs => "differs",
+            Status::Fails => "fails",
+            Status::Missing => "missing",
+        }
+    }
 }
 
 /// One cell.
@@ -56,6 +96,8 @@ pub struct Row {
     pub case: String,
     /// One cell per column (`null` where that report lacks the case).
     pub cells: Vec<Option<Cell>>,
+    /// One status per column.
+    pub statuses: Vec<Status>,
     /// True when same-mode columns disagree on the WASI-level result.
     pub portability_failure: bool,
 }
@@ -71,6 +113,10 @@ pub struct Comparison {
     pub rows: Vec<Row>,
     /// How many rows are portability failures.
     pub portability_failures: usize,
+    /// How many cells are not as their expectations say.
+    pub failing_cells: usize,
+    /// How many cells are missing.
+    pub missing_cells: usize,
     /// With wouldblock faithful and other runtimes among the reports: the runtime grid.
     pub grid: Option<grid::Grid>,
 }
@@ -185,14 +231,21 @@ fn cell(c: &CaseResult) -> Cell {
 pub fn compare(reports: &[(String, SuiteReport)], shared_only: bool) -> Comparison {
     let columns: Vec<Column> = reports
         .iter()
-        .map(|(file, r)| Column {
-            label: format!(
-                "{} on {} {}",
-                crate::suite::format::runtime_label(r),
-                r.platform.os,
-                r.platform.arch
-            ),
-            file: file.clone(),
+        .map(|(file, r)| {
+            let runtime = match r.runtime.name.as_str() {
+                "wouldblock" => "wouldblock".to_string(),
+                _ => crate::suite::format::runtime_label(r),
+            };
+            let (mode, rendered_for) = (r.wasi.name(), r.render_platform.name());
+            let ran_on = format!("{} {}", r.platform.os, r.platform.arch);
+            Column {
+                label: format!("{runtime} {mode} · {ran_on} · rendered for {rendered_for}"),
+                runtime,
+                mode: mode.into(),
+                ran_on,
+                rendered_for: rendered_for.into(),
+                file: file.clone(),
+            }
         })
         .collect();
     let mut ids: Vec<String> = Vec::new();
@@ -221,30 +274,87 @@ pub fn compare(reports: &[(String, SuiteReport)], shared_only: bool) -> Comparis
                 .map(|(_, r)| r.cases.iter().find(|c| c.id == id))
                 .collect();
             let cells: Vec<Option<Cell>> = found.iter().map(|c| c.map(cell)).collect();
-            let mut by_mode: std::collections::HashMap<String, BTreeSet<String>> =
-                Default::default();
+            // What each runtime and mode gave, in column order, and how often.
+            let mut by_mode: std::collections::HashMap<String, Vec<String>> = Default::default();
             for ((_, r), c) in reports.iter().zip(&found) {
                 if let Some(c) = c {
-                    let mode = format!("{} {:?}", r.runtime.name, r.wasi);
-                    by_mode.entry(mode).or_default().insert(constrained(c));
+                    by_mode.entry(mode_key(r)).or_default().push(constrained(c));
                 }
             }
-            let portability_failure = by_mode.values().any(|set| set.len() > 1);
+            let portability_failure = by_mode
+                .values()
+                .any(|seen| seen.iter().collect::<BTreeSet<_>>().len() > 1);
+            let statuses = reports
+                .iter()
+                .zip(&found)
+                .map(|((_, r), c)| match c {
+                    None => Status::Missing,
+                    Some(c) if !c.outcome.ok() => Status::Fails,
+                    Some(c) if portability_failure => {
+                        let seen = &by_mode[&mode_key(r)];
+                        if constrained(c) == most_common(seen) {
+                            Status::Same
+                        } else {
+                            Status::Differs
+                        }
+                    }
+                    Some(_) => Status::Same,
+                })
+                .collect();
             Row {
                 case: id,
                 cells,
+                statuses,
                 portability_failure,
             }
         })
         .collect();
+    let mut rows = rows;
+    rows.sort_by_key(|r| {
+        if r.portability_failure {
+            0
+        } else if r.statuses.contains(&Status::Fails) {
+            1
+        } else if !all_same(r) {
+            2
+        } else {
+            3
+        }
+    });
+    let count = |s: Status| {
+        rows.iter()
+            .flat_map(|r| &r.statuses)
+            .filter(|x| **x == s)
+            .count()
+    };
+    let (failing_cells, missing_cells) = (count(Status::Fails), count(Status::Missing));
     let portability_failures = rows.iter().filter(|r| r.portability_failure).count();
     Comparison {
         schema: "wouldblock.compare/1",
         columns,
         rows,
         portability_failures,
+        failing_cells,
+        missing_cells,
         grid,
     }
+}
+
+/// Columns of one runtime and mode are compared with each other.
+fn mode_key(r: &SuiteReport) -> String {
+    format!("{} {}", r.runtime.name, r.wasi.name())
+}
+
+/// The value seen most often (the first of those on a tie).
+fn most_common(seen: &[String]) -> &str {
+    let mut best: (&str, usize) = ("", 0);
+    for v in seen {
+        let n = seen.iter().filter(|x| *x == v).count();
+        if n > best.1 {
+            best = (v, n);
+        }
+    }
+    best.0
 }
 
 fn cell_text(c: &Option<Cell>) -> String {
@@ -273,9 +383,11 @@ pub fn human(cmp: &Comparison) -> String {
         }
     }
     out += &format!(
-        "{} cases, {} portability failures\n",
+        "{} cases, {} portability failures ({} failing cells, {} missing)\n",
         cmp.rows.len(),
-        cmp.portability_failures
+        cmp.portability_failures,
+        cmp.failing_cells,
+        cmp.missing_cells
     );
     out
 }
@@ -319,8 +431,53 @@ fn md_note(n: &str) -> String {
         .collect()
 }
 
-/// The Markdown table; portability failures in bold. With a runtime grid, the grid alone
-/// (the full table says the same at length).
+/// The counts line shared by the formats.
+fn counts(cmp: &Comparison) -> String {
+    format!(
+        "{} cases, {} differing, {} failing cells, {} missing",
+        cmp.rows.len(),
+        cmp.portability_failures,
+        cmp.failing_cells,
+        cmp.missing_cells
+    )
+}
+
+/// Whether every cell of a row is `same`.
+fn all_same(r: &Row) -> bool {
+    r.statuses.iter().all(|s| *s == Status::Same)
+}
+
+/// A Markdown table of `rows`: a differing case in bold, a cell that is not `same` led by its
+/// status.
+fn markdown_table(cmp: &Comparison, rows: &[&Row]) -> String {
+    let mut out = String::from("| case |");
+    for c in &cmp.columns {
+        out += &format!(" {} |", md(&c.label));
+    }
+    out += "\n|---|";
+    out += &"---|".repeat(cmp.columns.len());
+    out.push('\n');
+    for r in rows {
+        let case = if r.portability_failure {
+            format!("**{} (differs)**", md(&r.case))
+        } else {
+            md_code(&r.case)
+        };
+        out += &format!("| {case} |");
+        for (c, status) in r.cells.iter().zip(&r.statuses) {
+            let text = md(&cell_text(c));
+            match status {
+                Status::Same | Status::Missing => out += &format!(" {text} |"),
+                s => out += &format!(" **{}** {text} |", s.name()),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Markdown: the counts, the rows that are not the same everywhere, then the rest folded in
+/// `<details>`. With a runtime grid, the grid alone (the full table says the same at length).
 pub fn markdown(cmp: &Comparison) -> String {
     if let Some(g) = &cmp.grid {
         return format!(
@@ -328,27 +485,20 @@ pub fn markdown(cmp: &Comparison) -> String {
             markdown_grid(g)
         );
     }
-    let mut out = format!(
-        "### wouldblock compare: {} portability failures\n\n| case |",
-        cmp.portability_failures
-    );
-    for c in &cmp.columns {
-        out += &format!(" {} |", md(&c.label));
-    }
-    out += "\n|---|";
-    out += &"---|".repeat(cmp.columns.len());
-    out.push('\n');
-    for r in &cmp.rows {
-        let case = if r.portability_failure {
-            format!("**{} (differs)**", md(&r.case))
-        } else {
-            md_code(&r.case)
-        };
-        out += &format!("| {case} |");
-        for c in &r.cells {
-            out += &format!(" {} |", md(&cell_text(c)));
-        }
+    let (odd, same): (Vec<&Row>, Vec<&Row>) = cmp.rows.iter().partition(|r| !all_same(r));
+    let mut out = format!("### wouldblock compare: {}\n\n", counts(cmp));
+    if odd.is_empty() {
+        out += "Every case is the same in every column.\n\n";
+    } else {
+        out += &markdown_table(cmp, &odd);
         out.push('\n');
+    }
+    if !same.is_empty() {
+        out += &format!(
+            "<details><summary>{} cases the same everywhere</summary>\n\n{}\n</details>\n",
+            same.len(),
+            markdown_table(cmp, &same)
+        );
     }
     out
 }
@@ -360,44 +510,114 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A self-contained HTML page (inline style, no network assets).
+/// The page's style and its one script (the "differences only" switch, also turned on by
+/// `#differences-only` in the address): inline, nothing fetched.
+const HTML_HEAD: &str = r##"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>wouldblock compare</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:.3em .5em;font-size:13px;vertical-align:top;text-align:left}
+td.case{font-family:monospace}.py{color:#444;font-family:monospace;display:block;margin-top:.2em}
+td.same{background:#e7f5e9}td.differs{background:#ffe9c7}td.fails{background:#fbd5d5}
+td.missing{background:#eee;color:#777}tr.differs td.case{font-weight:bold}
+.status{font-weight:bold;margin-right:.4em}.legend span{padding:0 .5em;margin-right:.4em}
+</style></head><body>
+"##;
+
+const HTML_SCRIPT: &str = r##"<script>
+(function () {
+  var box = document.getElementById("only-differences");
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#compare tbody tr"));
+  function apply() {
+    var shown = 0;
+    rows.forEach(function (r) {
+      r.hidden = box.checked && r.dataset.allSame === "true";
+      if (!r.hidden) shown++;
+    });
+    document.getElementById("showing").textContent = "showing " + shown + " of " + rows.length;
+  }
+  box.checked = location.hash === "#differences-only";
+  box.addEventListener("change", apply);
+  apply();
+})();
+</script>
+"##;
+
+/// A self-contained HTML page (inline style and script, no network assets): the counts and
+/// links to the differing cases at the top, a "differences only" switch, then one row per
+/// case, differing rows first, one coloured cell per column (same, differs, fails, missing)
+/// with the WASI-level result and the Python line of that column's platform.
 pub fn html(cmp: &Comparison) -> String {
-    let mut out = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>wouldblock compare</title>\n<style>\nbody{font-family:system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}\ntd,th{border:1px solid #ccc;padding:.3em .5em;font-size:13px;vertical-align:top}\ntr.differs td{background:#fde2e2}td.case{font-family:monospace}.fail{color:#b00}.pass{color:#070}\n</style></head><body>\n",
+    let mut out = String::from(HTML_HEAD);
+    out += &format!(
+        "<h1>wouldblock compare</h1>\n<p id=\"summary\"><span id=\"n-cases\">{}</span> cases · <span id=\"n-differing\">{}</span> differing · <span id=\"n-failing\">{}</span> failing cells · <span id=\"n-missing\">{}</span> missing</p>\n",
+        cmp.rows.len(),
+        cmp.portability_failures,
+        cmp.failing_cells,
+        cmp.missing_cells
     );
-    out += &format!("<h1>wouldblock compare</h1>\n<p>{} cases, <strong>{} portability failures</strong></p>\n<table><tr><th>case</th>", cmp.rows.len(), cmp.portability_failures);
+    let differing: Vec<(usize, &Row)> = cmp
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.portability_failure)
+        .collect();
+    if !differing.is_empty() {
+        out += "<ul id=\"differing\">\n";
+        for (i, r) in &differing {
+            out += &format!(
+                "<li><a href=\"#row-{i}\">{}</a></li>\n",
+                html_escape(&r.case)
+            );
+        }
+        out += "</ul>\n";
+    }
+    out += "<p><label><input type=\"checkbox\" id=\"only-differences\"> differences only</label> · <span id=\"showing\"></span></p>\n<p class=\"legend\"><span class=\"same\" style=\"background:#e7f5e9\">same</span><span style=\"background:#ffe9c7\">differs</span><span style=\"background:#fbd5d5\">fails</span><span style=\"background:#eee\">missing</span></p>\n<table id=\"compare\"><thead><tr><th>case</th>";
     for c in &cmp.columns {
         out += &format!(
-            "<th>{}<br><small>{}</small></th>",
-            html_escape(&c.label),
+            "<th>{} {}<br>{}<br>rendered for {}<br><small>{}</small></th>",
+            html_escape(&c.runtime),
+            html_escape(&c.mode),
+            html_escape(&c.ran_on),
+            html_escape(&c.rendered_for),
             html_escape(&c.file)
         );
     }
-    out += "</tr>\n";
-    for r in &cmp.rows {
+    out += "</tr></thead>\n<tbody>\n";
+    for (i, r) in cmp.rows.iter().enumerate() {
         let class = if r.portability_failure {
             " class=\"differs\""
         } else {
             ""
         };
         out += &format!(
-            "<tr{class}><td class=\"case\">{}</td>",
+            "<tr id=\"row-{i}\"{class} data-all-same=\"{}\"><td class=\"case\">{}</td>",
+            all_same(r),
             html_escape(&r.case)
         );
-        for c in &r.cells {
-            let cls = match c.as_ref().map(|c| c.outcome.as_str()) {
-                Some("pass") | Some("xfail") => "pass",
-                Some(_) => "fail",
-                None => "",
+        for (c, status) in r.cells.iter().zip(&r.statuses) {
+            let body = match c {
+                None => "—".to_string(),
+                Some(c) => {
+                    let mut b = format!("{}: {}", html_escape(&c.outcome), html_escape(&c.wasi));
+                    if !c.python.is_empty() {
+                        b += &format!("<span class=\"py\">{}</span>", html_escape(&c.python));
+                    }
+                    b
+                }
             };
-            out += &format!("<td class=\"{cls}\">{}</td>", html_escape(&cell_text(c)));
+            out += &format!(
+                "<td class=\"{0}\" data-status=\"{0}\"><span class=\"status\">{0}</span>{body}</td>",
+                status.name()
+            );
         }
         out += "</tr>\n";
     }
-    out += "</table>\n";
+    out += "</tbody></table>\n";
     if let Some(g) = &cmp.grid {
         out += &html_grid(g);
     }
+    out += HTML_SCRIPT;
     out += "</body></html>\n";
     out
 }
@@ -499,5 +719,64 @@ mod tests {
             assert_eq!(cmp.portability_failures, 1);
             assert_eq!(cmp.exit_code(), 1);
         }
+    }
+
+    #[test]
+    fn each_cell_says_how_it_stands_and_odd_rows_come_first() {
+        let named = |id: &str, c: CaseResult| CaseResult { id: id.into(), ..c };
+        let ok = |id: &str| named(id, case(0, Outcome::Pass, &[]));
+        let cmp = compare(
+            &[
+                report("wouldblock", vec![ok("a"), ok("b"), ok("c"), ok("d")]),
+                report(
+                    "wouldblock",
+                    vec![ok("a"), ok("b"), named("d", case(1, Outcome::Pass, &[]))],
+                ),
+                report(
+                    "wouldblock",
+                    vec![
+                        ok("a"),
+                        named("b", case(0, Outcome::Fail, &[])),
+                        ok("c"),
+                        ok("d"),
+                    ],
+                ),
+            ],
+            false,
+        );
+        use Status::*;
+        let got: Vec<(&str, bool, &[Status])> = cmp
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.case.as_str(),
+                    r.portability_failure,
+                    r.statuses.as_slice(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // The verdict differs (a failing cell fails, whatever the majority).
+                ("b", true, &[Same, Same, Fails][..]),
+                // Two columns exit 0, one exits 1: that one differs.
+                ("d", true, &[Same, Differs, Same][..]),
+                ("c", false, &[Same, Missing, Same][..]),
+                ("a", false, &[Same, Same, Same][..]),
+            ]
+        );
+        assert_eq!(
+            (
+                cmp.portability_failures,
+                cmp.failing_cells,
+                cmp.missing_cells
+            ),
+            (2, 1, 1)
+        );
+        assert!(cmp.columns[0]
+            .label
+            .starts_with("wouldblock faithful · linux x86_64 · rendered for linux"));
     }
 }
