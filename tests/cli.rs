@@ -252,6 +252,43 @@ fn tcplisten_at_a_chosen_descriptor() {
     }
 }
 
+/// `-W unknown-imports-trap`: an import nobody provides instantiates as a trapping function;
+/// the guest runs until it calls it. Without it, instantiation fails (exit 2).
+#[test]
+fn unknown_imports_trap() {
+    let guest = |call: bool| {
+        wat(
+            if call {
+                "unknown-called"
+            } else {
+                "unknown-uncalled"
+            },
+            &format!(
+                r#"(module
+  (import "env" "not_provided" (func $np))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") {} (call $exit (i32.const 5))))"#,
+                if call { "(call $np)" } else { "" }
+            ),
+        )
+    };
+    let (uncalled, called) = (guest(false), guest(true));
+    let out = wouldblock(&["run", &uncalled]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("unknown import: `env::not_provided`"),
+        "{out:?}"
+    );
+    let out = wouldblock(&["run", "-W", "unknown-imports-trap", &uncalled]);
+    assert_eq!(out.code, Some(5), "{out:?}");
+    let out = wouldblock(&["run", "-W", "unknown-imports-trap=y", &called]);
+    assert_eq!(out.code, Some(134), "{out:?}");
+    assert!(out.stderr.contains("guest trapped"), "{out:?}");
+    let out = wouldblock(&["run", "-W", "unknown-imports-trap=n", &uncalled]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
+
 #[test]
 fn wasm_limits() {
     // A guest that reads non-blocking, then blocks on an open stdin: stopped at the deadline.

@@ -45,6 +45,11 @@ pub fn run(
     linker.allow_shadowing(true);
     crate::p2net::add_to_linker(&mut linker).map_err(RunError::host)?;
     linker.allow_shadowing(false);
+    if opts.trap_unknown_imports {
+        linker
+            .define_unknown_imports_as_traps(component)
+            .map_err(RunError::host)?;
+    }
     let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
     io.configure_stock(&mut builder, &opts.stdin);
     crate::p2net::configure(&mut builder, &opts.allow_net);

@@ -94,6 +94,9 @@ pub struct RunOptions {
     /// Where the run records its events (a new log when `None`), for a caller that watches
     /// them while the guest runs.
     pub events: Option<SharedLog>,
+    /// Imports the host does not provide become functions that trap when called (wasmtime's
+    /// `-W unknown-imports-trap`), instead of failing instantiation.
+    pub trap_unknown_imports: bool,
     /// Deadline, memory and fuel.
     pub limits: crate::limits::Limits,
 }

@@ -26,6 +26,8 @@ pub struct Translated {
     pub max_memory: Option<usize>,
     /// `-W fuel=`.
     pub fuel: Option<u64>,
+    /// `-W unknown-imports-trap`.
+    pub trap_unknown_imports: bool,
 }
 
 /// Splits `-S a,b=c` into `(a, None)`, `(b, Some(c))`.
@@ -162,9 +164,9 @@ pub fn wasm(values: &[String], out: &mut Translated) -> Result<(), String> {
                 };
                 out.fuel = Some(n.map_err(|_| format!("-W fuel={v}: expected a whole number"))?);
             }
+            "unknown-imports-trap" => out.trap_unknown_imports = boolean(F, key, val)?,
             "nan-canonicalization" | "epoch-interruption" | "max-wasm-stack" | "async-stack-size"
-            | "async-stack-zeroing" | "unknown-exports-allow" | "unknown-imports-trap"
-            | "unknown-imports-default" | "wmemcheck" | "max-table-elements" | "max-instances"
+            | "async-stack-zeroing" | "unknown-exports-allow" | "unknown-imports-default" | "wmemcheck" | "max-table-elements" | "max-instances"
             | "max-tables" | "max-memories" | "trap-on-grow-failure" | "all-proposals"
             | "bulk-memory" | "multi-memory" | "multi-value" | "reference-types" | "simd"
             | "relaxed-simd" | "relaxed-simd-deterministic" | "tail-call" | "threads"

@@ -728,6 +728,7 @@ fn run_command(args: RunArgs) -> i32 {
         capture: false,
         announce: None,
         events: None,
+        trap_unknown_imports: wt.trap_unknown_imports,
         limits: crate::limits::Limits {
             timeout: args.timeout.map(|d| d.0).or(wt.timeout),
             max_memory: args.max_memory.map(|b| b.0).or(wt.max_memory),

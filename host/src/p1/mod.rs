@@ -68,6 +68,11 @@ pub fn run(
     if opts.wasi == WasiMode::Faithful {
         faithful::add_to_linker(&mut linker).map_err(RunError::host)?;
     }
+    if opts.trap_unknown_imports {
+        linker
+            .define_unknown_imports_as_traps(module)
+            .map_err(RunError::host)?;
+    }
     let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
     let listeners = bind_listeners(opts, &mut builder)?;
     let mut fds = Fds::default();
