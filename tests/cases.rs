@@ -403,3 +403,134 @@ events = ["sock_accept(fd=10, listener) -> again x*"]
         assert!(out.stdout.contains("PASS   after/accept"), "{out:?}");
     }
 }
+
+/// A loopback HTTP server for `files` (path -> bytes; anything else is 404), one thread
+/// answering until the test ends; its base URL.
+fn serve(files: Vec<(String, Vec<u8>)>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            // The rest of the request head.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request.split(' ').nth(1).unwrap_or("");
+            let mut out = &stream;
+            let _ = match files.iter().find(|(p, _)| p == path) {
+                Some((_, body)) => out
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .and_then(|()| out.write_all(body)),
+                None => out.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            };
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// The action's download step (`.github/action/download.sh`) against a release served on
+/// loopback: the archive for the runner is fetched, checked against its `.sha256`, unpacked
+/// and put on PATH (`found=true`); a checksum that does not match fails the step; no release
+/// (or a ref that is not a tag) leaves `found=false`, for the action to build instead.
+#[test]
+fn the_actions_download_checks_the_release() {
+    let root = temp_dir("action-download");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    // A release archive as release.yml makes one: the binary alone, and its SHA-256.
+    std::fs::write(root.join("wouldblock"), b"#!/bin/sh\necho released\n").unwrap();
+    let asset = "wouldblock-v9.9.9-x86_64-unknown-linux-gnu.tar.gz";
+    let status = Command::new("tar")
+        .args(["-czf", asset, "wouldblock"])
+        .current_dir(&root)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let archive = std::fs::read(root.join(asset)).unwrap();
+    let sum = Command::new("sha256sum")
+        .arg(asset)
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let good = String::from_utf8(sum.stdout).unwrap();
+    let prefix = "/you/wouldblock/releases/download/v9.9.9";
+    let base = serve(vec![
+        (format!("{prefix}/{asset}"), archive.clone()),
+        (format!("{prefix}/{asset}.sha256"), good.into_bytes()),
+        (
+            format!("/bad/wouldblock/releases/download/v9.9.9/{asset}"),
+            archive,
+        ),
+        (
+            format!("/bad/wouldblock/releases/download/v9.9.9/{asset}.sha256"),
+            format!("{}  {asset}\n", "0".repeat(64)).into_bytes(),
+        ),
+    ]);
+    let run = |repo_name: &str, reference: &str, tag: &str| {
+        let temp = root.join(format!("runner-{repo_name}-{reference}-{tag}").replace('/', "-"));
+        std::fs::create_dir_all(&temp).unwrap();
+        let (outputs, path) = (temp.join("outputs"), temp.join("path"));
+        let mut cmd = Command::new("bash");
+        cmd.arg(repo.join(".github/action/download.sh"))
+            .env("RUNNER_OS", "Linux")
+            .env("RUNNER_ARCH", "X64")
+            .env("RUNNER_TEMP", &temp)
+            .env("GITHUB_SERVER_URL", &base)
+            .env("GITHUB_OUTPUT", &outputs)
+            .env("GITHUB_PATH", &path)
+            .env("ACTION_REPO", repo_name)
+            .env("ACTION_REF", reference)
+            .env("VERSION", tag);
+        let out = run_with_deadline(cmd, None, DEADLINE);
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        (out, read(&outputs), read(&path), temp)
+    };
+    let (out, outputs, path, temp) = run("you/wouldblock", "v9.9.9", "");
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(outputs, "found=true\n", "{out:?}");
+    let dir = temp.join("wouldblock-v9.9.9");
+    assert_eq!(path, format!("{}\n", dir.display()));
+    assert_eq!(
+        std::fs::read(dir.join("wouldblock")).unwrap(),
+        b"#!/bin/sh\necho released\n"
+    );
+    // `version` wins over the action's ref.
+    let (out, outputs, _, _) = run("you/wouldblock", "main", "v9.9.9");
+    assert_eq!(
+        (out.code, outputs.as_str()),
+        (Some(0), "found=true\n"),
+        "{out:?}"
+    );
+    // A checksum that does not match: the step fails, nothing on PATH.
+    let (out, outputs, path, _) = run("bad/wouldblock", "v9.9.9", "");
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stdout.contains("::error::") && out.stdout.contains("SHA-256"),
+        "{out:?}"
+    );
+    assert_eq!((outputs.as_str(), path.as_str()), ("", ""));
+    // No such release, or a branch: build instead.
+    for (name, reference) in [("you/wouldblock", "v0.0.1"), ("you/wouldblock", "main")] {
+        let (out, outputs, path, _) = run(name, reference, "");
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(
+            (outputs.as_str(), path.as_str()),
+            ("found=false\n", ""),
+            "{reference}"
+        );
+    }
+}
