@@ -13,6 +13,8 @@ mod host_pipes;
 mod limits;
 #[path = "guests/p2net.rs"]
 mod p2net;
+#[path = "guests/p2stdio.rs"]
+mod p2stdio;
 #[path = "guests/poll.rs"]
 mod poll;
 #[path = "guests/sandbox.rs"]
@@ -27,6 +29,7 @@ mod writes;
 pub use bench::*;
 pub use limits::*;
 pub use p2net::*;
+pub use p2stdio::*;
 pub use poll::*;
 pub use sandbox::*;
 pub use sockets::*;

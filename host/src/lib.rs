@@ -18,6 +18,7 @@ pub mod output;
 pub mod p1;
 pub mod p2;
 pub mod p2net;
+pub mod p2observe;
 pub mod pipe;
 pub mod python;
 pub mod report;

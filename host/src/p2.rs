@@ -1,8 +1,10 @@
 //! Running preview2 components (`wasi:cli/command`) on wasmtime-wasi's preview2.
 //!
-//! Preview2 streams never say "would block": a read returns an empty list, and wasi-libc only
-//! uses `blocking-read`. The host gives the component the same stdin sources as a preview1
-//! guest; what the guest makes of them is what the tests assert.
+//! Preview2 streams never say "would block": a non-blocking read returns an empty list and
+//! `check-write` a zero permit, and wasi-libc (the preview1 adapter) only uses the blocking
+//! calls. The host gives the component the same stdio sources as a preview1 guest, observed
+//! ([`crate::p2observe`]): every empty read or skip of an open stdin and every zero-permit
+//! `check-write` is recorded as an `again` event on its handle.
 
 use crate::events::SharedLog;
 use crate::run::{exit_status, Handles, RunError, RunOptions};
@@ -51,7 +53,7 @@ pub fn run(
             .map_err(RunError::host)?;
     }
     let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
-    io.configure_stock(&mut builder, &opts.stdin);
+    io.configure_p2(&mut builder, &opts.stdin, opts.wasi, events);
     crate::p2net::configure(&mut builder, &opts.allow_net);
     let state = P2State {
         ctx: builder.build(),

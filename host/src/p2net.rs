@@ -8,17 +8,16 @@
 //! would-blocks and are not recorded.
 
 use crate::errno::WasiErrno;
-use crate::events::{Handle, SharedLog};
+use crate::events::Handle;
 use crate::p2::P2State;
+use crate::p2observe::{ObservedInput, ObservedOutput};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use wasmtime::component::{Linker, Resource};
 use wasmtime::StoreContextMut;
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 use wasmtime_wasi::p2::bindings::sync::sockets::tcp::HostTcpSocket;
-use wasmtime_wasi::p2::{
-    DynInputStream, DynOutputStream, InputStream, OutputStream, Pollable, StreamResult, TcpSocket,
-};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, TcpSocket};
 use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsView};
 use wasmtime_wasi::{WasiCtxBuilder, WasiView};
 
@@ -93,14 +92,10 @@ fn observe_streams(
     let table = state.ctx().table;
     let slot = table.get_mut(input)?;
     let inner = std::mem::replace(slot, Box::new(wasmtime_wasi::p2::pipe::ClosedInputStream));
-    *slot = Box::new(ObservedInput {
-        inner,
-        log: log.clone(),
-        id,
-    });
+    *slot = Box::new(ObservedInput::new(inner, log.clone(), id, Handle::Socket));
     let slot = table.get_mut(output)?;
     let inner = std::mem::replace(slot, Box::new(wasmtime_wasi::p2::pipe::ClosedOutputStream));
-    *slot = Box::new(ObservedOutput { inner, log, id });
+    *slot = Box::new(ObservedOutput::new(inner, log, id, Handle::Socket));
     Ok(())
 }
 
@@ -158,102 +153,6 @@ pub fn add_to_linker(linker: &mut Linker<P2State>) -> wasmtime::Result<()> {
         },
     )?;
     Ok(())
-}
-
-/// A socket's input stream that records empty non-blocking reads.
-struct ObservedInput {
-    inner: DynInputStream,
-    log: SharedLog,
-    id: u32,
-}
-
-#[wasmtime_wasi::async_trait]
-impl InputStream for ObservedInput {
-    fn read(&mut self, size: usize) -> StreamResult<bytes::Bytes> {
-        let r = self.inner.read(size)?;
-        if r.is_empty() && size > 0 {
-            self.log.record(
-                "input-stream.read",
-                self.id,
-                Handle::Socket,
-                WasiErrno::Again,
-            );
-        }
-        Ok(r)
-    }
-
-    async fn blocking_read(&mut self, size: usize) -> StreamResult<bytes::Bytes> {
-        self.inner.blocking_read(size).await
-    }
-
-    fn skip(&mut self, n: usize) -> StreamResult<usize> {
-        self.inner.skip(n)
-    }
-
-    async fn blocking_skip(&mut self, n: usize) -> StreamResult<usize> {
-        self.inner.blocking_skip(n).await
-    }
-
-    async fn cancel(&mut self) {
-        self.inner.cancel().await
-    }
-}
-
-#[wasmtime_wasi::async_trait]
-impl Pollable for ObservedInput {
-    async fn ready(&mut self) {
-        self.inner.ready().await
-    }
-}
-
-/// A socket's output stream that records zero-permit `check-write`s.
-struct ObservedOutput {
-    inner: DynOutputStream,
-    log: SharedLog,
-    id: u32,
-}
-
-#[wasmtime_wasi::async_trait]
-impl OutputStream for ObservedOutput {
-    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
-        self.inner.write(bytes)
-    }
-
-    fn flush(&mut self) -> StreamResult<()> {
-        self.inner.flush()
-    }
-
-    fn check_write(&mut self) -> StreamResult<usize> {
-        let n = self.inner.check_write()?;
-        if n == 0 {
-            self.log.record(
-                "output-stream.check-write",
-                self.id,
-                Handle::Socket,
-                WasiErrno::Again,
-            );
-        }
-        Ok(n)
-    }
-
-    async fn blocking_write_and_flush(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
-        self.inner.blocking_write_and_flush(bytes).await
-    }
-
-    async fn write_ready(&mut self) -> StreamResult<usize> {
-        self.inner.write_ready().await
-    }
-
-    async fn cancel(&mut self) {
-        self.inner.cancel().await
-    }
-}
-
-#[wasmtime_wasi::async_trait]
-impl Pollable for ObservedOutput {
-    async fn ready(&mut self) {
-        self.inner.ready().await
-    }
 }
 
 #[cfg(test)]

@@ -313,8 +313,51 @@ impl Io {
 }
 
 impl Handles {
-    /// Gives wasmtime-wasi the handles (preview2 and stock preview1): `inherit` as
-    /// wasmtime-wasi's own, anything else as streams over the host-managed handles.
+    /// Gives a preview2 guest the handles, each observed ([`crate::p2observe`]): its
+    /// would-blocks are recorded in `log`. In stock mode an inherited stdin is wasmtime-wasi's
+    /// own, as in [`Handles::configure_stock`].
+    pub fn configure_p2(
+        &self,
+        builder: &mut WasiCtxBuilder,
+        stdin: &StdinSpec,
+        mode: WasiMode,
+        log: &SharedLog,
+    ) {
+        use crate::events::Handle;
+        use crate::p2observe::{ObservedStdin, ObservedStdout};
+        match stdin {
+            // Faithful: the host's own stdin read as a preview1 guest's is (a non-blocking
+            // read that finds data in the pipe returns it), not through wasmtime-wasi's
+            // worker thread (which reads ahead, and returns nothing until it has).
+            StdinSpec::Inherit if mode == WasiMode::Stock => {
+                builder.stdin(ObservedStdin::new(wasmtime_wasi::cli::stdin(), log.clone()))
+            }
+            _ => builder.stdin(ObservedStdin::new(self.stdin.stdin_stream(), log.clone())),
+        };
+        for (sink, handle) in [
+            (&self.stdout, Handle::Stdout),
+            (&self.stderr, Handle::Stderr),
+        ] {
+            let log = log.clone();
+            match (sink.stdout_stream(), handle) {
+                (Some(s), Handle::Stdout) => builder.stdout(ObservedStdout::new(s, log, handle)),
+                (Some(s), _) => builder.stderr(ObservedStdout::new(s, log, handle)),
+                (None, Handle::Stdout) => builder.stdout(ObservedStdout::new(
+                    wasmtime_wasi::cli::stdout(),
+                    log,
+                    handle,
+                )),
+                (None, _) => builder.stderr(ObservedStdout::new(
+                    wasmtime_wasi::cli::stderr(),
+                    log,
+                    handle,
+                )),
+            };
+        }
+    }
+
+    /// Gives wasmtime-wasi the handles (stock preview1): `inherit` as wasmtime-wasi's own,
+    /// anything else as streams over the host-managed handles.
     pub fn configure_stock(&self, builder: &mut WasiCtxBuilder, stdin: &StdinSpec) {
         match stdin {
             StdinSpec::Inherit => builder.inherit_stdin(),

@@ -186,8 +186,9 @@ impl StdinStream for SourceStdin {
 /// Reads a [`Source`] for wasmtime-wasi, without reading ahead.
 struct SourceReader(Source);
 
-/// How long an async wait on a host descriptor sleeps between `poll` checks.
-const HOST_FD_POLL_SLICE: Duration = Duration::from_millis(5);
+/// The longest one helper of an async wait on a host descriptor waits in `poll(2)` before the
+/// waiter looks again.
+const HOST_FD_WAIT_SLICE: Duration = Duration::from_millis(100);
 
 impl SourceReader {
     fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
@@ -195,10 +196,12 @@ impl SourceReader {
             Source::Mem(pipe) => pipe.poll_readable(cx),
             Source::Host(fd) => match fd.wait_readable(Duration::ZERO) {
                 Ok(false) => {
-                    // No reactor registration for an arbitrary fd here: check again shortly.
+                    // No reactor registration for an arbitrary fd here: a helper waits for it
+                    // (woken by the data at once, or after a slice to look again).
                     let waker = cx.waker().clone();
+                    let fd = fd.clone();
                     std::thread::spawn(move || {
-                        std::thread::sleep(HOST_FD_POLL_SLICE);
+                        let _ = fd.wait_readable(HOST_FD_WAIT_SLICE);
                         waker.wake();
                     });
                     Poll::Pending
