@@ -393,6 +393,34 @@ fn node_behaves_as_recorded() {
         "{out:?}"
     );
     assert!(out.stdout.contains("(node v"), "{out:?}");
+    // Two runtimes in one run: one JUnit file, a testsuite for each runtime and mode.
+    let xml = temp_dir("junit-runtimes").join("j.xml");
+    let out = wouldblock(&[
+        "suite",
+        "--runtime",
+        "wouldblock",
+        "--runtime",
+        "node",
+        "--filter",
+        "p1_rust_stdin_nonblock_read",
+        "--format",
+        "json",
+        "--output",
+        xml.with_extension("json").to_str().unwrap(),
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let junit = std::fs::read_to_string(&xml).unwrap();
+    let suites: Vec<&str> = junit
+        .split("<testsuite name=\"")
+        .skip(1)
+        .map(|s| &s[..s.find(" (").unwrap()])
+        .collect();
+    assert_eq!(suites.len(), 2, "{junit}");
+    assert_eq!(suites[0], "wouldblock faithful", "{junit}");
+    assert!(suites[1].starts_with("node v"), "{junit}");
+    assert_eq!(junit.matches("<testcase ").count(), 6, "{junit}");
 }
 
 /// Every runtime's recorded expectations load, and every case names a guest the build has:

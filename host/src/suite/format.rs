@@ -205,9 +205,8 @@ pub fn junit(reports: &[&SuiteReport]) -> String {
 fn junit_suite(r: &SuiteReport) -> quick_junit::TestSuite {
     use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new(format!(
-        "{} {} ({} {}, rendered for {})",
-        r.runtime.name,
-        mode(r),
+        "{} ({} {}, rendered for {})",
+        runtime_label(r),
         r.platform.os,
         r.platform.arch,
         r.render_platform.name()
