@@ -6,7 +6,7 @@
 //! readiness with `poll(2)`. A guest's non-blocking call is one OS call: `again` exactly when
 //! the OS says EAGAIN.
 
-use crate::errno::{self, HandleKind, WasiErrno};
+use crate::errno::WasiErrno;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 
@@ -112,24 +112,10 @@ pub fn shutdown(s: &TcpStream, how: u8) -> io::Result<()> {
     s.shutdown(how)
 }
 
-/// The WASI errno for a failed socket call on this host.
+/// The WASI errno for a failed socket call on this host ([`crate::sys::wasi_errno`]: the
+/// host's own error numbers, by POSIX or Winsock name).
 pub fn wasi_errno(e: &io::Error) -> WasiErrno {
-    if e.kind() == io::ErrorKind::WouldBlock {
-        return WasiErrno::Again;
-    }
-    let Some(raw) = e.raw_os_error() else {
-        return WasiErrno::Io;
-    };
-    let platform = errno::Platform::host().unwrap_or(errno::Platform::Linux);
-    WasiErrno::ALL
-        .iter()
-        .copied()
-        .find(|w| {
-            w.posix()
-                .and_then(|p| errno::native(platform, p, HandleKind::Pipe))
-                .is_some_and(|n| n.number == raw)
-        })
-        .unwrap_or(WasiErrno::Io)
+    crate::sys::wasi_errno(e)
 }
 
 #[cfg(test)]

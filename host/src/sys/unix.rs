@@ -17,6 +17,7 @@
 //! - Linux `proc_pid_fd(5)`: opening `/proc/self/fd/N` of a pipe opens the pipe itself;
 //!   `pipe(7)`; `open(2)`: status flags belong to the open file description.
 
+use crate::errno::{Posix, WasiErrno};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
@@ -351,6 +352,53 @@ fn hangup_events() -> libc::c_short {
     0
 }
 
+/// Every POSIX condition WASI has an errno for, as this host's libc numbers it (the `libc`
+/// crate's constants for the target, transcribed from its `<errno.h>`), by `<errno.h>` name.
+/// `ENOTCAPABLE` is FreeBSD's (Capsicum) only.
+macro_rules! host_errnos {
+    ($($name:ident,)*) => {
+        const HOST_ERRNOS: &[(i32, Posix)] = &[
+            $((libc::$name, Posix::$name),)*
+            #[cfg(target_os = "freebsd")]
+            (libc::ENOTCAPABLE, Posix::ENOTCAPABLE),
+        ];
+    };
+}
+
+host_errnos! {
+    E2BIG, EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EBADMSG,
+    EBUSY, ECANCELED, ECHILD, ECONNABORTED, ECONNREFUSED, ECONNRESET, EDEADLK, EDESTADDRREQ,
+    EDOM, EDQUOT, EEXIST, EFAULT, EFBIG, EHOSTUNREACH, EIDRM, EILSEQ, EINPROGRESS, EINTR,
+    EINVAL, EIO, EISCONN, EISDIR, ELOOP, EMFILE, EMLINK, EMSGSIZE, EMULTIHOP, ENAMETOOLONG,
+    ENETDOWN, ENETRESET, ENETUNREACH, ENFILE, ENOBUFS, ENODEV, ENOENT, ENOEXEC, ENOLCK,
+    ENOLINK, ENOMEM, ENOMSG, ENOPROTOOPT, ENOSPC, ENOSYS, ENOTCONN, ENOTDIR, ENOTEMPTY,
+    ENOTRECOVERABLE, ENOTSOCK, ENOTSUP, ENOTTY, ENXIO, EOVERFLOW, EOWNERDEAD, EPERM, EPIPE,
+    EPROTO, EPROTONOSUPPORT, EPROTOTYPE, ERANGE, EROFS, ESPIPE, ESRCH, ESTALE, ETIMEDOUT,
+    ETXTBSY, EXDEV,
+}
+
+/// The WASI errno for an error of a host call: its POSIX condition, found by this host's
+/// number for it (EAGAIN and EWOULDBLOCK are one number wherever they are two names);
+/// `io` for a number WASI has no errno for, or an error without one.
+pub fn wasi_errno(e: &io::Error) -> WasiErrno {
+    if e.kind() == io::ErrorKind::WouldBlock {
+        return WasiErrno::Again;
+    }
+    let Some(raw) = e.raw_os_error() else {
+        return WasiErrno::Io;
+    };
+    HOST_ERRNOS
+        .iter()
+        .find(|(n, _)| *n == raw)
+        .and_then(|(_, posix)| {
+            WasiErrno::ALL
+                .iter()
+                .copied()
+                .find(|w| w.posix() == Some(*posix))
+        })
+        .unwrap_or(WasiErrno::Io)
+}
+
 /// One field of `uname(2)`, when the call succeeds and the field is not empty.
 fn uname_field(field: fn(&libc::utsname) -> &[libc::c_char]) -> Option<String> {
     // SAFETY: uname fills the zeroed struct; its fields are NUL-terminated.
@@ -372,4 +420,37 @@ pub fn hostname() -> Option<String> {
 /// The kernel release (`uname -r`).
 pub fn kernel_release() -> Option<String> {
     uname_field(|u| &u.release)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every condition round-trips: this host's number for it gives the WASI errno that
+    /// stands for it.
+    #[test]
+    fn host_errors_map_to_their_wasi_errno() {
+        for (raw, posix) in HOST_ERRNOS {
+            let w = wasi_errno(&io::Error::from_raw_os_error(*raw));
+            assert_eq!(w.posix(), Some(*posix), "{raw} ({})", posix.name());
+        }
+        assert_eq!(
+            HOST_ERRNOS.len(),
+            75 + usize::from(cfg!(target_os = "freebsd"))
+        );
+        let of = |raw| wasi_errno(&io::Error::from_raw_os_error(raw));
+        assert_eq!(of(libc::EAGAIN), WasiErrno::Again);
+        assert_eq!(of(libc::EWOULDBLOCK), WasiErrno::Again);
+        assert_eq!(of(libc::ECONNRESET), WasiErrno::Connreset);
+        assert_eq!(of(libc::EPIPE), WasiErrno::Pipe);
+        assert_eq!(of(libc::EINPROGRESS), WasiErrno::Inprogress);
+        // A number WASI has no errno for, and an error with no number.
+        #[cfg(target_os = "linux")]
+        assert_eq!(of(libc::ENOKEY), WasiErrno::Io);
+        assert_eq!(wasi_errno(&io::Error::other("x")), WasiErrno::Io);
+        assert_eq!(
+            wasi_errno(&io::Error::from(io::ErrorKind::WouldBlock)),
+            WasiErrno::Again
+        );
+    }
 }

@@ -241,6 +241,60 @@ pub fn hostname() -> Option<String> {
     std::env::var("COMPUTERNAME").ok().filter(|n| !n.is_empty())
 }
 
+/// The WASI errno for an error of a host call: Winsock's `WSAE*` codes for sockets (source:
+/// Microsoft's "Windows Sockets Error Codes"), `ERROR_BROKEN_PIPE`/`ERROR_NO_DATA` for pipes
+/// (source: "System Error Codes (0-499)"), by name; `io` for anything else.
+pub fn wasi_errno(e: &io::Error) -> crate::errno::WasiErrno {
+    use crate::errno::WasiErrno as W;
+    use windows_sys::Win32::Foundation::ERROR_NO_DATA;
+    use windows_sys::Win32::Networking::WinSock as ws;
+    if e.kind() == io::ErrorKind::WouldBlock {
+        return W::Again;
+    }
+    let Some(raw) = e.raw_os_error() else {
+        return W::Io;
+    };
+    const TABLE: &[(i32, crate::errno::WasiErrno)] = &[
+        (ws::WSAEWOULDBLOCK, W::Again),
+        (ws::WSAEINPROGRESS, W::Inprogress),
+        (ws::WSAEALREADY, W::Already),
+        (ws::WSAENOTSOCK, W::Notsock),
+        (ws::WSAEDESTADDRREQ, W::Destaddrreq),
+        (ws::WSAEMSGSIZE, W::Msgsize),
+        (ws::WSAEPROTOTYPE, W::Prototype),
+        (ws::WSAENOPROTOOPT, W::Noprotoopt),
+        (ws::WSAEPROTONOSUPPORT, W::Protonosupport),
+        (ws::WSAEOPNOTSUPP, W::Notsup),
+        (ws::WSAEAFNOSUPPORT, W::Afnosupport),
+        (ws::WSAEADDRINUSE, W::Addrinuse),
+        (ws::WSAEADDRNOTAVAIL, W::Addrnotavail),
+        (ws::WSAENETDOWN, W::Netdown),
+        (ws::WSAENETUNREACH, W::Netunreach),
+        (ws::WSAENETRESET, W::Netreset),
+        (ws::WSAECONNABORTED, W::Connaborted),
+        (ws::WSAECONNRESET, W::Connreset),
+        (ws::WSAENOBUFS, W::Nobufs),
+        (ws::WSAEISCONN, W::Isconn),
+        (ws::WSAENOTCONN, W::Notconn),
+        (ws::WSAESHUTDOWN, W::Pipe),
+        (ws::WSAETIMEDOUT, W::Timedout),
+        (ws::WSAECONNREFUSED, W::Connrefused),
+        (ws::WSAEHOSTUNREACH, W::Hostunreach),
+        (ws::WSAEACCES, W::Acces),
+        (ws::WSAEINVAL, W::Inval),
+        (ws::WSAEFAULT, W::Fault),
+        (ws::WSAEINTR, W::Intr),
+        (ws::WSAEMFILE, W::Mfile),
+        (ws::WSAEBADF, W::Badf),
+        (ERROR_BROKEN_PIPE as i32, W::Pipe),
+        (ERROR_NO_DATA as i32, W::Pipe),
+    ];
+    TABLE
+        .iter()
+        .find(|(n, _)| *n == raw)
+        .map_or(W::Io, |(_, w)| *w)
+}
+
 /// Windows has its table.
 pub fn host_platform() -> Option<crate::errno::Platform> {
     Some(crate::errno::Platform::Windows)
