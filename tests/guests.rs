@@ -107,6 +107,12 @@ pub fn again_event(count: u64) -> serde_json::Value {
     })
 }
 
+/// `uname FLAG`, the oracle for the report's kernel release (`-r`) and host name (`-n`).
+fn uname(flag: &str) -> String {
+    let out = Command::new("uname").arg(flag).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 pub fn expected_report(
     guest: &str,
     abi: &str,
@@ -119,7 +125,12 @@ pub fn expected_report(
         "guest": guest,
         "abi": abi,
         "wasi": wasi,
-        "platform": {"os": std::env::consts::OS, "arch": std::env::consts::ARCH},
+        "platform": {
+            "os": std::env::consts::OS,
+            "arch": std::env::consts::ARCH,
+            "kernel": uname("-r"),
+            "hostname": uname("-n"),
+        },
         "render_platform": "linux",
         "exit_code": code,
         "exit_by": "guest",

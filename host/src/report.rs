@@ -4,7 +4,7 @@
 use crate::errno::Platform;
 use crate::events::Event;
 use crate::python::{self, PyError};
-use crate::run::{Outcome, WasiMode};
+use crate::run::{Completed, WasiMode};
 use serde::Serialize;
 
 /// The schema identifier; bumped on any incompatible change.
@@ -49,21 +49,30 @@ pub enum ExitBy {
     Wouldblock,
 }
 
-/// The host's OS and architecture, as Rust names them.
-#[derive(Serialize)]
+/// The machine a report comes from: OS and architecture as Rust names them, and, when known,
+/// the kernel release and the host name. One type for the run report and the suite report.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct HostPlatform {
     /// e.g. `linux`.
-    pub os: &'static str,
+    pub os: String,
     /// e.g. `x86_64`.
-    pub arch: &'static str,
+    pub arch: String,
+    /// The kernel release (`uname -r`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// The machine's name, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
 }
 
 impl HostPlatform {
     /// This host.
     pub fn current() -> Self {
         HostPlatform {
-            os: std::env::consts::OS,
-            arch: std::env::consts::ARCH,
+            os: std::env::consts::OS.into(),
+            arch: std::env::consts::ARCH.into(),
+            kernel: crate::sys::kernel_release(),
+            hostname: crate::sys::hostname(),
         }
     }
 }
@@ -116,7 +125,7 @@ pub fn event_reports(platform: Platform, log: &crate::events::EventLog) -> Vec<E
 
 impl<'a> Report<'a> {
     /// The report of a finished run.
-    pub fn new(guest: String, wasi: WasiMode, platform: Platform, outcome: &'a Outcome) -> Self {
+    pub fn new(guest: String, wasi: WasiMode, platform: Platform, outcome: &'a Completed) -> Self {
         let events = event_reports(platform, &outcome.events);
         Report {
             schema: SCHEMA,

@@ -87,7 +87,7 @@ pub struct RunOptions {
     pub tcplisten: Vec<crate::net::ListenSpec>,
     /// Addresses a preview2 guest may bind or connect to.
     pub allow_net: Vec<crate::p2net::AllowNet>,
-    /// Keep the guest's stdout and stderr in [`Outcome`] instead of writing them out.
+    /// Keep the guest's stdout and stderr in [`Completed`] instead of writing them out.
     pub capture: bool,
     /// Told the address of each `--tcplisten` socket once it is bound.
     pub announce: Option<std::sync::mpsc::Sender<std::net::SocketAddr>>,
@@ -384,7 +384,7 @@ pub struct Captured {
 }
 
 /// What a finished run produced.
-pub struct Outcome {
+pub struct Completed {
     /// `p1` or `p2`.
     pub abi: &'static str,
     /// The guest's exit code.
@@ -419,16 +419,20 @@ pub fn engine(epochs: bool, fuel: bool) -> anyhow::Result<Engine> {
 }
 
 /// Runs the guest `opts` names, to completion.
-pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Outcome, RunError> {
+pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Completed, RunError> {
     let guest = guest::load(engine, &opts.guest)?;
     run_loaded(engine, &guest, opts)
 }
 
 /// Runs an already compiled guest (`opts.guest` only names it).
-pub fn run_loaded(engine: &Engine, guest: &Guest, opts: &RunOptions) -> Result<Outcome, RunError> {
+pub fn run_loaded(
+    engine: &Engine,
+    guest: &Guest,
+    opts: &RunOptions,
+) -> Result<Completed, RunError> {
     let f = run_partial(engine, guest, opts)?;
     let exit_code = f.result?;
-    Ok(Outcome {
+    Ok(Completed {
         abi: f.abi,
         exit_code,
         events: f.events,

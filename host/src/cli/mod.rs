@@ -760,7 +760,7 @@ fn run_command(args: RunArgs) -> i32 {
         Err(e) => (e.exit_code(), Some(e.message())),
     };
     if let Some(file) = report_file {
-        let outcome = run::Outcome {
+        let outcome = run::Completed {
             abi: f.abi,
             exit_code: code,
             events: f.events,

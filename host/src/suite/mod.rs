@@ -136,19 +136,8 @@ pub struct CaseResult {
     pub reason: Option<String>,
 }
 
-/// The host a report comes from.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Platform {
-    /// e.g. `linux`.
-    pub os: String,
-    /// e.g. `x86_64`.
-    pub arch: String,
-    /// The kernel release (`uname -r`), when known.
-    pub kernel: Option<String>,
-    /// The machine's name, when known.
-    #[serde(default)]
-    pub hostname: Option<String>,
-}
+/// The machine a report comes from (the run report's type).
+pub use crate::report::HostPlatform as Platform;
 
 /// Counts by outcome.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -690,12 +679,7 @@ pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
         schema: SCHEMA.into(),
         wouldblock_version: env!("CARGO_PKG_VERSION").into(),
         wasmtime_version: run::WASMTIME_VERSION.into(),
-        platform: Platform {
-            os: std::env::consts::OS.into(),
-            arch: std::env::consts::ARCH.into(),
-            kernel: crate::sys::kernel_release(),
-            hostname: crate::sys::hostname(),
-        },
+        platform: Platform::current(),
         runtime: match &opts.peer {
             Some((peer, found)) => Runtime {
                 name: peer.name.into(),
