@@ -267,8 +267,8 @@ fn run_case(
     let mut result = CaseResult {
         id: p.id.clone(),
         scenario: p.scenario.clone(),
-        abi: p.abi.clone(),
-        lang: p.lang.clone(),
+        abi: p.abi.map_or("", Abi::name).into(),
+        lang: p.lang.map_or("", |l| l.name()).into(),
         case: p
             .case
             .as_ref()
@@ -419,11 +419,7 @@ fn execute_peer(
         _ => RunError::Host(anyhow::anyhow!("crash: {why}")),
     });
     Ok(run::Finished {
-        abi: if p.abi == Abi::P1.name() {
-            Abi::P1.name()
-        } else {
-            Abi::P2.name()
-        },
+        abi: p.abi.unwrap_or(Abi::P1).name(),
         result,
         events: Default::default(),
         captured: Default::default(),

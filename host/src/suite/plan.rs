@@ -15,10 +15,10 @@ pub(super) struct Planned {
     pub(super) id: String,
     /// The scenario (for `--cases`: the case file's path without `.toml`).
     pub(super) scenario: String,
-    /// `p1`/`p2` (for a `--cases` guest: found when it is loaded).
-    pub(super) abi: String,
-    /// The guest's language (empty for a `--cases` guest).
-    pub(super) lang: String,
+    /// The guest's ABI (for a `--cases` guest, found when it is loaded).
+    pub(super) abi: Option<Abi>,
+    /// The guest's language (none for a `--cases` guest).
+    pub(super) lang: Option<Lang>,
     /// The guest file.
     pub(super) guest: PathBuf,
     /// Where relative host paths of the case start (the case file's directory).
@@ -114,8 +114,8 @@ pub(super) fn plan(opts: &SuiteOptions) -> Result<Plan, String> {
                 None => base.clone(),
             },
             scenario: scenario.clone(),
-            abi: abi_name.into(),
-            lang: lang_name.into(),
+            abi: Some(abi),
+            lang: Some(lang),
             guest: path.clone(),
             base: opts.expectations.clone(),
             case,
@@ -148,8 +148,8 @@ pub(super) fn plan(opts: &SuiteOptions) -> Result<Plan, String> {
                 dir.display(),
                 p.scenario,
                 p.case.as_ref().map(|c| c.name.get_ref().as_str()).unwrap_or_default(),
-                p.abi,
-                p.lang
+                p.abi.map_or("", Abi::name),
+                p.lang.map_or("", Lang::name)
             ));
         }
     }
@@ -217,8 +217,8 @@ fn plan_cases(root: &Path, opts: &SuiteOptions) -> Result<Plan, String> {
             out.push(Planned {
                 id: format!("{prefix}/{}", c.name),
                 scenario: prefix.clone(),
-                abi: String::new(),
-                lang: String::new(),
+                abi: None,
+                lang: None,
                 guest,
                 base: base.clone(),
                 case: Some(c),
