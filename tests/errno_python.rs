@@ -57,7 +57,7 @@ fn linux_rows_match_python3() {
             .map(|v| v.as_str().unwrap())
             .collect();
         assert!(
-            names.contains(&row.name),
+            names.contains(&row.name.as_str()),
             "{}: {} not in python's {names:?}",
             wasi.name(),
             row.name

@@ -37,25 +37,25 @@ pub fn exception_for(posix: Posix) -> &'static str {
 }
 
 /// A WASI result as Python would show it on one platform.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PyError {
     /// The platform this rendering is for.
     pub platform: Platform,
     /// The kind of handle the error came from (decides the form on Windows).
     pub handle_kind: HandleKind,
     /// The exception class, e.g. `BlockingIOError`.
-    pub exception: &'static str,
+    pub exception: String,
     /// `OSError.errno`.
     pub errno: i32,
     /// The native name, e.g. `EAGAIN` or `WSAEWOULDBLOCK`.
-    pub name: &'static str,
+    pub name: String,
     /// `OSError.strerror`.
-    pub strerror: &'static str,
+    pub strerror: String,
     /// `OSError.winerror`, for Windows errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub winerror: Option<i32>,
     /// Bytes accepted before the would-block, for partial writes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub characters_written: Option<u64>,
     /// The last line of the traceback, e.g. `BlockingIOError: [Errno 11] Resource ...`.
     pub line: String,
@@ -93,10 +93,10 @@ pub fn render(
     Some(PyError {
         platform,
         handle_kind: kind,
-        exception,
+        exception: exception.into(),
         errno: native.number,
-        name: native.name,
-        strerror: native.strerror,
+        name: native.name.into(),
+        strerror: native.strerror.into(),
         winerror,
         characters_written,
         line: format!("{exception}: [{tag} {}] {}", native.number, native.strerror),
@@ -137,7 +137,7 @@ mod tests {
             "BlockingIOError: [WinError 10035] A non-blocking socket operation could not be completed immediately"
         );
         assert_eq!(
-            (r.errno, r.winerror, r.name),
+            (r.errno, r.winerror, r.name.as_str()),
             (10035, Some(10035), "WSAEWOULDBLOCK")
         );
         assert_eq!(r.characters_written, Some(5));

@@ -11,14 +11,14 @@ use serde::Serialize;
 pub const SCHEMA: &str = "wouldblock.report/1";
 
 /// The `--report` document.
-#[derive(Serialize)]
-pub struct Report<'a> {
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct Report {
     /// Always [`SCHEMA`].
-    pub schema: &'static str,
+    pub schema: String,
     /// The guest file as given.
     pub guest: String,
     /// `p1` or `p2`.
-    pub abi: &'static str,
+    pub abi: String,
     /// Which preview1 implementation ran.
     pub wasi: WasiMode,
     /// Where the host ran.
@@ -31,16 +31,16 @@ pub struct Report<'a> {
     /// exit 2 or 124 itself), or wouldblock (it stopped the guest, see `stopped`).
     pub exit_by: ExitBy,
     /// Why the guest was stopped (a trap, the deadline, the memory limit), if it was.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
     /// Bytes the guest wrote through `pipe:` outputs, all forwarded to the host.
     pub captured: crate::run::Captured,
     /// Each distinct event.
-    pub events: Vec<EventReport<'a>>,
+    pub events: Vec<EventReport>,
 }
 
 /// Who chose a run's exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExitBy {
     /// The guest exited (returned from `_start`, or called `proc_exit`).
@@ -77,23 +77,23 @@ impl HostPlatform {
     }
 }
 
-/// One event in the report.
-#[derive(Serialize)]
-pub struct EventReport<'a> {
+/// One event in a report (the run report's and the suite report's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EventReport {
     /// e.g. `fd_read`.
-    pub call: &'a str,
+    pub call: String,
     /// The guest descriptor.
     pub fd: u32,
     /// e.g. `stdin`.
-    pub handle: &'static str,
+    pub handle: String,
     /// The WASI errno value.
     pub wasi_errno: u16,
     /// The WASI errno name.
-    pub wasi_name: &'static str,
+    pub wasi_name: String,
     /// How many times.
     pub count: u64,
     /// Bytes accepted before the would-block, for writes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub characters_written: Option<u64>,
     /// As Python raises it on the render platform; `null` where that platform has no errno.
     pub python: Option<PyError>,
@@ -106,15 +106,15 @@ fn render(platform: Platform, e: &Event) -> Option<PyError> {
 }
 
 /// Every event of `log` for a report, rendered for `platform` and for all platforms.
-pub fn event_reports(platform: Platform, log: &crate::events::EventLog) -> Vec<EventReport<'_>> {
+pub fn event_reports(platform: Platform, log: &crate::events::EventLog) -> Vec<EventReport> {
     log.events()
         .iter()
         .map(|e| EventReport {
-            call: e.call,
+            call: e.call.into(),
             fd: e.fd,
-            handle: e.handle.name(),
+            handle: e.handle.name().into(),
             wasi_errno: e.errno.raw(),
-            wasi_name: e.errno.name(),
+            wasi_name: e.errno.name().into(),
             count: e.count,
             characters_written: e.characters_written,
             python: render(platform, e),
@@ -123,14 +123,14 @@ pub fn event_reports(platform: Platform, log: &crate::events::EventLog) -> Vec<E
         .collect()
 }
 
-impl<'a> Report<'a> {
+impl Report {
     /// The report of a finished run.
-    pub fn new(guest: String, wasi: WasiMode, platform: Platform, outcome: &'a Completed) -> Self {
+    pub fn new(guest: String, wasi: WasiMode, platform: Platform, outcome: &Completed) -> Self {
         let events = event_reports(platform, &outcome.events);
         Report {
-            schema: SCHEMA,
+            schema: SCHEMA.into(),
             guest,
-            abi: outcome.abi,
+            abi: outcome.abi.into(),
             wasi,
             platform: HostPlatform::current(),
             render_platform: platform,
@@ -143,7 +143,7 @@ impl<'a> Report<'a> {
     }
 }
 
-impl Report<'_> {
+impl Report {
     /// Marks the run as stopped by wouldblock, for `why` (or as exited by the guest).
     pub fn set_stopped(&mut self, why: Option<String>) {
         self.exit_by = match why {

@@ -375,7 +375,7 @@ impl Handles {
 }
 
 /// Bytes the guest wrote through `pipe:` outputs (0 for `inherit`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Captured {
     /// Through stdout.
     pub stdout: u64,

@@ -212,9 +212,9 @@ fn cell(c: &CaseResult) -> Cell {
     let python = c
         .events
         .first()
-        .and_then(|e| e["python"]["line"].as_str())
-        .unwrap_or("")
-        .to_string();
+        .and_then(|e| e.python.as_ref())
+        .map(|p| p.line.clone())
+        .unwrap_or_default();
     let outcome = serde_json::to_value(c.outcome)
         .ok()
         .and_then(|v| v.as_str().map(String::from))

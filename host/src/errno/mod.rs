@@ -187,7 +187,9 @@ impl std::str::FromStr for Platform {
 
 /// What kind of host object an errno came from. Only Windows tells them apart: Winsock
 /// reports socket errors as `WSAE*` codes, everything else goes through the CRT's errno.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum HandleKind {
     /// A pipe, file or terminal.

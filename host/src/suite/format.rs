@@ -87,9 +87,9 @@ pub fn json(r: &SuiteReport) -> String {
 fn first_python(c: &CaseResult) -> String {
     c.events
         .first()
-        .and_then(|e| e["python"]["line"].as_str())
-        .unwrap_or("")
-        .to_string()
+        .and_then(|e| e.python.as_ref())
+        .map(|p| p.line.clone())
+        .unwrap_or_default()
 }
 
 /// Text made safe for one Markdown table cell: a `|` would end the cell and a line break

@@ -127,7 +127,7 @@ pub struct CaseResult {
     /// The guest's whole stderr (up to 64 KiB).
     pub stderr: String,
     /// The host's events, with every platform's rendering.
-    pub events: Vec<serde_json::Value>,
+    pub events: Vec<EventReport>,
     /// The events in the expectation's form.
     pub event_lines: Vec<String>,
     /// How the result differs from the expectation (empty when it matches).
@@ -323,10 +323,7 @@ fn run_case(
                 String::from_utf8_lossy(&f.stderr).into_owned(),
             );
             result.event_lines = f.events.events().iter().map(event_line).collect();
-            result.events = event_reports(opts.platform, &f.events)
-                .iter()
-                .map(|e: &EventReport| serde_json::to_value(e).expect("an event serializes"))
-                .collect();
+            result.events = event_reports(opts.platform, &f.events);
         }
         Err(NotRun::Abandoned(e)) => {
             stopped = Some("deadline");
