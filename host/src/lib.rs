@@ -23,6 +23,7 @@ pub mod pipe;
 pub mod python;
 pub mod report;
 pub mod run;
+pub mod schema;
 pub mod signal;
 pub mod spec;
 pub mod stdin;

@@ -37,7 +37,7 @@ pub fn exception_for(posix: Posix) -> &'static str {
 }
 
 /// A WASI result as Python would show it on one platform.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct PyError {
     /// The platform this rendering is for.
     pub platform: Platform,

@@ -11,7 +11,7 @@ use serde::Serialize;
 pub const SCHEMA: &str = "wouldblock.report/1";
 
 /// The `--report` document.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Report {
     /// Always [`SCHEMA`].
     pub schema: String,
@@ -40,7 +40,9 @@ pub struct Report {
 }
 
 /// Who chose a run's exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ExitBy {
     /// The guest exited (returned from `_start`, or called `proc_exit`).
@@ -51,7 +53,7 @@ pub enum ExitBy {
 
 /// The machine a report comes from: OS and architecture as Rust names them, and, when known,
 /// the kernel release and the host name. One type for the run report and the suite report.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct HostPlatform {
     /// e.g. `linux`.
     pub os: String,
@@ -78,7 +80,7 @@ impl HostPlatform {
 }
 
 /// One event in a report (the run report's and the suite report's).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct EventReport {
     /// e.g. `fd_read`.
     pub call: String,

@@ -39,6 +39,7 @@ pub const EXIT_MEMORY: i32 = 125;
     clap::ValueEnum,
     serde::Serialize,
     serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum WasiMode {
@@ -375,7 +376,17 @@ impl Handles {
 }
 
 /// Bytes the guest wrote through `pipe:` outputs (0 for `inherit`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Captured {
     /// Through stdout.
     pub stdout: u64,

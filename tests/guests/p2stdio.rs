@@ -85,13 +85,16 @@ pub fn p1_rust_stream_stdin_read() {
     assert_eq!((out.code, out.wb_lines()), (Some(0), vec![SKIP]), "{out:?}");
 }
 
+/// An undrained 8 KiB stderr pipe: exactly 8192 bytes fit, then check-write permits nothing
+/// (twice: before and after a poll that times out), each recorded; every byte reaches the
+/// host's stderr at exit.
 #[test]
 pub fn p2_rust_stream_write_full_pipe() {
     let report = temp_dir("p2-stream-write").join("r.json");
     let out = wouldblock(&[
         "run",
         "--stderr",
-        "pipe:8192:4096/10ms",
+        "pipe:8192",
         "--report",
         report.to_str().unwrap(),
         P2_RUST_STREAM_WRITE_FULL_PIPE,
@@ -102,17 +105,17 @@ pub fn p2_rust_stream_write_full_pipe() {
         out.wb_lines(),
         [
             "WB op=output-stream.check-write fd=2 errno=6 name=again written=8192",
-            "WB op=output-stream.check-write fd=2 errno=0 name=success permit=some",
+            "WB op=poll fd=2 errno=0 name=success ready=timeout",
+            "WB op=output-stream.check-write fd=2 errno=6 name=again",
         ],
     );
-    // Every byte the guest wrote reached the host's stderr, before the host's own line.
     let r = read_json(&report);
     assert_eq!(r["captured"]["stderr"], 8192);
     let xs = out.stderr.bytes().take_while(|b| *b == b'x').count();
     assert_eq!(xs, 8192);
     assert_eq!(
         &out.stderr[xs..],
-        "wouldblock: output-stream.check-write(fd=2, stderr) -> again (6) x1 = \
+        "wouldblock: output-stream.check-write(fd=2, stderr) -> again (6) x2 = \
          BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]\n"
     );
     let e = &r["events"][0];
@@ -122,12 +125,23 @@ pub fn p2_rust_stream_write_full_pipe() {
             &"output-stream.check-write".into(),
             &2.into(),
             &"stderr".into(),
-            &1.into()
+            &2.into()
         )
     );
+    // Drained, the pipe becomes writable while the guest polls.
+    let out = wouldblock(&[
+        "run",
+        "--stderr",
+        "pipe:8192:4096/10ms",
+        P2_RUST_STREAM_WRITE_FULL_PIPE,
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
     assert_eq!(
-        e["python"]["line"],
-        "BlockingIOError: [Errno 11] Resource temporarily unavailable"
+        out.wb_lines()[1..],
+        [
+            "WB op=poll fd=2 errno=0 name=success ready=stderr",
+            "WB op=output-stream.check-write fd=2 errno=0 name=success permit=some",
+        ],
     );
 }
 

@@ -87,6 +87,13 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `wouldblock man > wouldblock.1`.
     Man,
+    /// Print the JSON Schema of a report: `report` (run --report), `suite` (suite --format
+    /// json) or `compare` (compare --format json).
+    Schema {
+        /// Which document.
+        #[arg(value_enum)]
+        document: crate::schema::Document,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -389,6 +396,10 @@ pub fn main_with_args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32
                 Err(e) => fail(EXIT_HOST, &format!("writing the manual page: {e}")),
             }
         }
+        Command::Schema { document } => match emit(&document.schema(), None) {
+            Ok(()) => 0,
+            Err(code) => code,
+        },
     }
 }
 

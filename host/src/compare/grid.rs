@@ -10,7 +10,7 @@ use crate::suite::{CaseResult, SuiteReport};
 use serde::Serialize;
 
 /// One cell.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", tag = "mark", content = "note")]
 pub enum Mark {
     /// What the reference saw.
@@ -39,7 +39,7 @@ impl Mark {
 }
 
 /// One row.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct GridRow {
     /// The case id.
     pub case: String,
@@ -48,7 +48,7 @@ pub struct GridRow {
 }
 
 /// The grid.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Grid {
     /// Column labels, the reference first.
     pub columns: Vec<String>,

@@ -17,10 +17,13 @@
 
 pub mod grid;
 
-use crate::suite::{CaseResult, SuiteReport, SCHEMA};
+use crate::suite::{CaseResult, SuiteReport, SCHEMA as SUITE_SCHEMA};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::Path;
+
+/// The comparison's schema identifier.
+pub const SCHEMA: &str = "wouldblock.compare/1";
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -36,7 +39,7 @@ pub enum Format {
 }
 
 /// One column: a report.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Column {
     /// e.g. `wouldblock faithful · linux x86_64 · rendered for linux`.
     pub label: String,
@@ -53,7 +56,7 @@ pub struct Column {
 }
 
 /// How one cell stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// As its runtime and mode gave elsewhere, and as expected.
@@ -79,7 +82,7 @@ impl Status {
 }
 
 /// One cell.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, schemars::JsonSchema)]
 pub struct Cell {
     /// pass, fail, xfail or xpass.
     pub outcome: String,
@@ -90,7 +93,7 @@ pub struct Cell {
 }
 
 /// One row: a case across the columns.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Row {
     /// The case id.
     pub case: String,
@@ -103,7 +106,7 @@ pub struct Row {
 }
 
 /// The merged table.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// Always `wouldblock.compare/1`.
     pub schema: &'static str,
@@ -139,10 +142,10 @@ pub fn load(path: &Path) -> Result<SuiteReport, String> {
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     match value.get("schema").and_then(|s| s.as_str()) {
-        Some(SCHEMA) => {}
+        Some(SUITE_SCHEMA) => {}
         Some(other) => {
             return Err(format!(
-                "{}: schema `{other}`; compare reads {SCHEMA}",
+                "{}: schema `{other}`; compare reads {SUITE_SCHEMA}",
                 path.display()
             ));
         }
@@ -154,7 +157,7 @@ pub fn load(path: &Path) -> Result<SuiteReport, String> {
         }
     }
     serde_json::from_value(value)
-        .map_err(|e| format!("{}: not a valid {SCHEMA} report: {e}", path.display()))
+        .map_err(|e| format!("{}: not a valid {SUITE_SCHEMA} report: {e}", path.display()))
 }
 
 /// The guest's own view, from its `WB` lines: each call and the errno name it got, e.g.
@@ -330,7 +333,7 @@ pub fn compare(reports: &[(String, SuiteReport)], shared_only: bool) -> Comparis
     let (failing_cells, missing_cells) = (count(Status::Fails), count(Status::Missing));
     let portability_failures = rows.iter().filter(|r| r.portability_failure).count();
     Comparison {
-        schema: "wouldblock.compare/1",
+        schema: SCHEMA,
         columns,
         rows,
         portability_failures,
@@ -656,7 +659,7 @@ fn html_grid(g: &grid::Grid) -> String {
 fn report(runtime: &str, cases: Vec<CaseResult>) -> (String, SuiteReport) {
     use crate::suite::{Platform, Runtime, Summary};
     let r = SuiteReport {
-        schema: SCHEMA.into(),
+        schema: SUITE_SCHEMA.into(),
         wouldblock_version: "0".into(),
         wasmtime_version: "48".into(),
         platform: Platform {

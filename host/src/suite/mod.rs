@@ -57,7 +57,7 @@ pub struct SuiteOptions {
 }
 
 /// The runtime a report is about.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Runtime {
     /// `wouldblock`, `node`, `wasmtime`, …
     pub name: String,
@@ -66,7 +66,9 @@ pub struct Runtime {
 }
 
 /// A case's verdict.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// As expected.
@@ -98,7 +100,7 @@ impl Outcome {
 }
 
 /// One case's result.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaseResult {
     /// `<abi>_<lang>_<scenario>/<case>`.
     pub id: String,
@@ -140,7 +142,7 @@ pub struct CaseResult {
 pub use crate::report::HostPlatform as Platform;
 
 /// Counts by outcome.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// As expected.
     pub passed: usize,
@@ -155,7 +157,7 @@ pub struct Summary {
 }
 
 /// The whole suite report (`wouldblock.suite/1`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SuiteReport {
     /// Always [`SCHEMA`].
     pub schema: String,
