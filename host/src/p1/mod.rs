@@ -102,25 +102,23 @@ pub fn run(
     }
     let mut wasi = builder.build_p1();
     if !listeners.is_empty() {
-        // The reserve directory was preopened last, right after the user's directories.
-        let hidden = 3 + opts.dirs.len() as u32;
-        let wanted: Vec<Option<u32>> = opts.tcplisten.iter().map(|s| s.fd).collect();
-        let numbers = stock::reserve(&mut wasi, hidden, &wanted).map_err(RunError::host)?;
-        for ((fd, listener), spec) in numbers.into_iter().zip(listeners).zip(&opts.tcplisten) {
-            if let Some(port0) = listener.1 {
+        let numbers: Vec<u32> = listeners.iter().map(|l| l.fd).collect();
+        stock::reserve(&mut wasi, reserve_fd(opts), &numbers).map_err(RunError::host)?;
+        for (l, spec) in listeners.into_iter().zip(&opts.tcplisten) {
+            if let Some(port0) = l.announce {
                 if !opts.capture {
-                    eprintln!("wouldblock: listening on {port0} (fd {fd})");
+                    eprintln!("wouldblock: listening on {port0} (fd {})", l.fd);
                 }
             }
-            if let (Some(tx), Ok(addr)) = (&opts.announce, listener.0.local_addr()) {
+            if let (Some(tx), Ok(addr)) = (&opts.announce, l.socket.local_addr()) {
                 let _ = tx.send(addr);
             }
             let mut managed =
-                Managed::new(Handle::Listener, Endpoint::Listener(Arc::new(listener.0)));
+                Managed::new(Handle::Listener, Endpoint::Listener(Arc::new(l.socket)));
             if spec.nonblock {
                 managed.flags = fds::NONBLOCK;
             }
-            fds.insert(fd, managed);
+            fds.insert(l.fd, managed);
         }
     }
     let state = P1State {
@@ -247,11 +245,11 @@ fn invoke(
 fn bind_listeners(
     opts: &RunOptions,
     builder: &mut wasmtime_wasi::WasiCtxBuilder,
-) -> Result<Vec<(std::net::TcpListener, Option<std::net::SocketAddr>)>, RunError> {
+) -> Result<Vec<Bound>, RunError> {
     if opts.tcplisten.is_empty() {
         return Ok(Vec::new());
     }
-    let hidden = 3 + opts.dirs.len() as u32;
+    let hidden = reserve_fd(opts);
     let mut asked = std::collections::BTreeSet::new();
     for spec in &opts.tcplisten {
         let Some(fd) = spec.fd else { continue };
@@ -268,26 +266,26 @@ fn bind_listeners(
             )));
         }
     }
+    // Each listener's number: asked for, or the lowest nobody asked for from `hidden` up.
+    let mut free = (hidden..).filter(|n| !asked.contains(n));
     let mut out = Vec::new();
     for spec in &opts.tcplisten {
-        let l = crate::net::listen(spec)
+        let socket = crate::net::listen(spec)
             .map_err(|e| RunError::Input(anyhow::anyhow!("--tcplisten {spec}: {e}")))?;
         let announce = (spec.addr.port() == 0)
-            .then(|| l.local_addr().ok())
+            .then(|| socket.local_addr().ok())
             .flatten();
-        out.push((l, announce));
+        let fd = spec
+            .fd
+            .unwrap_or_else(|| free.next().expect("numbers left"));
+        out.push(Bound {
+            socket,
+            announce,
+            fd,
+        });
     }
     builder.env("LISTEN_FDS", out.len().to_string());
-    // The numbers reserve() will give them: asked for, or the lowest free from `hidden` up.
-    let mut free = (hidden..).filter(|n| !asked.contains(n));
-    let numbers: Vec<String> = opts
-        .tcplisten
-        .iter()
-        .map(|s| {
-            s.fd.unwrap_or_else(|| free.next().expect("numbers left"))
-                .to_string()
-        })
-        .collect();
+    let numbers: Vec<String> = out.iter().map(|l| l.fd.to_string()).collect();
     builder.env("WOULDBLOCK_LISTEN_FDS", numbers.join(","));
     let dir = std::env::temp_dir().join(format!(
         "wouldblock-reserve-{}-{}",
@@ -304,6 +302,19 @@ fn bind_listeners(
     let _ = std::fs::remove_dir(&dir);
     opened.map_err(|e| RunError::host(anyhow::anyhow!("preopening {}: {e}", dir.display())))?;
     Ok(out)
+}
+
+/// A bound `--tcplisten` socket and the guest descriptor number it gets.
+struct Bound {
+    socket: std::net::TcpListener,
+    /// Its actual address, when port 0 was asked for.
+    announce: Option<std::net::SocketAddr>,
+    fd: u32,
+}
+
+/// Where the reserve directory is preopened: last, right after the user's directories.
+fn reserve_fd(opts: &RunOptions) -> u32 {
+    3 + opts.dirs.len() as u32
 }
 
 static RESERVE_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -102,27 +102,19 @@ pub fn clock_now(caller: &mut Caller<'_, P1State>, id: u32) -> Result<Result<u64
     call(caller, |ctx, mem| errno_of(ctx.clock_time_get(mem, id, 1)))
 }
 
-/// Reserves descriptor numbers in wasmtime-wasi's own table, so that it never hands them
-/// out: one for each of `wanted`, either the number asked for or, for `None`, the lowest
-/// number from `hidden` up that nobody asked for. Opens placeholders (of the directory
-/// preopened at `hidden`, never seen by the guest) up to one past the highest number, moves
-/// that last one onto `hidden` (which closes the preopen), and closes the numbers in between
-/// that are not reserved. The placeholders stay open under the reserved numbers; the host
-/// answers every call on them. `wanted` numbers are distinct, at least `hidden` and at most
-/// [`crate::net::MAX_LISTEN_FD`] (checked by the caller).
-pub fn reserve(ctx: &mut WasiP1Ctx, hidden: u32, wanted: &[Option<u32>]) -> Result<Vec<u32>> {
+/// Reserves `numbers` in wasmtime-wasi's own table, so that it never hands them out. Opens
+/// placeholders (of the directory preopened at `hidden`, never seen by the guest) up to one
+/// past the highest number, moves that last one onto `hidden` (which closes the preopen), and
+/// closes the numbers in between that are not reserved. The placeholders stay open under the
+/// reserved numbers; the host answers every call on them. `numbers` are distinct, at least
+/// `hidden` and at most [`crate::net::MAX_LISTEN_FD`] (the caller chose them).
+pub fn reserve(ctx: &mut WasiP1Ctx, hidden: u32, numbers: &[u32]) -> Result<()> {
     let mut path = *b".";
     let mut mem = GuestMemory::Unshared(&mut path);
     // Outside a guest call nothing has set the per-call copying budget: allow this call's.
     ctx.set_hostcall_fuel(1 << 16);
-    let asked: std::collections::BTreeSet<u32> = wanted.iter().flatten().copied().collect();
-    let mut free = (hidden..).filter(|n| !asked.contains(n));
-    let numbers: Vec<u32> = wanted
-        .iter()
-        .map(|w| w.unwrap_or_else(|| free.next().expect("numbers left")))
-        .collect();
     let Some(&max) = numbers.iter().max() else {
-        return Ok(numbers);
+        return Ok(());
     };
     let fail = |what: &str, e: WasiErrno| {
         wasmtime::format_err!(
@@ -152,7 +144,7 @@ pub fn reserve(ctx: &mut WasiP1Ctx, hidden: u32, wanted: &[Option<u32>]) -> Resu
     for fd in (hidden..=max).filter(|n| !numbers.contains(n)) {
         errno_of(in_tokio(ctx.fd_close(&mut mem, fd.into())))?.map_err(|e| fail("fd_close", e))?;
     }
-    Ok(numbers)
+    Ok(())
 }
 
 /// Whether wasmtime-wasi has `fd` open.
