@@ -180,12 +180,7 @@ fn guest_view(c: &CaseResult) -> String {
 
 /// What a case constrains, as one comparable text: how it ended and its verdict.
 fn constrained(c: &CaseResult) -> String {
-    let end = match (c.exit_code, &c.stop) {
-        (Some(n), _) => format!("exit {n}"),
-        (None, Some(how)) => format!("stop {how}"),
-        (None, None) => "no exit".into(),
-    };
-    format!("{end}; {:?}", c.outcome)
+    format!("{}; {:?}", c.ending(), c.outcome)
 }
 
 fn cell(c: &CaseResult) -> Cell {
@@ -203,29 +198,14 @@ fn cell(c: &CaseResult) -> Cell {
             format!("{call} -> {errno}")
         })
         .collect();
-    let end = match (c.exit_code, &c.stop) {
-        (Some(n), _) => format!("exit {n}"),
-        (None, Some(how)) => format!("stop {how}"),
-        (None, None) => "no exit".into(),
-    };
-    let mut wasi = format!("{end}; {}", guest_view(c));
+    let mut wasi = format!("{}; {}", c.ending(), guest_view(c));
     for k in kinds {
         wasi += &format!("; {k}");
     }
-    let python = c
-        .events
-        .first()
-        .and_then(|e| e.python.as_ref())
-        .map(|p| p.line.clone())
-        .unwrap_or_default();
-    let outcome = serde_json::to_value(c.outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default();
     Cell {
-        outcome,
+        outcome: c.outcome.name().into(),
         wasi,
-        python,
+        python: c.first_python_line().into(),
     }
 }
 

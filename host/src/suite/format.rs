@@ -1,7 +1,7 @@
 //! Suite reports as text: human (a table, colours on a terminal unless `NO_COLOR`), JSON,
 //! JUnit XML and Markdown.
 
-use super::{CaseResult, Outcome, SuiteReport};
+use super::{Outcome, SuiteReport};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -83,15 +83,6 @@ pub fn json(r: &SuiteReport) -> String {
     serde_json::to_string_pretty(r).expect("a report serializes") + "\n"
 }
 
-/// The first Python rendering of a case's first event, for tables.
-fn first_python(c: &CaseResult) -> String {
-    c.events
-        .first()
-        .and_then(|e| e.python.as_ref())
-        .map(|p| p.line.clone())
-        .unwrap_or_default()
-}
-
 /// Text made safe for one Markdown table cell: a `|` would end the cell and a line break
 /// the row; `\`, `` ` ``, `<` and `[` would start markup.
 pub fn md_escape(s: &str) -> String {
@@ -151,7 +142,7 @@ pub fn markdown(r: &SuiteReport) -> String {
             c.outcome.label(),
             md_code(&c.id),
             md_escape(&c.event_lines.join("; ")),
-            md_escape(&first_python(c)),
+            md_escape(c.first_python_line()),
             md_escape(&details)
         );
     }

@@ -97,6 +97,16 @@ impl Outcome {
             Outcome::Xpass => "XPASS",
         }
     }
+
+    /// Lower-case name, as in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Xfail => "xfail",
+            Outcome::Xpass => "xpass",
+        }
+    }
 }
 
 /// One case's result.
@@ -185,6 +195,25 @@ pub struct SuiteReport {
     pub warnings: Vec<String>,
     /// Every case, in order.
     pub cases: Vec<CaseResult>,
+}
+
+impl CaseResult {
+    /// How the guest ended: `exit N`, `stop HOW`, or `no exit`.
+    pub fn ending(&self) -> String {
+        match (self.exit_code, &self.stop) {
+            (Some(n), _) => format!("exit {n}"),
+            (None, Some(how)) => format!("stop {how}"),
+            (None, None) => "no exit".into(),
+        }
+    }
+
+    /// Python's rendering of the first event on the report's platform (empty when none).
+    pub fn first_python_line(&self) -> &str {
+        self.events
+            .first()
+            .and_then(|e| e.python.as_ref())
+            .map_or("", |p| p.line.as_str())
+    }
 }
 
 impl SuiteReport {
