@@ -552,38 +552,16 @@ fn colour() {
 #[cfg(unix)]
 #[test]
 fn p2_inherited_stdin_reads_what_the_pipe_has() {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let (reader, mut writer) = wouldblock_tests::os_pipe();
     writer.write_all(b"hi\n").unwrap();
     drop(writer);
-    let mut child = Command::new(BIN)
-        .args(["run", "--timeout", "20s", P2_RUST_STREAM_STDIN_READ])
-        .stdin(reader)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            panic!("no exit within {DEADLINE:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    assert_eq!(status.code(), Some(0), "{out}");
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--timeout", "20s", P2_RUST_STREAM_STDIN_READ]);
+    let out = wouldblock_tests::run_with_stdin(cmd, reader, DEADLINE);
+    assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(
-        out,
+        out.stdout,
         "WB op=input-stream.read fd=0 errno=0 name=success n=3 data=hi\n\n"
     );
 }

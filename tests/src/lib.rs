@@ -51,26 +51,28 @@ impl Output {
 pub fn run_with_deadline(cmd: Command, stdin: Option<&[u8]>, deadline: Duration) -> Output {
     match stdin {
         Some(bytes) => run_with_feed(cmd, vec![(Duration::ZERO, bytes.to_vec())], deadline),
-        None => run_inner(cmd, None, deadline),
+        None => run_inner(cmd, Stdio::null(), None, deadline),
     }
+}
+
+/// Runs `cmd` with `stdin` as its stdin (an OS pipe the test filled, a file), and waits at
+/// most `deadline`, as [`run_with_deadline`].
+pub fn run_with_stdin(cmd: Command, stdin: impl Into<Stdio>, deadline: Duration) -> Output {
+    run_inner(cmd, stdin.into(), None, deadline)
 }
 
 /// Runs `cmd` with a stdin pipe fed `chunks`, each after its delay, then closed; waits at
 /// most `deadline`.
 pub fn run_with_feed(cmd: Command, chunks: Vec<(Duration, Vec<u8>)>, deadline: Duration) -> Output {
-    run_inner(cmd, Some(chunks), deadline)
+    run_inner(cmd, Stdio::piped(), Some(chunks), deadline)
 }
 
 fn run_inner(
     mut cmd: Command,
+    stdin: Stdio,
     feed: Option<Vec<(Duration, Vec<u8>)>>,
     deadline: Duration,
 ) -> Output {
-    let stdin = if feed.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    };
     cmd.stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
