@@ -47,6 +47,15 @@ fn parse_guest_name(path: &Path) -> Option<(Abi, Lang, String)> {
     Some((abi, lang, scenario.to_string()))
 }
 
+/// The first planned case whose id an earlier case has (guests no case accounts for aside).
+fn runs_twice(planned: &[Planned]) -> Option<&Planned> {
+    let mut seen = std::collections::HashSet::new();
+    planned
+        .iter()
+        .filter(|p| p.case.is_some())
+        .find(|p| !seen.insert(p.id.as_str()))
+}
+
 /// Keeps the cases whose id contains the filter; a filter that keeps none is an input error.
 fn apply_filter(out: &mut Vec<Planned>, filter: Option<&str>) -> Result<(), String> {
     let Some(f) = filter else { return Ok(()) };
@@ -140,18 +149,15 @@ pub(super) fn plan(opts: &SuiteOptions) -> Result<Plan, String> {
         }
     }
     // Two cases of one scenario that apply to the same guest would share an id.
-    let mut seen = std::collections::HashSet::new();
-    for p in &out {
-        if p.case.is_some() && !seen.insert(p.id.as_str()) {
-            return Err(format!(
-                "{}/{}.toml: case `{}` applies twice to {} {} ({mode}); give one of them abi, langs or wasi",
-                dir.display(),
-                p.scenario,
-                p.case.as_ref().map(|c| c.name.get_ref().as_str()).unwrap_or_default(),
-                p.abi.map_or("", Abi::name),
-                p.lang.map_or("", Lang::name)
-            ));
-        }
+    if let Some(p) = runs_twice(&out) {
+        return Err(format!(
+            "{}/{}.toml: case `{}` applies twice to {} {} ({mode}); give one of them abi, langs or wasi",
+            dir.display(),
+            p.scenario,
+            p.case.as_ref().map(|c| c.name.get_ref().as_str()).unwrap_or_default(),
+            p.abi.map_or("", Abi::name),
+            p.lang.map_or("", Lang::name)
+        ));
     }
     apply_filter(&mut out, opts.filter.as_deref())?;
     Ok((out, warnings))
@@ -226,8 +232,7 @@ fn plan_cases(root: &Path, opts: &SuiteOptions) -> Result<Plan, String> {
             });
         }
     }
-    let mut ids = std::collections::HashSet::new();
-    if let Some(twice) = out.iter().find(|p| !ids.insert(p.id.as_str())) {
+    if let Some(twice) = runs_twice(&out) {
         return Err(format!(
             "case `{}` runs twice in {} mode; give one of them wasi = \"faithful\" or \"stock\"",
             twice.id,
