@@ -7,6 +7,26 @@ use std::path::Path;
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
+/// A guest ABI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Abi {
+    /// A preview1 core module.
+    P1,
+    /// A preview2 component.
+    P2,
+}
+
+impl Abi {
+    /// `p1` or `p2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Abi::P1 => "p1",
+            Abi::P2 => "p2",
+        }
+    }
+}
+
 /// A compiled guest (cheap to clone: wasmtime shares the code).
 #[derive(Clone)]
 pub enum Guest {
@@ -20,9 +40,10 @@ impl Guest {
     /// `p1` or `p2`.
     pub fn abi(&self) -> &'static str {
         match self {
-            Guest::Module(_) => "p1",
-            Guest::Component(_) => "p2",
+            Guest::Module(_) => Abi::P1,
+            Guest::Component(_) => Abi::P2,
         }
+        .name()
     }
 }
 

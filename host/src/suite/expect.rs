@@ -49,6 +49,7 @@
 //! name the file, line and column.
 
 use crate::errno::Platform;
+pub use crate::guest::Abi;
 use crate::net::ListenSpec;
 use crate::p2net::AllowNet;
 use crate::run::WasiMode;
@@ -66,26 +67,6 @@ pub struct File {
     /// Its cases.
     #[serde(rename = "case", default)]
     pub cases: Vec<Case>,
-}
-
-/// A guest ABI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Abi {
-    /// A preview1 core module.
-    P1,
-    /// A preview2 component.
-    P2,
-}
-
-impl Abi {
-    /// `p1` or `p2`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Abi::P1 => "p1",
-            Abi::P2 => "p2",
-        }
-    }
 }
 
 /// The language a repository guest is written in.
