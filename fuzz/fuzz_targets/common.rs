@@ -3,9 +3,9 @@
 
 use std::sync::OnceLock;
 use std::time::Duration;
-use wouldblock::limits::Limits;
-use wouldblock::run::{self, RunOptions, WasiMode};
-use wouldblock::spec::{OutputSpec, StdinSpec};
+use wouldblock::internals::run::{self, RunOptions, WasiMode};
+use wouldblock::internals::spec::{OutputSpec, StdinSpec};
+use wouldblock::internals::Limits;
 
 /// One engine for every run of the target (with epochs: each run has a deadline).
 pub fn engine() -> &'static wasmtime::Engine {

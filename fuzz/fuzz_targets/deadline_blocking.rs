@@ -8,10 +8,11 @@
 use libfuzzer_sys::arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use std::time::{Duration, Instant};
-use wouldblock::run::{self, RunError, RunOptions, WasiMode};
-use wouldblock::spec::{OutputSpec, StdinSpec};
+use wouldblock::internals::run::{self, RunError, RunOptions, WasiMode};
+use wouldblock::internals::spec::{OutputSpec, StdinSpec};
 
 #[path = "common.rs"]
+#[allow(dead_code)] // this target runs its own options, not `run_module`
 mod common;
 
 #[derive(Arbitrary, Debug)]
@@ -89,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
         wasi: WasiMode::Faithful,
         tcplisten: vec!["127.0.0.1:0".parse().unwrap()],
         capture: true,
-        limits: wouldblock::limits::Limits {
+        limits: wouldblock::internals::Limits {
             timeout: Some(TIMEOUT),
             max_memory: Some(16 << 20),
             fuel: None,
@@ -97,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
         ..RunOptions::default()
     };
     let started = Instant::now();
-    let result = run::run(common::engine(), &opts);
+    let result = run::run(common::engine(), &opts).and_then(|f| f.result);
     let took = started.elapsed();
     assert!(
         took < TIMEOUT + Duration::from_secs(1),

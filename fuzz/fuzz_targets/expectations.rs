@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wouldblock::compare;
-use wouldblock::suite::expect;
+use wouldblock::internals::compare;
+use wouldblock::internals::expect;
 
 fuzz_target!(|text: &str| {
     let _ = expect::parse(text, expect::Layout::Scenario);

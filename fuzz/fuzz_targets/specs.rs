@@ -2,9 +2,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wouldblock::net::ListenSpec;
-use wouldblock::p2net::AllowNet;
-use wouldblock::spec::{BytesArg, DirSpec, DurationArg, EnvSpec, OutputSpec, StdinSpec};
+use wouldblock::internals::spec::{BytesArg, DirSpec, DurationArg, EnvSpec, OutputSpec, StdinSpec};
+use wouldblock::internals::AllowNet;
+use wouldblock::internals::ListenSpec;
 
 fuzz_target!(|text: &str| {
     let _ = text.parse::<StdinSpec>();

@@ -66,6 +66,21 @@ pub struct Event {
     pub characters_written: Option<u64>,
 }
 
+impl Event {
+    /// The exception Python raises for this event on `platform`, e.g. `BlockingIOError:
+    /// [Errno 11] Resource temporarily unavailable` on Linux, with `characters_written` for
+    /// a write that would block after short writes; `None` where the platform has no such
+    /// error.
+    pub fn python(&self, platform: crate::errno::Platform) -> Option<crate::python::PyError> {
+        crate::python::render(
+            platform,
+            self.handle.kind(),
+            self.errno,
+            self.characters_written,
+        )
+    }
+}
+
 /// All events of one guest run.
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
@@ -74,13 +89,13 @@ pub struct EventLog {
 
 impl EventLog {
     /// Records one occurrence.
-    pub fn record(&mut self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
+    pub(crate) fn record(&mut self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
         self.entry(call, fd, handle, errno).count += 1;
     }
 
     /// Records one would-block write that came after `written` bytes of short writes; the
     /// event's `characters_written` is the sum over its occurrences.
-    pub fn record_write(
+    pub(crate) fn record_write(
         &mut self,
         call: &'static str,
         fd: u32,

@@ -89,13 +89,25 @@ pub fn parse_native(text: &str, platform: Platform, kind: HandleKind) -> Result<
         })
 }
 
-/// Explains `errno` from a handle of `kind` on `platforms`.
+/// Explains `errno` from a handle of `kind` on `platforms`: what Python raises on each.
+///
+/// ```
+/// use wouldblock::{explain, HandleKind, Platform, WasiErrno};
+///
+/// let x = explain(WasiErrno::Again, &[Platform::Linux, Platform::Windows], HandleKind::Socket);
+/// assert_eq!(x.posix, Some("EAGAIN"));
+/// let linux = x.renderings[0].python.as_ref().unwrap();
+/// assert_eq!(linux.line, "BlockingIOError: [Errno 11] Resource temporarily unavailable");
+/// // A Windows socket reports WSAEWOULDBLOCK.
+/// let windows = x.renderings[1].python.as_ref().unwrap();
+/// assert_eq!((windows.name.as_str(), windows.winerror), ("WSAEWOULDBLOCK", Some(10035)));
+/// ```
 pub fn explain(errno: WasiErrno, platforms: &[Platform], kind: HandleKind) -> Explanation {
     Explanation {
         wasi_errno: errno.raw(),
         wasi_name: errno.name(),
         meaning: errno.meaning(),
-        posix: errno.posix().map(|p| p.name()),
+        posix: errno.posix_name(),
         handle_kind: kind,
         renderings: platforms
             .iter()

@@ -1,4 +1,4 @@
-//! The `wouldblock` binary: see [`wouldblock::cli`].
+//! The `wouldblock` binary: the command line of the `wouldblock` library crate.
 
 fn main() {
     // Errors are reported as one line; a Rust backtrace would never be shown, and capturing one
@@ -8,9 +8,9 @@ fn main() {
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
             "wouldblock: error: internal error: {}",
-            wouldblock::run::one_line(&info.to_string())
+            wouldblock::one_line(&info.to_string())
         );
     }));
-    let code = wouldblock::cli::main_with_args(std::env::args_os());
+    let code = wouldblock::main_with_args(std::env::args_os());
     std::process::exit(code);
 }

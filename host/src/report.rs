@@ -3,8 +3,8 @@
 
 use crate::errno::Platform;
 use crate::events::Event;
-use crate::python::{self, PyError};
-use crate::run::{Completed, WasiMode};
+use crate::python::PyError;
+use crate::run::{Finished, WasiMode};
 use serde::Serialize;
 
 /// The schema identifier; bumped on any incompatible change.
@@ -103,10 +103,6 @@ pub struct EventReport {
     pub renderings: Vec<PyError>,
 }
 
-fn render(platform: Platform, e: &Event) -> Option<PyError> {
-    python::render(platform, e.handle.kind(), e.errno, e.characters_written)
-}
-
 /// Every event of `log` for a report, rendered for `platform` and for all platforms.
 pub fn event_reports(platform: Platform, log: &crate::events::EventLog) -> Vec<EventReport> {
     log.events()
@@ -119,47 +115,40 @@ pub fn event_reports(platform: Platform, log: &crate::events::EventLog) -> Vec<E
             wasi_name: e.errno.name().into(),
             count: e.count,
             characters_written: e.characters_written,
-            python: render(platform, e),
-            renderings: Platform::ALL.iter().filter_map(|p| render(*p, e)).collect(),
+            python: e.python(platform),
+            renderings: Platform::ALL.iter().filter_map(|p| e.python(*p)).collect(),
         })
         .collect()
 }
 
 impl Report {
-    /// The report of a finished run.
-    pub fn new(guest: String, wasi: WasiMode, platform: Platform, outcome: &Completed) -> Self {
-        let events = event_reports(platform, &outcome.events);
+    /// The report of a run that started, however it ended: the guest's exit code, or the
+    /// one wouldblock chose when it stopped the guest, and why.
+    pub fn new(guest: String, wasi: WasiMode, platform: Platform, run: &Finished) -> Self {
+        let (exit_code, exit_by, stopped) = match &run.result {
+            Ok(code) => (*code, ExitBy::Guest, None),
+            Err(e) => (e.exit_code(), ExitBy::Wouldblock, Some(e.message())),
+        };
         Report {
             schema: SCHEMA.into(),
             guest,
-            abi: outcome.abi.into(),
+            abi: run.abi.into(),
             wasi,
             platform: HostPlatform::current(),
             render_platform: platform,
-            exit_code: outcome.exit_code,
-            exit_by: ExitBy::Guest,
-            stopped: None,
-            captured: outcome.captured,
-            events,
+            exit_code,
+            exit_by,
+            stopped,
+            captured: run.captured,
+            events: event_reports(platform, &run.events),
         }
-    }
-}
-
-impl Report {
-    /// Marks the run as stopped by wouldblock, for `why` (or as exited by the guest).
-    pub fn set_stopped(&mut self, why: Option<String>) {
-        self.exit_by = match why {
-            Some(_) => ExitBy::Wouldblock,
-            None => ExitBy::Guest,
-        };
-        self.stopped = why;
     }
 }
 
 /// The stderr line for one event, e.g.
 /// `wouldblock: fd_read(fd=0, stdin) -> again (6) x3 = BlockingIOError: [Errno 11] ... [linux]`.
 pub fn summary_line(platform: Platform, e: &Event) -> String {
-    let python = match render(platform, e) {
+    let python = match e.python(platform) {
         Some(py) => match py.characters_written {
             Some(n) => format!("{} (characters_written={n})", py.line),
             None => py.line,

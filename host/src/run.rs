@@ -7,7 +7,7 @@
 
 use crate::events::EventLog;
 use crate::events::SharedLog;
-use crate::guest::{self, Guest};
+use crate::guest::Guest;
 use crate::output::{Output, Sink, Which};
 use crate::signal::Signal;
 use crate::spec::{DirSpec, EnvSpec, OutputSpec, StdinSpec};
@@ -88,7 +88,7 @@ pub struct RunOptions {
     pub tcplisten: Vec<crate::net::ListenSpec>,
     /// Addresses a preview2 guest may bind or connect to.
     pub allow_net: Vec<crate::p2net::AllowNet>,
-    /// Keep the guest's stdout and stderr in [`Completed`] instead of writing them out.
+    /// Keep the guest's stdout and stderr in [`Finished`] instead of writing them out.
     pub capture: bool,
     /// Told the address of each `--tcplisten` socket once it is bound.
     pub announce: Option<std::sync::mpsc::Sender<std::net::SocketAddr>>,
@@ -277,11 +277,21 @@ pub struct Handles {
 impl Io {
     /// Opens the handles `opts` names.
     pub fn open(opts: &RunOptions) -> anyhow::Result<Io> {
+        Io::with_specs(&opts.stdin, &opts.stdout, &opts.stderr, opts.capture)
+    }
+
+    /// Opens the handles the specs name, capturing the outputs when `capture`.
+    pub fn with_specs(
+        stdin: &StdinSpec,
+        stdout: &OutputSpec,
+        stderr: &OutputSpec,
+        capture: bool,
+    ) -> anyhow::Result<Io> {
         let signal = Arc::new(Signal::new());
         Ok(Io {
-            stdin: Stdin::open(&opts.stdin, &signal)?,
-            stdout: Output::open(&opts.stdout, Which::Stdout, &signal, opts.capture),
-            stderr: Output::open(&opts.stderr, Which::Stderr, &signal, opts.capture),
+            stdin: Stdin::open(stdin, &signal)?,
+            stdout: Output::open(stdout, Which::Stdout, &signal, capture),
+            stderr: Output::open(stderr, Which::Stderr, &signal, capture),
             signal,
         })
     }
@@ -394,22 +404,6 @@ pub struct Captured {
     pub stderr: u64,
 }
 
-/// What a finished run produced.
-pub struct Completed {
-    /// `p1` or `p2`.
-    pub abi: &'static str,
-    /// The guest's exit code.
-    pub exit_code: i32,
-    /// The would-block events it met.
-    pub events: EventLog,
-    /// Bytes that went through `pipe:` outputs.
-    pub captured: Captured,
-    /// The guest's stdout, when captured.
-    pub stdout: Vec<u8>,
-    /// The guest's stderr, when captured.
-    pub stderr: Vec<u8>,
-}
-
 /// The wasmtime version the host is built on (pinned exactly in the workspace manifest).
 pub const WASMTIME_VERSION: &str = "48.0.8";
 
@@ -429,28 +423,11 @@ pub fn engine(epochs: bool, fuel: bool) -> anyhow::Result<Engine> {
     Ok(engine)
 }
 
-/// Runs the guest `opts` names, to completion.
-pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Completed, RunError> {
-    let guest = guest::load(engine, &opts.guest)?;
-    run_loaded(engine, &guest, opts)
-}
-
-/// Runs an already compiled guest (`opts.guest` only names it).
-pub fn run_loaded(
-    engine: &Engine,
-    guest: &Guest,
-    opts: &RunOptions,
-) -> Result<Completed, RunError> {
-    let f = run_partial(engine, guest, opts)?;
-    let exit_code = f.result?;
-    Ok(Completed {
-        abi: f.abi,
-        exit_code,
-        events: f.events,
-        captured: f.captured,
-        stdout: f.stdout,
-        stderr: f.stderr,
-    })
+/// Loads the guest `opts` names and runs it ([`run_partial`]): the fuzz targets' entry.
+#[cfg(feature = "internals")]
+pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Finished, RunError> {
+    let guest = crate::guest::load(engine, &opts.guest)?;
+    run_partial(engine, &guest, opts)
 }
 
 /// A run that started, however it ended: what it produced up to there.

@@ -18,9 +18,6 @@ pub enum Document {
 }
 
 impl Document {
-    /// Every document.
-    pub const ALL: [Document; 3] = [Document::Report, Document::Suite, Document::Compare];
-
     /// The schema identifier the document carries, e.g. `wouldblock.report/1`.
     pub fn id(self) -> &'static str {
         match self {
@@ -28,11 +25,6 @@ impl Document {
             Document::Suite => crate::suite::SCHEMA,
             Document::Compare => crate::compare::SCHEMA,
         }
-    }
-
-    /// The committed file's name, e.g. `wouldblock.report-1.schema.json`.
-    pub fn file_name(self) -> String {
-        format!("{}.schema.json", self.id().replace('/', "-"))
     }
 
     /// The JSON Schema, pretty-printed, with a final newline.

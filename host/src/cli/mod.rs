@@ -766,26 +766,12 @@ fn run_command(args: RunArgs) -> i32 {
     for e in f.events.events() {
         eprintln!("{}", report::summary_line(platform, e));
     }
-    let (code, stopped) = match &f.result {
-        Ok(code) => (*code, None),
-        Err(e) => (e.exit_code(), Some(e.message())),
-    };
+    let code = f
+        .result
+        .as_ref()
+        .map_or_else(run::RunError::exit_code, |code| *code);
     if let Some(file) = report_file {
-        let outcome = run::Completed {
-            abi: f.abi,
-            exit_code: code,
-            events: f.events,
-            captured: f.captured,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-        };
-        let mut report = Report::new(
-            opts.guest.display().to_string(),
-            opts.wasi,
-            platform,
-            &outcome,
-        );
-        report.set_stopped(stopped);
+        let report = Report::new(opts.guest.display().to_string(), opts.wasi, platform, &f);
         let json = serde_json::to_string_pretty(&report).expect("a report always serializes");
         if let Err(code) = file.write(&(json + "\n")) {
             return code;

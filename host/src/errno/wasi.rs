@@ -47,10 +47,16 @@ macro_rules! wasi_errnos {
             }
 
             /// The POSIX condition this errno reports; `None` for `success`.
-            pub fn posix(self) -> Option<Posix> {
+            pub(crate) fn posix(self) -> Option<Posix> {
                 match self {
                     $(WasiErrno::$variant => $posix,)*
                 }
+            }
+
+            /// The POSIX name of the condition this errno reports, e.g. `EAGAIN` for
+            /// `again`; `None` for `success`.
+            pub fn posix_name(self) -> Option<&'static str> {
+                self.posix().map(|p| p.name())
             }
         }
     };

@@ -15,7 +15,7 @@
 //!   waits for space and writes everything.
 
 use super::fds::{Endpoint, ALL_FLAGS, NONBLOCK, SETTABLE};
-use super::{stock, P1State};
+use super::{stock, FaithfulCtx, GetCtx};
 use crate::errno::WasiErrno;
 use crate::events::Handle;
 use crate::limits::Deadline;
@@ -30,17 +30,29 @@ const MODULE: &str = "wasi_snapshot_preview1";
 /// How long a blocking read waits between checks that the guest may go on waiting.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
 
-/// Shadows the stock imports in `linker` with the faithful ones.
-pub fn add_to_linker(linker: &mut Linker<P1State>) -> Result<()> {
+/// Registers `$func` as the import `$name`: a closure over the accessor `$get` with the
+/// ABI's parameter list.
+macro_rules! wrap {
+    ($linker:ident, $get:ident, $name:literal => $func:path, ($($arg:ident: $ty:ty),*)) => {
+        $linker.func_wrap(MODULE, $name, move |caller: Caller<'_, T>, $($arg: $ty),*| {
+            $func(caller, $get, $($arg),*)
+        })?
+    };
+}
+pub(super) use wrap;
+
+/// Shadows the stock imports in `linker` with the faithful ones; `get` finds the faithful
+/// context in the store's data.
+pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> Result<()> {
     linker.allow_shadowing(true);
-    linker.func_wrap(MODULE, "fd_read", fd_read)?;
-    linker.func_wrap(MODULE, "fd_write", fd_write)?;
-    linker.func_wrap(MODULE, "poll_oneoff", super::poll::poll_oneoff)?;
-    linker.func_wrap(MODULE, "fd_fdstat_get", fd_fdstat_get)?;
-    linker.func_wrap(MODULE, "fd_fdstat_set_flags", fd_fdstat_set_flags)?;
-    linker.func_wrap(MODULE, "fd_close", fd_close)?;
-    linker.func_wrap(MODULE, "fd_renumber", fd_renumber)?;
-    super::sockets::add_to_linker(linker)?;
+    wrap!(linker, get, "fd_read" => fd_read, (fd: i32, iovs: i32, len: i32, nread: i32));
+    wrap!(linker, get, "fd_write" => fd_write, (fd: i32, iovs: i32, len: i32, nwritten: i32));
+    wrap!(linker, get, "poll_oneoff" => super::poll::poll_oneoff, (subs: i32, evs: i32, n: i32, nevents: i32));
+    wrap!(linker, get, "fd_fdstat_get" => fd_fdstat_get, (fd: i32, buf: i32));
+    wrap!(linker, get, "fd_fdstat_set_flags" => fd_fdstat_set_flags, (fd: i32, flags: i32));
+    wrap!(linker, get, "fd_close" => fd_close, (fd: i32));
+    wrap!(linker, get, "fd_renumber" => fd_renumber, (from: i32, to: i32));
+    super::sockets::add_to_linker(linker, get)?;
     linker.allow_shadowing(false);
     Ok(())
 }
@@ -84,19 +96,20 @@ pub(super) fn first_iovec(mem: &[u8], iovs: u32, iovs_len: u32) -> Result<Range<
     Ok(0..0)
 }
 
-fn fd_read(
-    mut caller: Caller<'_, P1State>,
+fn fd_read<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
     fd: i32,
     iovs: i32,
     iovs_len: i32,
     nread: i32,
 ) -> Result<i32> {
-    if caller.data().fds.get(fd as u32).is_none() {
-        return stock::call(&mut caller, |ctx, mem| {
+    if get(caller.data_mut()).fds.get(fd as u32).is_none() {
+        return stock::call(&mut caller, get, |ctx, mem| {
             stock::in_tokio(stock::abi::fd_read(ctx, mem, fd, iovs, iovs_len, nread))
         });
     }
-    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
     let m = state.fds.get(fd as u32).expect("checked above");
     let nonblocking = m.flags & NONBLOCK != 0;
     let source = match &m.endpoint {
@@ -155,7 +168,7 @@ fn fd_read(
 #[allow(clippy::too_many_arguments)]
 fn read_socket(
     mem: &mut [u8],
-    state: &mut P1State,
+    state: &mut FaithfulCtx,
     fd: u32,
     s: &std::net::TcpStream,
     iovs: i32,
@@ -373,19 +386,20 @@ fn write_blocking(
     Ok(Ok(()))
 }
 
-fn fd_write(
-    mut caller: Caller<'_, P1State>,
+fn fd_write<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
     fd: i32,
     iovs: i32,
     iovs_len: i32,
     nwritten: i32,
 ) -> Result<i32> {
-    if caller.data().fds.get(fd as u32).is_none() {
-        return stock::call(&mut caller, |ctx, mem| {
+    if get(caller.data_mut()).fds.get(fd as u32).is_none() {
+        return stock::call(&mut caller, get, |ctx, mem| {
             stock::in_tokio(stock::abi::fd_write(ctx, mem, fd, iovs, iovs_len, nwritten))
         });
     }
-    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
     let (iovs, iovs_len) = (iovs as u32, iovs_len as u32);
     if let Err(e) = guest_range(mem, nwritten as u32, 4) {
         return Ok(errno(e));
@@ -449,11 +463,16 @@ fn fd_write(
     Ok(errno(WasiErrno::Success))
 }
 
-fn fd_fdstat_get(mut caller: Caller<'_, P1State>, fd: i32, buf: i32) -> Result<i32> {
-    if let Some(m) = caller.data().fds.get(fd as u32) {
+fn fd_fdstat_get<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
+    fd: i32,
+    buf: i32,
+) -> Result<i32> {
+    if let Some(m) = get(caller.data_mut()).fds.get(fd as u32) {
         if m.endpoint.is_socket() {
             let flags = m.flags;
-            let (mem, _) = stock::memory_and_state(&mut caller)?;
+            let (mem, _) = stock::memory_and_state(&mut caller, get)?;
             return Ok(errno(
                 super::sockets::write_socket_fdstat(mem, buf as u32, flags)
                     .err()
@@ -461,13 +480,13 @@ fn fd_fdstat_get(mut caller: Caller<'_, P1State>, fd: i32, buf: i32) -> Result<i
             ));
         }
     }
-    let ret = stock::call(&mut caller, |ctx, mem| {
+    let ret = stock::call(&mut caller, get, |ctx, mem| {
         stock::in_tokio(stock::abi::fd_fdstat_get(ctx, mem, fd, buf))
     })?;
     if ret != errno(WasiErrno::Success) {
         return Ok(ret);
     }
-    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
     if let Some(m) = state.fds.get(fd as u32) {
         // `fdstat.fs_flags` is the u16 at offset 2.
         let Ok(r) = guest_range(mem, (buf as u32).wrapping_add(2), 2) else {
@@ -478,9 +497,14 @@ fn fd_fdstat_get(mut caller: Caller<'_, P1State>, fd: i32, buf: i32) -> Result<i
     Ok(ret)
 }
 
-fn fd_fdstat_set_flags(mut caller: Caller<'_, P1State>, fd: i32, flags: i32) -> Result<i32> {
-    let Some(m) = caller.data_mut().fds.get_mut(fd as u32) else {
-        return stock::call(&mut caller, |ctx, mem| {
+fn fd_fdstat_set_flags<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
+    fd: i32,
+    flags: i32,
+) -> Result<i32> {
+    let Some(m) = get(caller.data_mut()).fds.get_mut(fd as u32) else {
+        return stock::call(&mut caller, get, |ctx, mem| {
             stock::abi::fd_fdstat_set_flags(ctx, mem, fd, flags)
         });
     };
@@ -494,21 +518,20 @@ fn fd_fdstat_set_flags(mut caller: Caller<'_, P1State>, fd: i32, flags: i32) -> 
     Ok(errno(WasiErrno::Success))
 }
 
-fn fd_close(mut caller: Caller<'_, P1State>, fd: i32) -> Result<i32> {
-    if caller
-        .data()
+fn fd_close<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, fd: i32) -> Result<i32> {
+    if get(caller.data_mut())
         .fds
         .get(fd as u32)
         .is_some_and(|m| !m.stock_beneath)
     {
-        caller.data_mut().fds.remove(fd as u32);
+        get(caller.data_mut()).fds.remove(fd as u32);
         return Ok(errno(WasiErrno::Success));
     }
-    let ret = stock::call(&mut caller, |ctx, mem| {
+    let ret = stock::call(&mut caller, get, |ctx, mem| {
         stock::in_tokio(stock::abi::fd_close(ctx, mem, fd))
     })?;
     if ret == errno(WasiErrno::Success) {
-        caller.data_mut().fds.remove(fd as u32);
+        get(caller.data_mut()).fds.remove(fd as u32);
     }
     Ok(ret)
 }
@@ -516,46 +539,56 @@ fn fd_close(mut caller: Caller<'_, P1State>, fd: i32) -> Result<i32> {
 /// `fd_renumber`, across both tables. Numbers wasmtime-wasi holds stay held: a number the
 /// host manages keeps the stock descriptor under it as a placeholder rather than closing it,
 /// so that stock never hands the number out again while the guest uses it.
-fn fd_renumber(mut caller: Caller<'_, P1State>, from: i32, to: i32) -> Result<i32> {
+fn fd_renumber<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
+    from: i32,
+    to: i32,
+) -> Result<i32> {
     let (f, t) = (from as u32, to as u32);
-    let host_only =
-        |c: &Caller<'_, P1State>, fd: u32| c.data().fds.get(fd).is_some_and(|m| !m.stock_beneath);
-    let (from_host_only, to_host_only) = (host_only(&caller, f), host_only(&caller, t));
+    let host_only = |c: &mut Caller<'_, T>, fd: u32| {
+        get(c.data_mut())
+            .fds
+            .get(fd)
+            .is_some_and(|m| !m.stock_beneath)
+    };
+    let (from_host_only, to_host_only) = (host_only(&mut caller, f), host_only(&mut caller, t));
     if !from_host_only && !to_host_only {
-        let ret = stock::call(&mut caller, |ctx, mem| {
+        let ret = stock::call(&mut caller, get, |ctx, mem| {
             stock::in_tokio(stock::abi::fd_renumber(ctx, mem, from, to))
         })?;
         if ret == errno(WasiErrno::Success) {
-            caller.data_mut().fds.renumber(f, t);
+            get(caller.data_mut()).fds.renumber(f, t);
         }
         return Ok(ret);
     }
-    let in_stock = |c: &mut Caller<'_, P1State>, fd: u32| -> Result<bool> {
-        match c.data().fds.get(fd) {
+    let in_stock = |c: &mut Caller<'_, T>, fd: u32| -> Result<bool> {
+        match get(c.data_mut()).fds.get(fd) {
             Some(m) => Ok(m.stock_beneath),
-            None => stock::is_open(c, fd),
+            None => stock::is_open(c, get, fd),
         }
     };
     let (from_in_stock, to_in_stock) = (in_stock(&mut caller, f)?, in_stock(&mut caller, t)?);
-    let open =
-        |c: &Caller<'_, P1State>, fd: u32, stock: bool| stock || c.data().fds.get(fd).is_some();
-    if !open(&caller, f, from_in_stock) || !open(&caller, t, to_in_stock) {
+    let open = |c: &mut Caller<'_, T>, fd: u32, stock: bool| {
+        stock || get(c.data_mut()).fds.get(fd).is_some()
+    };
+    if !open(&mut caller, f, from_in_stock) || !open(&mut caller, t, to_in_stock) {
         return Ok(errno(WasiErrno::Badf));
     }
     if f == t {
         return Ok(errno(WasiErrno::Success));
     }
-    let Some(mut moved) = caller.data_mut().fds.remove(f) else {
+    let Some(mut moved) = get(caller.data_mut()).fds.remove(f) else {
         // A plain stock descriptor (a file) cannot take a number only the host knows.
         return Ok(errno(WasiErrno::Notsup));
     };
     if moved.stock_beneath {
-        stock::call(&mut caller, |ctx, mem| {
+        stock::call(&mut caller, get, |ctx, mem| {
             stock::in_tokio(stock::abi::fd_close(ctx, mem, from))
         })?;
     }
     moved.stock_beneath = to_in_stock;
-    let fds = &mut caller.data_mut().fds;
+    let fds = &mut get(caller.data_mut()).fds;
     fds.remove(t);
     fds.insert(t, moved);
     Ok(errno(WasiErrno::Success))

@@ -1,57 +1,27 @@
 //! Running preview1 core modules, in the faithful or the stock mode.
 
+mod ctx;
 mod faithful;
 mod fds;
 mod poll;
 mod sockets;
 pub mod stock;
 
-use crate::events::{Handle, SharedLog};
+pub use ctx::{add_to_linker, FaithfulCtx, FaithfulCtxBuilder, GetCtx};
+
+use crate::events::SharedLog;
 use crate::run::{exit_status, Handles, RunError, RunOptions, WasiMode};
-use crate::signal::Signal;
 use crate::spec::StdinSpec;
-use fds::{Endpoint, Fds, Managed};
-use std::sync::Arc;
+use ctx::{Listener, Placeholder};
 use wasmtime::error::Context as _;
 use wasmtime::{Engine, Linker, Module, Store};
-use wasmtime_wasi::cli::{IsTerminal, StdinStream};
-use wasmtime_wasi::p1::WasiP1Ctx;
 
-/// The store state of a preview1 guest.
+/// The store state of a `wouldblock run` of a preview1 guest.
 pub struct P1State {
-    /// wasmtime-wasi's preview1 context: every call the host does not override.
-    pub wasi: WasiP1Ctx,
-    /// Descriptors the host answers for itself.
-    pub fds: Fds,
-    /// Would-block events met so far.
-    pub events: SharedLog,
-    /// Woken by every change to a host-managed handle.
-    pub signal: Arc<Signal>,
+    /// The faithful context (in stock mode only its wasmtime-wasi context is linked).
+    pub ctx: FaithfulCtx,
     /// Memory and table limits.
     pub limiter: crate::limits::Limiter,
-    /// When host waits give up (`--timeout`).
-    pub deadline: Option<crate::limits::Deadline>,
-    /// The guest's `memory` export, once a host call has looked it up: a name lookup on
-    /// every call was a third of an `again` round trip.
-    pub memory: Option<wasmtime::Memory>,
-}
-
-/// Stdin as stock wasmtime-wasi sees it in faithful mode: the host reads fd 0 itself, so the
-/// stock table only keeps the number taken, with the right terminal-ness, and never reads.
-struct Placeholder {
-    terminal: bool,
-}
-
-impl IsTerminal for Placeholder {
-    fn is_terminal(&self) -> bool {
-        self.terminal
-    }
-}
-
-impl StdinStream for Placeholder {
-    fn async_stream(&self) -> Box<dyn tokio::io::AsyncRead + Send + Sync> {
-        Box::new(tokio::io::empty())
-    }
 }
 
 /// Runs `module` to completion: the guest's exit code, or why it stopped; the events it met
@@ -64,10 +34,13 @@ pub fn run(
     events: &SharedLog,
 ) -> Result<Result<i32, RunError>, RunError> {
     let mut linker: Linker<P1State> = Linker::new(engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s| &mut s.wasi).map_err(RunError::host)?;
-    if opts.wasi == WasiMode::Faithful {
-        faithful::add_to_linker(&mut linker).map_err(RunError::host)?;
+    match opts.wasi {
+        WasiMode::Faithful => add_to_linker(&mut linker, |s: &mut P1State| &mut s.ctx),
+        WasiMode::Stock => {
+            wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut P1State| &mut s.ctx.wasi)
+        }
     }
+    .map_err(RunError::host)?;
     if opts.trap_unknown_imports {
         linker
             .define_unknown_imports_as_traps(module)
@@ -75,60 +48,38 @@ pub fn run(
     }
     let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
     let listeners = bind_listeners(opts, &mut builder)?;
-    let mut fds = Fds::default();
     match opts.wasi {
+        // The host answers for fds 0-2 itself; stock keeps the numbers taken (with the
+        // right terminal-ness for fdstat) and never touches the data.
         WasiMode::Faithful => {
-            // The host answers for fds 0-2 itself; stock keeps the numbers taken (with the
-            // right terminal-ness for fdstat) and never touches the data.
             let terminal = opts.stdin == StdinSpec::Inherit
                 && std::io::IsTerminal::is_terminal(&std::io::stdin());
             builder.stdin(Placeholder { terminal });
-            fds.insert(
-                0,
-                Managed::new(Handle::Stdin, Endpoint::Read(io.stdin.clone())),
-            );
-            fds.insert(
-                1,
-                Managed::new(Handle::Stdout, Endpoint::Write(io.stdout.clone())),
-            );
-            fds.insert(
-                2,
-                Managed::new(Handle::Stderr, Endpoint::Write(io.stderr.clone())),
-            );
         }
-        WasiMode::Stock => {
-            io.configure_stock(&mut builder, &opts.stdin);
+        WasiMode::Stock => io.configure_stock(&mut builder, &opts.stdin),
+    }
+    let mut ctx = FaithfulCtx::new(builder.build_p1(), events.clone(), io.signal.clone());
+    if opts.wasi == WasiMode::Faithful {
+        ctx.manage_stdio(io);
+    }
+    for l in &listeners {
+        if let Some(port0) = l.announce {
+            if !opts.capture {
+                eprintln!("wouldblock: listening on {port0} (fd {})", l.listener.fd);
+            }
+        }
+        if let (Some(tx), Ok(addr)) = (&opts.announce, l.listener.socket.local_addr()) {
+            let _ = tx.send(addr);
         }
     }
-    let mut wasi = builder.build_p1();
-    if !listeners.is_empty() {
-        let numbers: Vec<u32> = listeners.iter().map(|l| l.fd).collect();
-        stock::reserve(&mut wasi, reserve_fd(opts), &numbers).map_err(RunError::host)?;
-        for (l, spec) in listeners.into_iter().zip(&opts.tcplisten) {
-            if let Some(port0) = l.announce {
-                if !opts.capture {
-                    eprintln!("wouldblock: listening on {port0} (fd {})", l.fd);
-                }
-            }
-            if let (Some(tx), Ok(addr)) = (&opts.announce, l.socket.local_addr()) {
-                let _ = tx.send(addr);
-            }
-            let mut managed =
-                Managed::new(Handle::Listener, Endpoint::Listener(Arc::new(l.socket)));
-            if spec.nonblock {
-                managed.flags = fds::NONBLOCK;
-            }
-            fds.insert(l.fd, managed);
-        }
-    }
+    ctx.manage_listeners(
+        reserve_fd(opts),
+        listeners.into_iter().map(|b| b.listener).collect(),
+    )
+    .map_err(RunError::host)?;
     let state = P1State {
-        wasi,
-        fds,
-        events: events.clone(),
-        signal: io.signal.clone(),
+        ctx,
         limiter: crate::limits::Limiter::new(opts.limits.max_memory),
-        deadline: None,
-        memory: None,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
@@ -148,7 +99,7 @@ pub fn run(
         .get_typed_func::<(), ()>(&mut store, "_start")
         .context("the module exports no `_start` function: not a WASI command")
         .map_err(RunError::input)?;
-    store.data_mut().deadline =
+    store.data_mut().ctx.deadline =
         crate::limits::apply(&mut store, &opts.limits).map_err(RunError::host)?;
     let result = start.call(&mut store, ());
     Ok(exit_status(result.map(|()| 0), store.data().limiter.denied))
@@ -209,7 +160,7 @@ fn invoke(
         })?);
     }
     let mut results = vec![Val::I32(0); ty.results().len()];
-    store.data_mut().deadline =
+    store.data_mut().ctx.deadline =
         crate::limits::apply(store, &opts.limits).map_err(RunError::host)?;
     if let Err(e) = func.call(&mut *store, &params, &mut results) {
         return Ok(exit_status(Err(e), store.data().limiter.denied));
@@ -238,10 +189,9 @@ fn invoke(
 }
 
 /// Binds every `--tcplisten` address (an input error when one cannot be bound, or when its
-/// `@FD` is taken), announces them to the guest as `LISTEN_FDS` (how many) and
-/// `WOULDBLOCK_LISTEN_FDS` (their descriptor numbers, in order), and preopens an empty private directory after the
-/// user's, used once to reserve the listeners' descriptor numbers (see [`stock::reserve`]).
-/// Each listener comes with its actual address when port 0 was asked for.
+/// `@FD` is taken), announces them to the guest ([`ctx::announce_listeners`]) and preopens
+/// the reserve directory after the user's ([`ctx::preopen_reserve`]). Each listener comes
+/// with its actual address when port 0 was asked for.
 fn bind_listeners(
     opts: &RunOptions,
     builder: &mut wasmtime_wasi::WasiCtxBuilder,
@@ -279,42 +229,27 @@ fn bind_listeners(
             .fd
             .unwrap_or_else(|| free.next().expect("numbers left"));
         out.push(Bound {
-            socket,
+            listener: Listener {
+                socket,
+                fd,
+                nonblock: spec.nonblock,
+            },
             announce,
-            fd,
         });
     }
-    builder.env("LISTEN_FDS", out.len().to_string());
-    let numbers: Vec<String> = out.iter().map(|l| l.fd.to_string()).collect();
-    builder.env("WOULDBLOCK_LISTEN_FDS", numbers.join(","));
-    let dir = std::env::temp_dir().join(format!(
-        "wouldblock-reserve-{}-{}",
-        std::process::id(),
-        RESERVE_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).map_err(RunError::host)?;
-    let opened = builder.preopened_dir(
-        &dir,
-        "/.wouldblock-reserve",
-        wasmtime_wasi::FsPerms::ReadOnly,
-    );
-    // The open handle is all that is needed: the directory itself goes at once.
-    let _ = std::fs::remove_dir(&dir);
-    opened.map_err(|e| RunError::host(anyhow::anyhow!("preopening {}: {e}", dir.display())))?;
+    ctx::announce_listeners(builder, out.iter().map(|b| b.listener.fd));
+    ctx::preopen_reserve(builder).map_err(RunError::host)?;
     Ok(out)
 }
 
 /// A bound `--tcplisten` socket and the guest descriptor number it gets.
 struct Bound {
-    socket: std::net::TcpListener,
+    listener: Listener,
     /// Its actual address, when port 0 was asked for.
     announce: Option<std::net::SocketAddr>,
-    fd: u32,
 }
 
 /// Where the reserve directory is preopened: last, right after the user's directories.
 fn reserve_fd(opts: &RunOptions) -> u32 {
     3 + opts.dirs.len() as u32
 }
-
-static RESERVE_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -28,7 +28,7 @@
 //! involved).
 
 use super::fds::Endpoint;
-use super::{stock, P1State};
+use super::{stock, GetCtx};
 use crate::errno::WasiErrno;
 use crate::output::Sink;
 use crate::pipe::PIPE_BUF;
@@ -103,8 +103,9 @@ fn range(mem_len: usize, ptr: u32, len: u64) -> Option<std::ops::Range<usize>> {
 }
 
 /// The `poll_oneoff` override.
-pub fn poll_oneoff(
-    mut caller: Caller<'_, P1State>,
+pub fn poll_oneoff<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
     subs: i32,
     events: i32,
     n: i32,
@@ -116,7 +117,7 @@ pub fn poll_oneoff(
         return errno(WasiErrno::Inval);
     }
     let raw: Vec<u8> = {
-        let (mem, _) = stock::memory_and_state(&mut caller)?;
+        let (mem, _) = stock::memory_and_state(&mut caller, get)?;
         let (Some(sr), Some(_), Some(_)) = (
             range(mem.len(), subs, u64::from(n) * u64::from(SUBSCRIPTION_SIZE)),
             range(mem.len(), events, u64::from(n) * u64::from(EVENT_SIZE)),
@@ -139,7 +140,7 @@ pub fn poll_oneoff(
                 // An absolute clock counts from the moment its clock was read, taken after
                 // the reading, so that it never fires before the clock reaches `timeout`.
                 let (base, wait) = if flags & SUBCLOCKFLAGS_ABSTIME != 0 {
-                    match stock::clock_now(&mut caller, id)? {
+                    match stock::clock_now(&mut caller, get, id)? {
                         Ok(now) => (Instant::now(), timeout.saturating_sub(now)),
                         Err(e) => return errno(e),
                     }
@@ -155,14 +156,14 @@ pub fn poll_oneoff(
             }
             tag @ (1 | 2) => {
                 let fd = le_u32(&s[16..]);
-                let probe = match caller.data().fds.get(fd) {
+                let probe = match get(caller.data_mut()).fds.get(fd) {
                     Some(m) => Probe::Managed(match &m.endpoint {
                         Endpoint::Read(src) => Endpoint2::Source(src.clone()),
                         Endpoint::Write(sink) => Endpoint2::Sink(sink.clone()),
                         Endpoint::Listener(l) => Endpoint2::Listener(l.clone()),
                         Endpoint::Stream(st) => Endpoint2::Stream(st.clone()),
                     }),
-                    None => match stock::pollable(&mut caller, fd)? {
+                    None => match stock::pollable(&mut caller, get, fd)? {
                         Ok(stock::Pollable::File { remaining }) => Probe::StockFile { remaining },
                         Err(e) => return errno(e),
                     },
@@ -177,9 +178,9 @@ pub fn poll_oneoff(
         };
         parsed.push(Sub { userdata, want });
     }
-    let signal = caller.data().signal.clone();
-    let ready = wait_for_any(&parsed, &signal, caller.data().deadline)?;
-    let (mem, _) = stock::memory_and_state(&mut caller)?;
+    let signal = get(caller.data_mut()).signal.clone();
+    let ready = wait_for_any(&parsed, &signal, get(caller.data_mut()).deadline)?;
+    let (mem, _) = stock::memory_and_state(&mut caller, get)?;
     let mut count = 0u32;
     for (sub, r) in parsed.iter().zip(&ready) {
         let Some(r) = r else { continue };

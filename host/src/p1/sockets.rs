@@ -12,11 +12,11 @@
 //!   positioned I/O, `notdir` for path calls, `inval` for syncs and sizes, `badf` for prestat.
 
 use super::faithful::{
-    errno, first_iovec, gather, guest_range, iovecs_len, write_iovecs_blocking, write_u32,
+    errno, first_iovec, gather, guest_range, iovecs_len, wrap, write_iovecs_blocking, write_u32,
     MAX_GATHER,
 };
 use super::fds::{Endpoint, Managed, NONBLOCK};
-use super::{stock, P1State};
+use super::{stock, FaithfulCtx, GetCtx};
 use crate::errno::WasiErrno;
 use crate::events::{Handle, SharedLog};
 use crate::limits::Deadline;
@@ -139,10 +139,20 @@ pub fn account_write(
     }
 }
 
-fn sock_accept(mut caller: Caller<'_, P1State>, fd: i32, flags: i32, result: i32) -> Result<i32> {
-    let listener = match caller.data().fds.get(fd as u32).map(|m| &m.endpoint) {
+fn sock_accept<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
+    fd: i32,
+    flags: i32,
+    result: i32,
+) -> Result<i32> {
+    let listener = match get(caller.data_mut())
+        .fds
+        .get(fd as u32)
+        .map(|m| &m.endpoint)
+    {
         None => {
-            return stock::call(&mut caller, |ctx, mem| {
+            return stock::call(&mut caller, get, |ctx, mem| {
                 stock::abi::sock_accept(ctx, mem, fd, flags, result)
             })
         }
@@ -153,7 +163,7 @@ fn sock_accept(mut caller: Caller<'_, P1State>, fd: i32, flags: i32, result: i32
     if flags & !i32::from(NONBLOCK) != 0 {
         return Ok(errno(WasiErrno::Inval));
     }
-    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
     if let Err(e) = guest_range(mem, result as u32, 4) {
         return Ok(errno(e));
     }
@@ -194,8 +204,10 @@ fn sock_accept(mut caller: Caller<'_, P1State>, fd: i32, flags: i32, result: i32
     Ok(errno(WasiErrno::Success))
 }
 
-fn sock_recv(
-    mut caller: Caller<'_, P1State>,
+#[allow(clippy::too_many_arguments)] // the WASI ABI's own parameter list
+fn sock_recv<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
     fd: i32,
     iovs: i32,
     iovs_len: i32,
@@ -203,9 +215,13 @@ fn sock_recv(
     ro_len: i32,
     ro_flags: i32,
 ) -> Result<i32> {
-    let stream = match caller.data().fds.get(fd as u32).map(|m| &m.endpoint) {
+    let stream = match get(caller.data_mut())
+        .fds
+        .get(fd as u32)
+        .map(|m| &m.endpoint)
+    {
         None => {
-            return stock::call(&mut caller, |ctx, mem| {
+            return stock::call(&mut caller, get, |ctx, mem| {
                 stock::abi::sock_recv(ctx, mem, fd, iovs, iovs_len, ri_flags, ro_len, ro_flags)
             });
         }
@@ -216,7 +232,7 @@ fn sock_recv(
     if ri_flags & !(RIFLAGS_PEEK | RIFLAGS_WAITALL) != 0 {
         return Ok(errno(WasiErrno::Inval));
     }
-    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
     let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
         .and_then(|b| guest_range(mem, ro_len as u32, 4).map(|_| b))
         .and_then(|b| guest_range(mem, ro_flags as u32, 2).map(|_| b))
@@ -258,17 +274,22 @@ fn sock_recv(
     }
 }
 
-fn sock_send(
-    mut caller: Caller<'_, P1State>,
+fn sock_send<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
     fd: i32,
     iovs: i32,
     iovs_len: i32,
     si_flags: i32,
     so_len: i32,
 ) -> Result<i32> {
-    let stream = match caller.data().fds.get(fd as u32).map(|m| &m.endpoint) {
+    let stream = match get(caller.data_mut())
+        .fds
+        .get(fd as u32)
+        .map(|m| &m.endpoint)
+    {
         None => {
-            return stock::call(&mut caller, |ctx, mem| {
+            return stock::call(&mut caller, get, |ctx, mem| {
                 stock::abi::sock_send(ctx, mem, fd, iovs, iovs_len, si_flags, so_len)
             });
         }
@@ -279,7 +300,7 @@ fn sock_send(
     if si_flags != 0 {
         return Ok(errno(WasiErrno::Inval));
     }
-    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
     if let Err(e) = guest_range(mem, so_len as u32, 4) {
         return Ok(errno(e));
     }
@@ -304,7 +325,7 @@ fn sock_send(
 /// (booked by [`account_write`]), else everything, until the deadline.
 pub(super) fn send(
     mem: &[u8],
-    state: &mut P1State,
+    state: &mut FaithfulCtx,
     fd: u32,
     stream: &TcpStream,
     call: &'static str,
@@ -340,9 +361,18 @@ pub(super) fn send(
     ))
 }
 
-fn sock_shutdown(mut caller: Caller<'_, P1State>, fd: i32, how: i32) -> Result<i32> {
-    match caller.data().fds.get(fd as u32).map(|m| &m.endpoint) {
-        None => stock::call(&mut caller, |ctx, mem| {
+fn sock_shutdown<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
+    fd: i32,
+    how: i32,
+) -> Result<i32> {
+    match get(caller.data_mut())
+        .fds
+        .get(fd as u32)
+        .map(|m| &m.endpoint)
+    {
+        None => stock::call(&mut caller, get, |ctx, mem| {
             stock::abi::sock_shutdown(ctx, mem, fd, how)
         }),
         Some(Endpoint::Stream(s)) => {
@@ -372,21 +402,25 @@ pub fn write_socket_fdstat(mem: &mut [u8], buf: u32, flags: u16) -> Result<(), W
 }
 
 /// True when `fd` is a managed socket.
-fn is_socket(caller: &Caller<'_, P1State>, fd: i32) -> bool {
-    caller
-        .data()
+fn is_socket<T: 'static>(caller: &mut Caller<'_, T>, get: impl GetCtx<T>, fd: i32) -> bool {
+    get(caller.data_mut())
         .fds
         .get(fd as u32)
         .is_some_and(|m| m.endpoint.is_socket())
 }
 
-fn fd_filestat_get(mut caller: Caller<'_, P1State>, fd: i32, buf: i32) -> Result<i32> {
-    if !is_socket(&caller, fd) {
-        return stock::call(&mut caller, |ctx, mem| {
+fn fd_filestat_get<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
+    fd: i32,
+    buf: i32,
+) -> Result<i32> {
+    if !is_socket(&mut caller, get, fd) {
+        return stock::call(&mut caller, get, |ctx, mem| {
             stock::in_tokio(stock::abi::fd_filestat_get(ctx, mem, fd, buf))
         });
     }
-    let (mem, _) = stock::memory_and_state(&mut caller)?;
+    let (mem, _) = stock::memory_and_state(&mut caller, get)?;
     let Ok(r) = guest_range(mem, buf as u32, 64) else {
         return Ok(errno(WasiErrno::Fault));
     };
@@ -399,8 +433,9 @@ fn fd_filestat_get(mut caller: Caller<'_, P1State>, fd: i32, buf: i32) -> Result
 
 // The WASI ABI's own parameter list.
 #[allow(clippy::too_many_arguments)]
-fn path_open(
-    mut caller: Caller<'_, P1State>,
+fn path_open<T: 'static>(
+    mut caller: Caller<'_, T>,
+    get: impl GetCtx<T>,
     fd: i32,
     dirflags: i32,
     path: i32,
@@ -411,10 +446,10 @@ fn path_open(
     fdflags: i32,
     result: i32,
 ) -> Result<i32> {
-    if is_socket(&caller, fd) {
+    if is_socket(&mut caller, get, fd) {
         return Ok(errno(WasiErrno::Notdir));
     }
-    let ret = stock::call(&mut caller, |ctx, mem| {
+    let ret = stock::call(&mut caller, get, |ctx, mem| {
         stock::in_tokio(stock::abi::path_open(
             ctx, mem, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, result,
         ))
@@ -423,11 +458,11 @@ fn path_open(
         return Ok(ret);
     }
     // Stock counts up from its highest number; should it ever reach one of ours, refuse.
-    let (mem, state) = stock::memory_and_state(&mut caller)?;
+    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
     let at = result as usize;
     let new_fd = u32::from_le_bytes(mem[at..at + 4].try_into().expect("4 bytes"));
     if state.fds.get(new_fd).is_some() {
-        stock::call(&mut caller, |ctx, mem| {
+        stock::call(&mut caller, get, |ctx, mem| {
             stock::in_tokio(stock::abi::fd_close(ctx, mem, new_fd as i32))
         })?;
         return Ok(errno(WasiErrno::Nfile));
@@ -440,11 +475,11 @@ fn path_open(
 macro_rules! guard {
     ($kind:ident $name:ident($($arg:ident: $ty:ty),*) fds($($fd:ident),*) => $errno:ident) => {
         #[allow(clippy::too_many_arguments)] // the WASI ABI's own parameter list
-        fn $name(mut caller: Caller<'_, P1State>, $($arg: $ty),*) -> Result<i32> {
-            if false $(|| is_socket(&caller, $fd))* {
+        fn $name<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, $($arg: $ty),*) -> Result<i32> {
+            if false $(|| is_socket(&mut caller, get, $fd))* {
                 return Ok(errno(WasiErrno::$errno));
             }
-            stock::call(&mut caller, |ctx, mem| guard!(@$kind stock::abi::$name(ctx, mem, $($arg),*)))
+            stock::call(&mut caller, get, |ctx, mem| guard!(@$kind stock::abi::$name(ctx, mem, $($arg),*)))
         }
     };
     (@async $e:expr) => { stock::in_tokio($e) };
@@ -476,35 +511,35 @@ guard!(async path_symlink(old_path: i32, old_len: i32, fd: i32, new_path: i32, n
 guard!(async path_unlink_file(fd: i32, path: i32, len: i32) fds(fd) => Notdir);
 
 /// Shadows the socket calls and the guards in `linker` (shadowing must be allowed).
-pub fn add_to_linker(linker: &mut Linker<P1State>) -> Result<()> {
-    linker.func_wrap(MODULE, "sock_accept", sock_accept)?;
-    linker.func_wrap(MODULE, "sock_recv", sock_recv)?;
-    linker.func_wrap(MODULE, "sock_send", sock_send)?;
-    linker.func_wrap(MODULE, "sock_shutdown", sock_shutdown)?;
-    linker.func_wrap(MODULE, "fd_filestat_get", fd_filestat_get)?;
-    linker.func_wrap(MODULE, "path_open", path_open)?;
-    linker.func_wrap(MODULE, "fd_advise", fd_advise)?;
-    linker.func_wrap(MODULE, "fd_allocate", fd_allocate)?;
-    linker.func_wrap(MODULE, "fd_datasync", fd_datasync)?;
-    linker.func_wrap(MODULE, "fd_filestat_set_size", fd_filestat_set_size)?;
-    linker.func_wrap(MODULE, "fd_filestat_set_times", fd_filestat_set_times)?;
-    linker.func_wrap(MODULE, "fd_pread", fd_pread)?;
-    linker.func_wrap(MODULE, "fd_prestat_get", fd_prestat_get)?;
-    linker.func_wrap(MODULE, "fd_prestat_dir_name", fd_prestat_dir_name)?;
-    linker.func_wrap(MODULE, "fd_pwrite", fd_pwrite)?;
-    linker.func_wrap(MODULE, "fd_readdir", fd_readdir)?;
-    linker.func_wrap(MODULE, "fd_seek", fd_seek)?;
-    linker.func_wrap(MODULE, "fd_sync", fd_sync)?;
-    linker.func_wrap(MODULE, "fd_tell", fd_tell)?;
-    linker.func_wrap(MODULE, "fd_fdstat_set_rights", fd_fdstat_set_rights)?;
-    linker.func_wrap(MODULE, "path_create_directory", path_create_directory)?;
-    linker.func_wrap(MODULE, "path_filestat_get", path_filestat_get)?;
-    linker.func_wrap(MODULE, "path_filestat_set_times", path_filestat_set_times)?;
-    linker.func_wrap(MODULE, "path_link", path_link)?;
-    linker.func_wrap(MODULE, "path_readlink", path_readlink)?;
-    linker.func_wrap(MODULE, "path_remove_directory", path_remove_directory)?;
-    linker.func_wrap(MODULE, "path_rename", path_rename)?;
-    linker.func_wrap(MODULE, "path_symlink", path_symlink)?;
-    linker.func_wrap(MODULE, "path_unlink_file", path_unlink_file)?;
+pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> Result<()> {
+    wrap!(linker, get, "sock_accept" => sock_accept, (fd: i32, flags: i32, result: i32));
+    wrap!(linker, get, "sock_recv" => sock_recv, (fd: i32, iovs: i32, iovs_len: i32, ri_flags: i32, ro_len: i32, ro_flags: i32));
+    wrap!(linker, get, "sock_send" => sock_send, (fd: i32, iovs: i32, iovs_len: i32, si_flags: i32, so_len: i32));
+    wrap!(linker, get, "sock_shutdown" => sock_shutdown, (fd: i32, how: i32));
+    wrap!(linker, get, "fd_filestat_get" => fd_filestat_get, (fd: i32, buf: i32));
+    wrap!(linker, get, "path_open" => path_open, (fd: i32, dirflags: i32, path: i32, path_len: i32, oflags: i32, base: i64, inheriting: i64, fdflags: i32, result: i32));
+    wrap!(linker, get, "fd_advise" => fd_advise, (fd: i32, offset: i64, len: i64, advice: i32));
+    wrap!(linker, get, "fd_allocate" => fd_allocate, (fd: i32, offset: i64, len: i64));
+    wrap!(linker, get, "fd_datasync" => fd_datasync, (fd: i32));
+    wrap!(linker, get, "fd_filestat_set_size" => fd_filestat_set_size, (fd: i32, size: i64));
+    wrap!(linker, get, "fd_filestat_set_times" => fd_filestat_set_times, (fd: i32, atim: i64, mtim: i64, flags: i32));
+    wrap!(linker, get, "fd_pread" => fd_pread, (fd: i32, iovs: i32, len: i32, offset: i64, nread: i32));
+    wrap!(linker, get, "fd_prestat_get" => fd_prestat_get, (fd: i32, buf: i32));
+    wrap!(linker, get, "fd_prestat_dir_name" => fd_prestat_dir_name, (fd: i32, path: i32, len: i32));
+    wrap!(linker, get, "fd_pwrite" => fd_pwrite, (fd: i32, iovs: i32, len: i32, offset: i64, nwritten: i32));
+    wrap!(linker, get, "fd_readdir" => fd_readdir, (fd: i32, buf: i32, len: i32, cookie: i64, used: i32));
+    wrap!(linker, get, "fd_seek" => fd_seek, (fd: i32, offset: i64, whence: i32, newoffset: i32));
+    wrap!(linker, get, "fd_sync" => fd_sync, (fd: i32));
+    wrap!(linker, get, "fd_tell" => fd_tell, (fd: i32, offset: i32));
+    wrap!(linker, get, "fd_fdstat_set_rights" => fd_fdstat_set_rights, (fd: i32, base: i64, inheriting: i64));
+    wrap!(linker, get, "path_create_directory" => path_create_directory, (fd: i32, path: i32, len: i32));
+    wrap!(linker, get, "path_filestat_get" => path_filestat_get, (fd: i32, flags: i32, path: i32, len: i32, buf: i32));
+    wrap!(linker, get, "path_filestat_set_times" => path_filestat_set_times, (fd: i32, flags: i32, path: i32, len: i32, atim: i64, mtim: i64, fst: i32));
+    wrap!(linker, get, "path_link" => path_link, (old_fd: i32, old_flags: i32, old_path: i32, old_len: i32, new_fd: i32, new_path: i32, new_len: i32));
+    wrap!(linker, get, "path_readlink" => path_readlink, (fd: i32, path: i32, len: i32, buf: i32, buf_len: i32, used: i32));
+    wrap!(linker, get, "path_remove_directory" => path_remove_directory, (fd: i32, path: i32, len: i32));
+    wrap!(linker, get, "path_rename" => path_rename, (fd: i32, old_path: i32, old_len: i32, new_fd: i32, new_path: i32, new_len: i32));
+    wrap!(linker, get, "path_symlink" => path_symlink, (old_path: i32, old_len: i32, fd: i32, new_path: i32, new_len: i32));
+    wrap!(linker, get, "path_unlink_file" => path_unlink_file, (fd: i32, path: i32, len: i32));
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! but documented as internal: this file is the only place that touches it, and wasmtime is
 //! pinned to an exact version.
 
-use super::P1State;
+use super::{FaithfulCtx, GetCtx};
 use wasmtime::{bail, Result};
 use wasmtime::{AsContextMut, Caller, Extern};
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -16,30 +16,34 @@ use wiggle::{GuestMemory, GuestPtr};
 pub use wasmtime_wasi::p1::wasi_snapshot_preview1 as abi;
 pub use wasmtime_wasi::runtime::in_tokio;
 
-/// The caller's linear memory and the store's state, borrowed together.
-pub fn memory_and_state<'a>(
-    caller: &'a mut Caller<'_, P1State>,
-) -> Result<(&'a mut [u8], &'a mut P1State)> {
-    if let Some(m) = caller.data().memory {
-        return Ok(m.data_and_store_mut(caller));
-    }
-    match caller.get_export("memory") {
-        Some(Extern::Memory(m)) => {
-            caller.data_mut().memory = Some(m);
-            Ok(m.data_and_store_mut(caller))
-        }
-        Some(Extern::SharedMemory(_)) => bail!("guests with shared memory are not supported"),
-        _ => bail!("missing required memory export"),
-    }
+/// The caller's linear memory and the faithful context, borrowed together.
+pub fn memory_and_state<'a, T: 'static>(
+    caller: &'a mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+) -> Result<(&'a mut [u8], &'a mut FaithfulCtx)> {
+    let memory = match get(caller.data_mut()).memory {
+        Some(m) => m,
+        None => match caller.get_export("memory") {
+            Some(Extern::Memory(m)) => {
+                get(caller.data_mut()).memory = Some(m);
+                m
+            }
+            Some(Extern::SharedMemory(_)) => bail!("guests with shared memory are not supported"),
+            _ => bail!("missing required memory export"),
+        },
+    };
+    let (mem, data) = memory.data_and_store_mut(caller);
+    Ok((mem, get(data)))
 }
 
 /// Runs a stock call `f` for the caller, as the stock import would.
-pub fn call<R>(
-    caller: &mut Caller<'_, P1State>,
+pub fn call<T: 'static, R>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
     f: impl FnOnce(&mut WasiP1Ctx, &mut GuestMemory<'_>) -> Result<R>,
 ) -> Result<R> {
     let fuel = caller.as_context_mut().hostcall_fuel();
-    let (mem, state) = memory_and_state(caller)?;
+    let (mem, state) = memory_and_state(caller, get)?;
     state.wasi.set_hostcall_fuel(fuel);
     let mut mem = GuestMemory::Unshared(mem);
     f(&mut state.wasi, &mut mem)
@@ -72,8 +76,12 @@ pub enum Pollable {
 
 /// Stock's view of the unmanaged descriptor `fd` for `poll_oneoff`: a regular file, or the
 /// errno stock's own `poll_oneoff` would fail the call with (`badf`).
-pub fn pollable(caller: &mut Caller<'_, P1State>, fd: u32) -> Result<Result<Pollable, WasiErrno>> {
-    call(caller, |ctx, mem| {
+pub fn pollable<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+    fd: u32,
+) -> Result<Result<Pollable, WasiErrno>> {
+    call(caller, get, |ctx, mem| {
         let stat = match errno_of(in_tokio(ctx.fd_fdstat_get(mem, fd.into())))? {
             Ok(stat) => stat,
             Err(e) => return Ok(Err(e)),
@@ -93,13 +101,19 @@ pub fn pollable(caller: &mut Caller<'_, P1State>, fd: u32) -> Result<Result<Poll
 }
 
 /// The guest's view of clock `id` now (`clock_time_get`), or its errno.
-pub fn clock_now(caller: &mut Caller<'_, P1State>, id: u32) -> Result<Result<u64, WasiErrno>> {
+pub fn clock_now<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+    id: u32,
+) -> Result<Result<u64, WasiErrno>> {
     let id = match id {
         0 => types::Clockid::Realtime,
         1 => types::Clockid::Monotonic,
         _ => return Ok(Err(WasiErrno::Inval)),
     };
-    call(caller, |ctx, mem| errno_of(ctx.clock_time_get(mem, id, 1)))
+    call(caller, get, |ctx, mem| {
+        errno_of(ctx.clock_time_get(mem, id, 1))
+    })
 }
 
 /// Reserves `numbers` in wasmtime-wasi's own table, so that it never hands them out. Opens
@@ -148,8 +162,28 @@ pub fn reserve(ctx: &mut WasiP1Ctx, hidden: u32, numbers: &[u32]) -> Result<()> 
 }
 
 /// Whether wasmtime-wasi has `fd` open.
-pub fn is_open(caller: &mut Caller<'_, P1State>, fd: u32) -> Result<bool> {
-    call(caller, |ctx, mem| {
+pub fn is_open<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+    fd: u32,
+) -> Result<bool> {
+    call(caller, get, |ctx, mem| {
         Ok(errno_of(in_tokio(ctx.fd_fdstat_get(mem, fd.into())))?.is_ok())
     })
+}
+
+/// The number of the last preopened directory: preopens are numbered from 3 up, in the order
+/// they were added, and `fd_prestat_get` answers `badf` past the last.
+pub fn last_preopen(ctx: &mut WasiP1Ctx) -> Result<u32> {
+    let mut scratch = [0u8; 8];
+    let mut mem = GuestMemory::Unshared(&mut scratch);
+    ctx.set_hostcall_fuel(1 << 16);
+    let mut last = None;
+    for fd in 3u32.. {
+        match errno_of(ctx.fd_prestat_get(&mut mem, fd.into()))? {
+            Ok(_) => last = Some(fd),
+            Err(_) => break,
+        }
+    }
+    last.ok_or_else(|| wasmtime::format_err!("no preopened directory to reserve numbers with"))
 }

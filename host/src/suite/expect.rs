@@ -96,6 +96,7 @@ impl Lang {
 }
 
 /// The network shorthand.
+#[allow(clippy::enum_variant_names)] // the variants are the case format's words
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Net {

@@ -385,3 +385,51 @@ fn read_all(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8
         v
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PEERS;
+    use crate::suite::expect;
+
+    /// Every runtime's recorded expectations load, and every case names a guest the build has:
+    /// this keeps the recordings of runtimes CI does not install (the wasmtime CLI) well-formed.
+    #[test]
+    fn recorded_runtimes_load_and_name_built_guests() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap();
+        let guests: Vec<String> = std::fs::read_dir(repo.join("target/guests"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        for peer in PEERS {
+            let dir = repo.join("tests/expectations").join(peer.name);
+            let files = expect::load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", peer.name));
+            assert!(!files.is_empty(), "{}: nothing recorded", peer.name);
+            for (scenario, file) in &files {
+                for case in &file.cases {
+                    let abi = case.abi.map_or("p1", |a| a.name());
+                    assert!(
+                        peer.abis.contains(&abi),
+                        "{}/{scenario}/{}: {abi} is not an ABI it runs",
+                        peer.name,
+                        case.name
+                    );
+                    for lang in case
+                        .langs
+                        .clone()
+                        .unwrap_or_else(|| vec![expect::Lang::Rust])
+                    {
+                        let stem = format!("{abi}_{}_{scenario}.", lang.name());
+                        assert!(
+                            guests.iter().any(|g| g.starts_with(&stem)),
+                            "{}/{scenario}/{}: no guest {stem}wasm",
+                            peer.name,
+                            case.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
