@@ -9,7 +9,7 @@
 //! over the [`WasiCtxBuilder`] the embedder configured. The host's own stdin, stdout and
 //! stderr never have any flag changed.
 
-use super::fds::{self, Endpoint, Fds, Managed};
+use super::fds::{Endpoint, Fds, Managed};
 use super::stock;
 use crate::events::{EventLog, Handle, SharedLog};
 use crate::run::{Handles, Io};
@@ -183,7 +183,7 @@ impl FaithfulCtx {
             let mut managed =
                 Managed::new(Handle::Listener, Endpoint::Listener(Arc::new(l.socket)));
             if l.nonblock {
-                managed.flags = fds::NONBLOCK;
+                managed.flags = super::abi::Fdflags::NONBLOCK;
             }
             self.fds.insert(l.fd, managed);
         }

@@ -14,32 +14,20 @@
 //!   `characters_written` = the bytes of short writes just before; without `nonblock` it
 //!   waits for space and writes everything.
 
-use super::fds::{Endpoint, ALL_FLAGS, NONBLOCK, SETTABLE};
+use super::abi::{self, first_iovec, gather, guest_range, iovecs, iovecs_len, write_u32, Fdflags};
+use super::call::{wrap, Done};
+use super::fds::Endpoint;
 use super::{stock, FaithfulCtx, GetCtx};
 use crate::errno::WasiErrno;
 use crate::events::Handle;
 use crate::limits::Deadline;
 use crate::output::Sink;
 use crate::pipe::{ReadOutcome, PIPE_BUF};
-use std::ops::Range;
 use std::time::{Duration, Instant};
 use wasmtime::{Caller, Linker, Result};
 
-const MODULE: &str = "wasi_snapshot_preview1";
-
 /// How long a blocking read waits between checks that the guest may go on waiting.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
-
-/// Registers `$func` as the import `$name`: a closure over the accessor `$get` with the
-/// ABI's parameter list.
-macro_rules! wrap {
-    ($linker:ident, $get:ident, $name:literal => $func:path, ($($arg:ident: $ty:ty),*)) => {
-        $linker.func_wrap(MODULE, $name, move |caller: Caller<'_, T>, $($arg: $ty),*| {
-            $func(caller, $get, $($arg),*)
-        })?
-    };
-}
-pub(super) use wrap;
 
 /// Shadows the stock imports in `linker` with the faithful ones; `get` finds the faithful
 /// context in the store's data.
@@ -57,45 +45,6 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) ->
     Ok(())
 }
 
-pub(super) fn errno(e: WasiErrno) -> i32 {
-    i32::from(e.raw())
-}
-
-/// The byte range `[ptr, ptr+len)` of guest memory, or `fault`.
-pub(super) fn guest_range(mem: &[u8], ptr: u32, len: u32) -> Result<Range<usize>, WasiErrno> {
-    let start = ptr as usize;
-    let end = start.checked_add(len as usize).ok_or(WasiErrno::Fault)?;
-    if end > mem.len() {
-        return Err(WasiErrno::Fault);
-    }
-    Ok(start..end)
-}
-
-pub(super) fn read_u32(mem: &[u8], ptr: u32) -> Result<u32, WasiErrno> {
-    let r = guest_range(mem, ptr, 4)?;
-    Ok(u32::from_le_bytes(mem[r].try_into().expect("4 bytes")))
-}
-
-pub(super) fn write_u32(mem: &mut [u8], ptr: u32, value: u32) -> Result<(), WasiErrno> {
-    let r = guest_range(mem, ptr, 4)?;
-    mem[r].copy_from_slice(&value.to_le_bytes());
-    Ok(())
-}
-
-/// The first non-empty buffer of an iovec array (as wasmtime-wasi reads), or an empty range.
-/// A short read into it is what POSIX `readv` allows.
-pub(super) fn first_iovec(mem: &[u8], iovs: u32, iovs_len: u32) -> Result<Range<usize>, WasiErrno> {
-    guest_range(mem, iovs, iovs_len.checked_mul(8).ok_or(WasiErrno::Fault)?)?;
-    for i in 0..iovs_len {
-        let base = iovs + i * 8;
-        let (buf, len) = (read_u32(mem, base)?, read_u32(mem, base + 4)?);
-        if len != 0 {
-            return guest_range(mem, buf, len);
-        }
-    }
-    Ok(0..0)
-}
-
 fn fd_read<T: 'static>(
     mut caller: Caller<'_, T>,
     get: impl GetCtx<T>,
@@ -103,108 +52,83 @@ fn fd_read<T: 'static>(
     iovs: i32,
     iovs_len: i32,
     nread: i32,
-) -> Result<i32> {
-    if get(caller.data_mut()).fds.get(fd as u32).is_none() {
-        return stock::call(&mut caller, get, |ctx, mem| {
-            stock::in_tokio(stock::abi::fd_read(ctx, mem, fd, iovs, iovs_len, nread))
+) -> Done {
+    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let Some(m) = ctx.fds.get(fd as u32) else {
+        return stock::delegate(&mut caller, get, |wasi, mem| {
+            stock::in_tokio(stock::abi::fd_read(wasi, mem, fd, iovs, iovs_len, nread))
         });
-    }
-    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
-    let m = state.fds.get(fd as u32).expect("checked above");
-    let nonblocking = m.flags & NONBLOCK != 0;
+    };
+    let nonblocking = m.flags.contains(Fdflags::NONBLOCK);
     let source = match &m.endpoint {
         Endpoint::Read(source) => source,
         Endpoint::Stream(s) => {
             let s = s.clone();
-            return Ok(errno(read_socket(
+            return read_socket(
                 mem,
-                state,
+                ctx,
                 fd as u32,
                 &s,
-                iovs,
-                iovs_len,
-                nread,
+                (iovs, iovs_len, nread),
                 nonblocking,
-            )?));
+            );
         }
-        Endpoint::Listener(_) => return Ok(errno(WasiErrno::Notconn)),
-        Endpoint::Write(_) => return Ok(errno(WasiErrno::Badf)),
+        Endpoint::Listener(_) => return Err(WasiErrno::Notconn.into()),
+        Endpoint::Write(_) => return Err(WasiErrno::Badf.into()),
     };
-    let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
-        .and_then(|buf| write_u32(mem, nread as u32, 0).map(|()| buf))
-    {
-        Ok(buf) => buf,
-        Err(e) => return Ok(errno(e)),
-    };
+    let buf = first_iovec(mem, iovs as u32, iovs_len as u32)?;
+    write_u32(mem, nread as u32, 0)?;
     if buf.is_empty() {
         // POSIX: a zero-byte read returns 0 at once, whatever the pipe holds.
-        return Ok(errno(WasiErrno::Success));
+        return Ok(());
     }
     loop {
         let n = match source.try_read(&mut mem[buf.clone()]) {
             Ok(ReadOutcome::Data(n)) => n,
             Ok(ReadOutcome::Eof) => 0,
             Ok(ReadOutcome::WouldBlock) if nonblocking => {
-                state
-                    .events
+                ctx.events
                     .record("fd_read", fd as u32, m.handle, WasiErrno::Again);
-                return Ok(errno(WasiErrno::Again));
+                return Err(WasiErrno::Again.into());
             }
             Ok(ReadOutcome::WouldBlock) => match source.wait_readable(WAIT_SLICE) {
                 Ok(_) => {
-                    crate::limits::check(state.deadline)?;
+                    crate::limits::check(ctx.deadline)?;
                     continue;
                 }
-                Err(_) => return Ok(errno(WasiErrno::Io)),
+                Err(_) => return Err(WasiErrno::Io.into()),
             },
-            Err(_) => return Ok(errno(WasiErrno::Io)),
+            Err(_) => return Err(WasiErrno::Io.into()),
         };
-        write_u32(mem, nread as u32, n as u32).expect("checked before reading");
-        return Ok(errno(WasiErrno::Success));
+        return Ok(write_u32(mem, nread as u32, n as u32)?);
     }
 }
 
-/// `fd_read` on a connected socket.
-#[allow(clippy::too_many_arguments)]
+/// `fd_read` on a connected socket: `(iovs, iovs_len, nread)` as the guest passed them.
 fn read_socket(
     mem: &mut [u8],
-    state: &mut FaithfulCtx,
+    ctx: &mut FaithfulCtx,
     fd: u32,
     s: &std::net::TcpStream,
-    iovs: i32,
-    iovs_len: i32,
-    nread: i32,
+    (iovs, iovs_len, nread): (i32, i32, i32),
     nonblocking: bool,
-) -> Result<WasiErrno> {
-    let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
-        .and_then(|buf| write_u32(mem, nread as u32, 0).map(|()| buf))
-    {
-        Ok(buf) => buf,
-        Err(e) => return Ok(e),
-    };
+) -> Done {
+    let buf = first_iovec(mem, iovs as u32, iovs_len as u32)?;
+    write_u32(mem, nread as u32, 0)?;
     if buf.is_empty() {
-        return Ok(WasiErrno::Success);
+        return Ok(());
     }
-    let read = super::sockets::stream_read(
-        s,
-        &mut mem[buf],
-        nonblocking,
-        (false, false),
-        state.deadline,
-    )?;
-    Ok(match read {
-        Ok(n) => {
-            write_u32(mem, nread as u32, n as u32).expect("checked before reading");
-            WasiErrno::Success
-        }
+    let read =
+        super::sockets::stream_read(s, &mut mem[buf], nonblocking, (false, false), ctx.deadline)?;
+    match read {
+        Ok(n) => Ok(write_u32(mem, nread as u32, n as u32)?),
         Err(WasiErrno::Again) => {
-            state
-                .events
+            ctx.events
                 .record("fd_read", fd, Handle::Socket, WasiErrno::Again);
-            WasiErrno::Again
+            Err(WasiErrno::Again.into())
         }
-        Err(e) => e,
-    })
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The most host memory one write call gathers, whatever the guest's iovecs add up to (they
@@ -212,57 +136,6 @@ fn read_socket(
 /// an unprivileged process takes more in one non-blocking write. A larger non-blocking write
 /// is a short write, as POSIX allows; a blocking one goes out in pieces of this size.
 pub(super) const MAX_GATHER: usize = 1 << 20;
-
-/// The buffers of an iovec array, each checked against guest memory, read one at a time:
-/// nothing is allocated for them, however many there are.
-pub(super) fn iovecs(
-    mem: &[u8],
-    iovs: u32,
-    iovs_len: u32,
-) -> Result<impl Iterator<Item = Result<Range<usize>, WasiErrno>> + '_, WasiErrno> {
-    guest_range(mem, iovs, iovs_len.checked_mul(8).ok_or(WasiErrno::Fault)?)?;
-    Ok((0..iovs_len).map(move |i| {
-        let base = iovs + i * 8;
-        guest_range(mem, read_u32(mem, base)?, read_u32(mem, base + 4)?)
-    }))
-}
-
-/// The total length of an iovec array's buffers, every one checked (`fault` for any that
-/// lies outside guest memory, before a byte is written).
-pub(super) fn iovecs_len(mem: &[u8], iovs: u32, iovs_len: u32) -> Result<u64, WasiErrno> {
-    iovecs(mem, iovs, iovs_len)?.try_fold(0u64, |n, r| Ok(n + r?.len() as u64))
-}
-
-/// The first `limit` bytes of an iovec array's data (checked by [`iovecs_len`]): borrowed
-/// when one buffer holds them, else gathered into at most `limit` bytes of host memory.
-pub(super) fn gather(
-    mem: &[u8],
-    iovs: u32,
-    iovs_len: u32,
-    limit: usize,
-) -> Result<std::borrow::Cow<'_, [u8]>, WasiErrno> {
-    // Empty buffers are skipped; a buffer outside guest memory is still an error.
-    let mut ranges = iovecs(mem, iovs, iovs_len)?.filter(|r| !matches!(r, Ok(r) if r.is_empty()));
-    let Some(first) = ranges.next().transpose()? else {
-        return Ok(std::borrow::Cow::Borrowed(&[][..]));
-    };
-    if first.len() >= limit {
-        return Ok(std::borrow::Cow::Borrowed(
-            &mem[first.start..first.start + limit],
-        ));
-    }
-    let mut out = Vec::with_capacity(limit);
-    out.extend_from_slice(&mem[first]);
-    for r in ranges {
-        let r = r?;
-        let take = r.len().min(limit - out.len());
-        out.extend_from_slice(&mem[r.start..r.start + take]);
-        if out.len() == limit {
-            break;
-        }
-    }
-    Ok(std::borrow::Cow::Owned(out))
-}
 
 /// Writes an iovec array's data blocking, in pieces that need no more host memory than
 /// [`MAX_GATHER`]: `write` gets each piece (a write of at most `PIPE_BUF` bytes is one
@@ -393,74 +266,49 @@ fn fd_write<T: 'static>(
     iovs: i32,
     iovs_len: i32,
     nwritten: i32,
-) -> Result<i32> {
-    if get(caller.data_mut()).fds.get(fd as u32).is_none() {
-        return stock::call(&mut caller, get, |ctx, mem| {
-            stock::in_tokio(stock::abi::fd_write(ctx, mem, fd, iovs, iovs_len, nwritten))
+) -> Done {
+    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let Some(m) = ctx.fds.get_mut(fd as u32) else {
+        return stock::delegate(&mut caller, get, |wasi, mem| {
+            stock::in_tokio(stock::abi::fd_write(
+                wasi, mem, fd, iovs, iovs_len, nwritten,
+            ))
         });
-    }
-    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
+    };
     let (iovs, iovs_len) = (iovs as u32, iovs_len as u32);
-    if let Err(e) = guest_range(mem, nwritten as u32, 4) {
-        return Ok(errno(e));
-    }
-    if let Some(Endpoint::Stream(stream)) = state.fds.get(fd as u32).map(|m| &m.endpoint) {
-        let stream = stream.clone();
-        let sent =
-            super::sockets::send(mem, state, fd as u32, &stream, "fd_write", (iovs, iovs_len))?;
-        return Ok(errno(match sent {
-            Ok(n) => {
-                write_u32(mem, nwritten as u32, n as u32).expect("checked above");
-                WasiErrno::Success
-            }
-            Err(e) => e,
-        }));
-    }
-    let total = match iovecs_len(mem, iovs, iovs_len) {
-        Ok(n) => n,
-        Err(e) => return Ok(errno(e)),
+    guest_range(mem, nwritten as u32, 4)?;
+    let sink = match &m.endpoint {
+        Endpoint::Write(sink) => sink,
+        Endpoint::Stream(stream) => {
+            let stream = stream.clone();
+            let n =
+                super::sockets::send(mem, ctx, fd as u32, &stream, "fd_write", (iovs, iovs_len))??;
+            return Ok(write_u32(mem, nwritten as u32, n as u32)?);
+        }
+        Endpoint::Read(_) | Endpoint::Listener(_) => {
+            // Checked as before: the iovecs first, then the descriptor's direction.
+            iovecs_len(mem, iovs, iovs_len)?;
+            return Err(WasiErrno::Badf.into());
+        }
     };
-    let deadline = state.deadline;
-    let m = state.fds.get_mut(fd as u32).expect("checked above");
-    let Endpoint::Write(sink) = &m.endpoint else {
-        return Ok(errno(WasiErrno::Badf));
-    };
+    let total = iovecs_len(mem, iovs, iovs_len)?;
     let result = if total == 0 {
         Ok(0)
-    } else if m.flags & NONBLOCK != 0 {
+    } else if m.flags.contains(Fdflags::NONBLOCK) {
         // At most MAX_GATHER bytes: more would be a short write anyway.
-        let data = match gather(mem, iovs, iovs_len, total.min(MAX_GATHER as u64) as usize) {
-            Ok(d) => d,
-            Err(e) => return Ok(errno(e)),
-        };
+        let data = gather(mem, iovs, iovs_len, total.min(MAX_GATHER as u64) as usize)?;
         match write_nonblocking(sink, &data) {
             Ok(0) => Err(WasiErrno::Again),
             other => other,
         }
     } else {
         write_iovecs_blocking(mem, iovs, iovs_len, total, |piece| {
-            write_blocking(sink, piece, deadline)
+            write_blocking(sink, piece, ctx.deadline)
         })?
         .map(|()| total as usize)
     };
-    let n = match result {
-        Ok(n) => n,
-        Err(WasiErrno::Again) => {
-            let written = std::mem::take(&mut m.short_written);
-            state
-                .events
-                .record_write("fd_write", fd as u32, m.handle, WasiErrno::Again, written);
-            return Ok(errno(WasiErrno::Again));
-        }
-        Err(e) => return Ok(errno(e)),
-    };
-    if (n as u64) < total {
-        m.short_written += n as u64;
-    } else {
-        m.short_written = 0;
-    }
-    write_u32(mem, nwritten as u32, n as u32).expect("checked before writing");
-    Ok(errno(WasiErrno::Success))
+    let n = m.account_write(&ctx.events, "fd_write", fd as u32, total as usize, result)?;
+    Ok(write_u32(mem, nwritten as u32, n as u32)?)
 }
 
 fn fd_fdstat_get<T: 'static>(
@@ -468,33 +316,25 @@ fn fd_fdstat_get<T: 'static>(
     get: impl GetCtx<T>,
     fd: i32,
     buf: i32,
-) -> Result<i32> {
-    if let Some(m) = get(caller.data_mut()).fds.get(fd as u32) {
-        if m.endpoint.is_socket() {
-            let flags = m.flags;
-            let (mem, _) = stock::memory_and_state(&mut caller, get)?;
-            return Ok(errno(
-                super::sockets::write_socket_fdstat(mem, buf as u32, flags)
-                    .err()
-                    .unwrap_or(WasiErrno::Success),
-            ));
+) -> Done {
+    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let flags = match ctx.fds.get(fd as u32) {
+        Some(m) if m.endpoint.is_socket() => {
+            return Ok(super::sockets::write_socket_fdstat(
+                mem, buf as u32, m.flags,
+            )?);
         }
-    }
-    let ret = stock::call(&mut caller, get, |ctx, mem| {
-        stock::in_tokio(stock::abi::fd_fdstat_get(ctx, mem, fd, buf))
+        Some(m) => Some(m.flags),
+        None => None,
+    };
+    stock::delegate(&mut caller, get, |wasi, mem| {
+        stock::in_tokio(stock::abi::fd_fdstat_get(wasi, mem, fd, buf))
     })?;
-    if ret != errno(WasiErrno::Success) {
-        return Ok(ret);
+    if let Some(flags) = flags {
+        let (mem, _) = stock::memory_and_state(&mut caller, get)?;
+        abi::set_fdstat_flags(mem, buf as u32, flags)?;
     }
-    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
-    if let Some(m) = state.fds.get(fd as u32) {
-        // `fdstat.fs_flags` is the u16 at offset 2.
-        let Ok(r) = guest_range(mem, (buf as u32).wrapping_add(2), 2) else {
-            return Ok(errno(WasiErrno::Fault));
-        };
-        mem[r].copy_from_slice(&m.flags.to_le_bytes());
-    }
-    Ok(ret)
+    Ok(())
 }
 
 fn fd_fdstat_set_flags<T: 'static>(
@@ -502,38 +342,31 @@ fn fd_fdstat_set_flags<T: 'static>(
     get: impl GetCtx<T>,
     fd: i32,
     flags: i32,
-) -> Result<i32> {
+) -> Done {
     let Some(m) = get(caller.data_mut()).fds.get_mut(fd as u32) else {
-        return stock::call(&mut caller, get, |ctx, mem| {
-            stock::abi::fd_fdstat_set_flags(ctx, mem, fd, flags)
+        return stock::delegate(&mut caller, get, |wasi, mem| {
+            stock::abi::fd_fdstat_set_flags(wasi, mem, fd, flags)
         });
     };
-    let Ok(flags) = u16::try_from(flags) else {
-        return Ok(errno(WasiErrno::Inval));
-    };
-    if flags & !ALL_FLAGS != 0 {
-        return Ok(errno(WasiErrno::Inval));
-    }
-    m.flags = flags & SETTABLE;
-    Ok(errno(WasiErrno::Success))
+    let flags = u16::try_from(flags)
+        .ok()
+        .and_then(Fdflags::from_bits)
+        .ok_or(WasiErrno::Inval)?;
+    m.flags = flags & (Fdflags::APPEND | Fdflags::NONBLOCK);
+    Ok(())
 }
 
-fn fd_close<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, fd: i32) -> Result<i32> {
-    if get(caller.data_mut())
-        .fds
-        .get(fd as u32)
-        .is_some_and(|m| !m.stock_beneath)
-    {
-        get(caller.data_mut()).fds.remove(fd as u32);
-        return Ok(errno(WasiErrno::Success));
+fn fd_close<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, fd: i32) -> Done {
+    let fds = &mut get(caller.data_mut()).fds;
+    if fds.get(fd as u32).is_some_and(|m| !m.stock_beneath) {
+        fds.remove(fd as u32);
+        return Ok(());
     }
-    let ret = stock::call(&mut caller, get, |ctx, mem| {
-        stock::in_tokio(stock::abi::fd_close(ctx, mem, fd))
+    stock::delegate(&mut caller, get, |wasi, mem| {
+        stock::in_tokio(stock::abi::fd_close(wasi, mem, fd))
     })?;
-    if ret == errno(WasiErrno::Success) {
-        get(caller.data_mut()).fds.remove(fd as u32);
-    }
-    Ok(ret)
+    get(caller.data_mut()).fds.remove(fd as u32);
+    Ok(())
 }
 
 /// `fd_renumber`, across both tables. Numbers wasmtime-wasi holds stay held: a number the
@@ -544,52 +377,45 @@ fn fd_renumber<T: 'static>(
     get: impl GetCtx<T>,
     from: i32,
     to: i32,
-) -> Result<i32> {
+) -> Done {
     let (f, t) = (from as u32, to as u32);
-    let host_only = |c: &mut Caller<'_, T>, fd: u32| {
-        get(c.data_mut())
-            .fds
-            .get(fd)
-            .is_some_and(|m| !m.stock_beneath)
-    };
-    let (from_host_only, to_host_only) = (host_only(&mut caller, f), host_only(&mut caller, t));
-    if !from_host_only && !to_host_only {
-        let ret = stock::call(&mut caller, get, |ctx, mem| {
-            stock::in_tokio(stock::abi::fd_renumber(ctx, mem, from, to))
+    // For each number: managed (and whether stock holds it too), or not.
+    let stock_beneath =
+        |c: &mut Caller<'_, T>, fd: u32| get(c.data_mut()).fds.get(fd).map(|m| m.stock_beneath);
+    let (from_managed, to_managed) = (stock_beneath(&mut caller, f), stock_beneath(&mut caller, t));
+    if from_managed != Some(false) && to_managed != Some(false) {
+        stock::delegate(&mut caller, get, |wasi, mem| {
+            stock::in_tokio(stock::abi::fd_renumber(wasi, mem, from, to))
         })?;
-        if ret == errno(WasiErrno::Success) {
-            get(caller.data_mut()).fds.renumber(f, t);
-        }
-        return Ok(ret);
+        get(caller.data_mut()).fds.renumber(f, t);
+        return Ok(());
     }
-    let in_stock = |c: &mut Caller<'_, T>, fd: u32| -> Result<bool> {
-        match get(c.data_mut()).fds.get(fd) {
-            Some(m) => Ok(m.stock_beneath),
-            None => stock::is_open(c, get, fd),
-        }
+    let from_in_stock = match from_managed {
+        Some(beneath) => beneath,
+        None => stock::is_open(&mut caller, get, f)?,
     };
-    let (from_in_stock, to_in_stock) = (in_stock(&mut caller, f)?, in_stock(&mut caller, t)?);
-    let open = |c: &mut Caller<'_, T>, fd: u32, stock: bool| {
-        stock || get(c.data_mut()).fds.get(fd).is_some()
+    let to_in_stock = match to_managed {
+        Some(beneath) => beneath,
+        None => stock::is_open(&mut caller, get, t)?,
     };
-    if !open(&mut caller, f, from_in_stock) || !open(&mut caller, t, to_in_stock) {
-        return Ok(errno(WasiErrno::Badf));
+    if !(from_in_stock || from_managed.is_some()) || !(to_in_stock || to_managed.is_some()) {
+        return Err(WasiErrno::Badf.into());
     }
     if f == t {
-        return Ok(errno(WasiErrno::Success));
+        return Ok(());
     }
     let Some(mut moved) = get(caller.data_mut()).fds.remove(f) else {
         // A plain stock descriptor (a file) cannot take a number only the host knows.
-        return Ok(errno(WasiErrno::Notsup));
+        return Err(WasiErrno::Notsup.into());
     };
     if moved.stock_beneath {
-        stock::call(&mut caller, get, |ctx, mem| {
-            stock::in_tokio(stock::abi::fd_close(ctx, mem, from))
+        stock::call(&mut caller, get, |wasi, mem| {
+            stock::in_tokio(stock::abi::fd_close(wasi, mem, from))
         })?;
     }
     moved.stock_beneath = to_in_stock;
     let fds = &mut get(caller.data_mut()).fds;
     fds.remove(t);
     fds.insert(t, moved);
-    Ok(errno(WasiErrno::Success))
+    Ok(())
 }

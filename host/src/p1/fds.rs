@@ -4,26 +4,13 @@
 //! the host answers for. It follows the guest's `fd_close` and `fd_renumber` (after the stock
 //! call succeeded), so a number always means the same object to both tables.
 
-use crate::events::Handle;
+use super::abi::Fdflags;
+use crate::errno::WasiErrno;
+use crate::events::{Handle, SharedLog};
 use crate::output::Sink;
 use crate::stdin::Source;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-
-/// `fdflags.append`.
-pub const APPEND: u16 = 1 << 0;
-/// `fdflags.dsync`.
-pub const DSYNC: u16 = 1 << 1;
-/// `fdflags.nonblock`.
-pub const NONBLOCK: u16 = 1 << 2;
-/// `fdflags.rsync`.
-pub const RSYNC: u16 = 1 << 3;
-/// `fdflags.sync`.
-pub const SYNC: u16 = 1 << 4;
-/// Every defined fdflags bit.
-pub const ALL_FLAGS: u16 = APPEND | DSYNC | NONBLOCK | RSYNC | SYNC;
-/// The bits `F_SETFL` can change on a pipe (Linux `fcntl(2)`: the sync flags are ignored).
-pub const SETTABLE: u16 = APPEND | NONBLOCK;
 
 /// Which way bytes flow through a managed descriptor.
 pub enum Endpoint {
@@ -51,7 +38,7 @@ pub struct Managed {
     /// Where its bytes come from or go.
     pub endpoint: Endpoint,
     /// Its fdflags as the guest set them.
-    pub flags: u16,
+    pub flags: Fdflags,
     /// Bytes accepted by short non-blocking writes since the last complete write or `again`:
     /// what Python reports as `characters_written` when the next write would block.
     pub short_written: u64,
@@ -66,18 +53,49 @@ impl Managed {
         Managed {
             handle,
             endpoint,
-            flags: 0,
+            flags: Fdflags::empty(),
             short_written: 0,
             stock_beneath: true,
         }
     }
 
     /// A descriptor that exists only here (an accepted connection).
-    pub fn host_only(handle: Handle, endpoint: Endpoint, flags: u16) -> Self {
+    pub fn host_only(handle: Handle, endpoint: Endpoint, flags: Fdflags) -> Self {
         Managed {
             flags,
             stock_beneath: false,
             ..Managed::new(handle, endpoint)
+        }
+    }
+}
+
+impl Managed {
+    /// Books a write of `len` bytes that ended with `result`: short writes accumulate, a
+    /// complete one resets the count, `again` is recorded with what the short writes before
+    /// it accepted (Python's `characters_written`).
+    pub fn account_write(
+        &mut self,
+        events: &SharedLog,
+        call: &'static str,
+        fd: u32,
+        len: usize,
+        result: Result<usize, WasiErrno>,
+    ) -> Result<usize, WasiErrno> {
+        match result {
+            Ok(n) => {
+                if n < len {
+                    self.short_written += n as u64;
+                } else {
+                    self.short_written = 0;
+                }
+                Ok(n)
+            }
+            Err(WasiErrno::Again) => {
+                let written = std::mem::take(&mut self.short_written);
+                events.record_write(call, fd, self.handle, WasiErrno::Again, written);
+                Err(WasiErrno::Again)
+            }
+            Err(e) => Err(e),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Running preview1 core modules, in the faithful or the stock mode.
 
+mod abi;
+mod call;
 mod ctx;
 mod faithful;
 mod fds;

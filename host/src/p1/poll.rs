@@ -27,6 +27,8 @@
 //! descriptors and sockets are waited on with `poll(2)` (in slices when both kinds are
 //! involved).
 
+use super::abi::{self, Event, EventFdReadwrite, Eventrwflags, Eventtype, SubscriptionU};
+use super::call::Done;
 use super::fds::Endpoint;
 use super::{stock, GetCtx};
 use crate::errno::WasiErrno;
@@ -39,13 +41,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{Caller, Result};
 
-const SUBSCRIPTION_SIZE: u32 = 48;
-const EVENT_SIZE: u32 = 32;
-const EVENTTYPE_CLOCK: u8 = 0;
-const EVENTTYPE_FD_READ: u8 = 1;
-const EVENTTYPE_FD_WRITE: u8 = 2;
-const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
-const FDREADWRITE_HANGUP: u16 = 1;
 /// The most subscriptions one call takes (Linux's default hard `RLIMIT_NOFILE`).
 pub const MAX_SUBSCRIPTIONS: u32 = 1 << 20;
 /// How long one wait lasts when both host descriptors and in-memory pipes are involved.
@@ -79,27 +74,9 @@ struct Sub {
 
 /// One event to report: type, nbytes, flags.
 struct Ready {
-    kind: u8,
+    kind: Eventtype,
     nbytes: u64,
-    flags: u16,
-}
-
-fn le_u64(b: &[u8]) -> u64 {
-    u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
-}
-
-fn le_u32(b: &[u8]) -> u32 {
-    u32::from_le_bytes(b[..4].try_into().expect("4 bytes"))
-}
-
-fn le_u16(b: &[u8]) -> u16 {
-    u16::from_le_bytes(b[..2].try_into().expect("2 bytes"))
-}
-
-fn range(mem_len: usize, ptr: u32, len: u64) -> Option<std::ops::Range<usize>> {
-    let start = ptr as usize;
-    let end = start.checked_add(usize::try_from(len).ok()?)?;
-    (end <= mem_len).then_some(start..end)
+    flags: Eventrwflags,
 }
 
 /// The `poll_oneoff` override.
@@ -110,52 +87,46 @@ pub fn poll_oneoff<T: 'static>(
     events: i32,
     n: i32,
     nevents: i32,
-) -> Result<i32> {
-    let errno = |e: WasiErrno| Ok(i32::from(e.raw()));
+) -> Done {
     let (subs, events, n, nevents) = (subs as u32, events as u32, n as u32, nevents as u32);
     if n == 0 || n > MAX_SUBSCRIPTIONS {
-        return errno(WasiErrno::Inval);
+        return Err(WasiErrno::Inval.into());
     }
+    // Checked up front, and copied: the wait below holds no borrow of guest memory.
     let raw: Vec<u8> = {
         let (mem, _) = stock::memory_and_state(&mut caller, get)?;
-        let (Some(sr), Some(_), Some(_)) = (
-            range(mem.len(), subs, u64::from(n) * u64::from(SUBSCRIPTION_SIZE)),
-            range(mem.len(), events, u64::from(n) * u64::from(EVENT_SIZE)),
-            range(mem.len(), nevents, 4),
-        ) else {
-            return errno(WasiErrno::Fault);
-        };
+        let sr = abi::guest_range(mem, subs, n * abi::SUBSCRIPTION_SIZE)?;
+        abi::guest_range(mem, events, n * abi::EVENT_SIZE)?;
+        abi::guest_range(mem, nevents, 4)?;
         mem[sr].to_vec()
     };
     let start = Instant::now();
     let mut parsed = Vec::with_capacity(n as usize);
-    for s in raw.chunks_exact(SUBSCRIPTION_SIZE as usize) {
-        let userdata = le_u64(&s[0..]);
-        let want = match s[8] {
-            0 => {
-                let (id, timeout, flags) = (le_u32(&s[16..]), le_u64(&s[24..]), le_u16(&s[40..]));
-                if flags & !SUBCLOCKFLAGS_ABSTIME != 0 {
-                    return errno(WasiErrno::Inval);
-                }
+    for i in 0..n as usize {
+        let sub = abi::subscription(&raw, i)?;
+        let want = match sub.u {
+            SubscriptionU::Clock(clock) => {
+                let abstime = clock
+                    .flags
+                    .contains(abi::Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME);
+                let id = clock.id as u32;
                 // An absolute clock counts from the moment its clock was read, taken after
                 // the reading, so that it never fires before the clock reaches `timeout`.
-                let (base, wait) = if flags & SUBCLOCKFLAGS_ABSTIME != 0 {
-                    match stock::clock_now(&mut caller, get, id)? {
-                        Ok(now) => (Instant::now(), timeout.saturating_sub(now)),
-                        Err(e) => return errno(e),
-                    }
+                let (base, wait) = if abstime {
+                    let now = stock::clock_now(&mut caller, get, id)??;
+                    (Instant::now(), clock.timeout.saturating_sub(now))
                 } else if id <= 1 {
-                    (start, timeout)
+                    (start, clock.timeout)
                 } else {
-                    return errno(WasiErrno::Inval);
+                    return Err(WasiErrno::Inval.into());
                 };
                 Want::Clock(
                     base.checked_add(Duration::from_nanos(wait))
                         .unwrap_or(base + Duration::from_secs(u32::MAX.into())),
                 )
             }
-            tag @ (1 | 2) => {
-                let fd = le_u32(&s[16..]);
+            SubscriptionU::FdRead(ref s) | SubscriptionU::FdWrite(ref s) => {
+                let fd = u32::from(s.file_descriptor);
                 let probe = match get(caller.data_mut()).fds.get(fd) {
                     Some(m) => Probe::Managed(match &m.endpoint {
                         Endpoint::Read(src) => Endpoint2::Source(src.clone()),
@@ -163,39 +134,41 @@ pub fn poll_oneoff<T: 'static>(
                         Endpoint::Listener(l) => Endpoint2::Listener(l.clone()),
                         Endpoint::Stream(st) => Endpoint2::Stream(st.clone()),
                     }),
-                    None => match stock::pollable(&mut caller, get, fd)? {
-                        Ok(stock::Pollable::File { remaining }) => Probe::StockFile { remaining },
-                        Err(e) => return errno(e),
+                    None => match stock::pollable(&mut caller, get, fd)?? {
+                        stock::Pollable::File { remaining } => Probe::StockFile { remaining },
                     },
                 };
-                if tag == 1 {
-                    Want::Read(probe)
-                } else {
-                    Want::Write(probe)
+                match sub.u {
+                    SubscriptionU::FdRead(_) => Want::Read(probe),
+                    _ => Want::Write(probe),
                 }
             }
-            _ => return errno(WasiErrno::Inval),
         };
-        parsed.push(Sub { userdata, want });
+        parsed.push(Sub {
+            userdata: sub.userdata,
+            want,
+        });
     }
-    let signal = get(caller.data_mut()).signal.clone();
-    let ready = wait_for_any(&parsed, &signal, get(caller.data_mut()).deadline)?;
+    let ctx = get(caller.data_mut());
+    let (signal, deadline) = (ctx.signal.clone(), ctx.deadline);
+    let ready = wait_for_any(&parsed, &signal, deadline)?;
     let (mem, _) = stock::memory_and_state(&mut caller, get)?;
     let mut count = 0u32;
     for (sub, r) in parsed.iter().zip(&ready) {
         let Some(r) = r else { continue };
-        let at = (events + count * EVENT_SIZE) as usize;
-        let ev = &mut mem[at..at + EVENT_SIZE as usize];
-        ev.fill(0);
-        ev[0..8].copy_from_slice(&sub.userdata.to_le_bytes());
-        ev[10] = r.kind;
-        ev[16..24].copy_from_slice(&r.nbytes.to_le_bytes());
-        ev[24..26].copy_from_slice(&r.flags.to_le_bytes());
+        let event = Event {
+            userdata: sub.userdata,
+            error: abi::Errno::Success,
+            type_: r.kind,
+            fd_readwrite: EventFdReadwrite {
+                nbytes: r.nbytes,
+                flags: r.flags,
+            },
+        };
+        abi::write_event(mem, events, count, event)?;
         count += 1;
     }
-    let at = nevents as usize;
-    mem[at..at + 4].copy_from_slice(&count.to_le_bytes());
-    errno(WasiErrno::Success)
+    Ok(abi::write_u32(mem, nevents, count)?)
 }
 
 /// Host descriptors among the subscriptions (`poll(2)` decides their readiness), with
@@ -226,9 +199,9 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
     subs.iter()
         .map(|s| match &s.want {
             Want::Clock(deadline) => (now >= *deadline).then_some(Ready {
-                kind: EVENTTYPE_CLOCK,
+                kind: Eventtype::Clock,
                 nbytes: 0,
-                flags: 0,
+                flags: Eventrwflags::empty(),
             }),
             Want::Read(probe) => {
                 let (ready, nbytes, hangup) = match probe {
@@ -266,9 +239,13 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
                         )
                     }
                 };
-                let flags = if hangup { FDREADWRITE_HANGUP } else { 0 };
+                let flags = if hangup {
+                    Eventrwflags::FD_READWRITE_HANGUP
+                } else {
+                    Eventrwflags::empty()
+                };
                 ready.then_some(Ready {
-                    kind: EVENTTYPE_FD_READ,
+                    kind: Eventtype::FdRead,
                     nbytes,
                     flags,
                 })
@@ -297,9 +274,9 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
                     }
                 };
                 ready.then_some(Ready {
-                    kind: EVENTTYPE_FD_WRITE,
+                    kind: Eventtype::FdWrite,
                     nbytes,
-                    flags: 0,
+                    flags: Eventrwflags::empty(),
                 })
             }
         })

@@ -11,14 +11,16 @@
 //! - Calls that make no sense on a socket get the errno Linux gives: `spipe` for seeks and
 //!   positioned I/O, `notdir` for path calls, `inval` for syncs and sizes, `badf` for prestat.
 
-use super::faithful::{
-    errno, first_iovec, gather, guest_range, iovecs_len, wrap, write_iovecs_blocking, write_u32,
-    MAX_GATHER,
+use super::abi::{
+    self, first_iovec, gather, guest_range, iovecs_len, write_u16, write_u32, Fdflags, Fdstat,
+    Filestat, Filetype, Rights,
 };
-use super::fds::{Endpoint, Managed, NONBLOCK};
+use super::call::{from_abi, wrap, Done};
+use super::faithful::{write_iovecs_blocking, MAX_GATHER};
+use super::fds::{Endpoint, Managed};
 use super::{stock, FaithfulCtx, GetCtx};
 use crate::errno::WasiErrno;
-use crate::events::{Handle, SharedLog};
+use crate::events::Handle;
 use crate::limits::Deadline;
 use crate::net;
 use crate::sys;
@@ -27,16 +29,23 @@ use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::{Caller, Linker, Result};
 
-const MODULE: &str = "wasi_snapshot_preview1";
 /// How long a blocking socket call waits between checks.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
+/// `riflags.recv_peek`.
 const RIFLAGS_PEEK: i32 = 1;
+/// `riflags.recv_waitall`.
 const RIFLAGS_WAITALL: i32 = 2;
-const FILETYPE_SOCKET_STREAM: u8 = 6;
 
 /// Rights reported for a socket: read, write, set flags, poll, shutdown, accept, filestat.
-const SOCKET_RIGHTS: u64 =
-    (1 << 1) | (1 << 6) | (1 << 3) | (1 << 27) | (1 << 28) | (1 << 29) | (1 << 21);
+fn socket_rights() -> Rights {
+    Rights::FD_READ
+        | Rights::FD_WRITE
+        | Rights::FD_FDSTAT_SET_FLAGS
+        | Rights::POLL_FD_READWRITE
+        | Rights::SOCK_SHUTDOWN
+        | Rights::SOCK_ACCEPT
+        | Rights::FD_FILESTAT_GET
+}
 
 /// Waits up to one slice for `h` to be readable (`write` false) or writable; fails with
 /// [`crate::limits::DeadlineExceeded`] once the deadline has passed, so that no blocking
@@ -111,97 +120,70 @@ pub fn stream_write(
     Ok(Ok(done))
 }
 
-/// Books a write's outcome: short writes accumulate, `again` is recorded with what they
-/// accepted (Python's `characters_written`).
-pub fn account_write(
-    m: &mut Managed,
-    events: &SharedLog,
-    call: &'static str,
-    fd: u32,
-    len: usize,
-    result: Result<usize, WasiErrno>,
-) -> Result<usize, WasiErrno> {
-    match result {
-        Ok(n) => {
-            if n < len {
-                m.short_written += n as u64;
-            } else {
-                m.short_written = 0;
-            }
-            Ok(n)
-        }
-        Err(WasiErrno::Again) => {
-            let written = std::mem::take(&mut m.short_written);
-            events.record_write(call, fd, m.handle, WasiErrno::Again, written);
-            Err(WasiErrno::Again)
-        }
-        Err(e) => Err(e),
-    }
-}
-
 fn sock_accept<T: 'static>(
     mut caller: Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     flags: i32,
     result: i32,
-) -> Result<i32> {
-    let listener = match get(caller.data_mut())
-        .fds
-        .get(fd as u32)
-        .map(|m| &m.endpoint)
-    {
+) -> Done {
+    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let (listener, nonblocking) = match ctx.fds.get(fd as u32) {
         None => {
-            return stock::call(&mut caller, get, |ctx, mem| {
-                stock::abi::sock_accept(ctx, mem, fd, flags, result)
+            return stock::delegate(&mut caller, get, |wasi, mem| {
+                stock::abi::sock_accept(wasi, mem, fd, flags, result)
             })
         }
-        Some(Endpoint::Listener(l)) => l.clone(),
-        Some(Endpoint::Stream(_)) => return Ok(errno(WasiErrno::Inval)),
-        Some(_) => return Ok(errno(WasiErrno::Notsock)),
+        Some(Managed {
+            endpoint: Endpoint::Listener(l),
+            flags: listener_flags,
+            ..
+        }) => (l.clone(), listener_flags.contains(Fdflags::NONBLOCK)),
+        Some(Managed {
+            endpoint: Endpoint::Stream(_),
+            ..
+        }) => return Err(WasiErrno::Inval.into()),
+        Some(_) => return Err(WasiErrno::Notsock.into()),
     };
-    if flags & !i32::from(NONBLOCK) != 0 {
-        return Ok(errno(WasiErrno::Inval));
-    }
-    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
-    if let Err(e) = guest_range(mem, result as u32, 4) {
-        return Ok(errno(e));
-    }
-    let nonblocking = state
-        .fds
-        .get(fd as u32)
-        .is_some_and(|m| m.flags & NONBLOCK != 0);
+    // `sock_accept` takes `nonblock` only.
+    let flags = u16::try_from(flags)
+        .ok()
+        .and_then(Fdflags::from_bits)
+        .filter(|f| (*f - Fdflags::NONBLOCK).is_empty())
+        .ok_or(WasiErrno::Inval)?;
+    guest_range(mem, result as u32, 4)?;
     let stream = loop {
         match net::accept(&listener) {
             Ok(s) => break s,
             Err(e) => match net::wasi_errno(&e) {
                 WasiErrno::Again if nonblocking => {
-                    state.events.record(
-                        "sock_accept",
-                        fd as u32,
-                        Handle::Listener,
-                        WasiErrno::Again,
-                    );
-                    return Ok(errno(WasiErrno::Again));
+                    ctx.events
+                        .record("sock_accept", fd as u32, Handle::Listener, WasiErrno::Again);
+                    return Err(WasiErrno::Again.into());
                 }
                 WasiErrno::Again | WasiErrno::Intr | WasiErrno::Connaborted => {
-                    wait(sys::raw_handle(&*listener), false, state.deadline)?
+                    wait(sys::raw_handle(&*listener), false, ctx.deadline)?
                 }
-                other => return Ok(errno(other)),
+                other => return Err(other.into()),
             },
         }
     };
-    let new_fd = state.fds.next_host_only();
-    state.fds.insert(
+    let new_fd = ctx.fds.next_host_only();
+    ctx.fds.insert(
         new_fd,
-        Managed::host_only(
-            Handle::Socket,
-            Endpoint::Stream(Arc::new(stream)),
-            flags as u16,
-        ),
+        Managed::host_only(Handle::Socket, Endpoint::Stream(Arc::new(stream)), flags),
     );
-    write_u32(mem, result as u32, new_fd).expect("checked above");
-    Ok(errno(WasiErrno::Success))
+    Ok(write_u32(mem, result as u32, new_fd)?)
+}
+
+/// The connected socket `fd` manages, or what a call that needs one answers instead: `None`
+/// for a descriptor stock owns, `notconn` for a listener, `notsock` for anything else.
+fn managed_stream(ctx: &FaithfulCtx, fd: i32) -> Option<Result<Arc<TcpStream>, WasiErrno>> {
+    Some(match &ctx.fds.get(fd as u32)?.endpoint {
+        Endpoint::Stream(s) => Ok(s.clone()),
+        Endpoint::Listener(_) => Err(WasiErrno::Notconn),
+        _ => Err(WasiErrno::Notsock),
+    })
 }
 
 #[allow(clippy::too_many_arguments)] // the WASI ABI's own parameter list
@@ -214,36 +196,24 @@ fn sock_recv<T: 'static>(
     ri_flags: i32,
     ro_len: i32,
     ro_flags: i32,
-) -> Result<i32> {
-    let stream = match get(caller.data_mut())
-        .fds
-        .get(fd as u32)
-        .map(|m| &m.endpoint)
-    {
-        None => {
-            return stock::call(&mut caller, get, |ctx, mem| {
-                stock::abi::sock_recv(ctx, mem, fd, iovs, iovs_len, ri_flags, ro_len, ro_flags)
-            });
-        }
-        Some(Endpoint::Stream(s)) => s.clone(),
-        Some(Endpoint::Listener(_)) => return Ok(errno(WasiErrno::Notconn)),
-        Some(_) => return Ok(errno(WasiErrno::Notsock)),
+) -> Done {
+    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let Some(stream) = managed_stream(ctx, fd) else {
+        return stock::delegate(&mut caller, get, |wasi, mem| {
+            stock::abi::sock_recv(wasi, mem, fd, iovs, iovs_len, ri_flags, ro_len, ro_flags)
+        });
     };
+    let stream = stream?;
     if ri_flags & !(RIFLAGS_PEEK | RIFLAGS_WAITALL) != 0 {
-        return Ok(errno(WasiErrno::Inval));
+        return Err(WasiErrno::Inval.into());
     }
-    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
-    let buf = match first_iovec(mem, iovs as u32, iovs_len as u32)
-        .and_then(|b| guest_range(mem, ro_len as u32, 4).map(|_| b))
-        .and_then(|b| guest_range(mem, ro_flags as u32, 2).map(|_| b))
-    {
-        Ok(b) => b,
-        Err(e) => return Ok(errno(e)),
-    };
-    let nonblocking = state
+    let buf = first_iovec(mem, iovs as u32, iovs_len as u32)?;
+    guest_range(mem, ro_len as u32, 4)?;
+    guest_range(mem, ro_flags as u32, 2)?;
+    let nonblocking = ctx
         .fds
         .get(fd as u32)
-        .is_some_and(|m| m.flags & NONBLOCK != 0);
+        .is_some_and(|m| m.flags.contains(Fdflags::NONBLOCK));
     let peek = ri_flags & RIFLAGS_PEEK != 0;
     let waitall = ri_flags & RIFLAGS_WAITALL != 0;
     let n = if buf.is_empty() {
@@ -254,23 +224,20 @@ fn sock_recv<T: 'static>(
             &mut mem[buf],
             nonblocking,
             (peek, waitall),
-            state.deadline,
+            ctx.deadline,
         )?
     };
     match n {
         Ok(n) => {
-            write_u32(mem, ro_len as u32, n as u32).expect("checked above");
-            let at = ro_flags as usize;
-            mem[at..at + 2].copy_from_slice(&0u16.to_le_bytes());
-            Ok(errno(WasiErrno::Success))
+            write_u32(mem, ro_len as u32, n as u32)?;
+            Ok(write_u16(mem, ro_flags as u32, 0)?)
         }
         Err(WasiErrno::Again) => {
-            state
-                .events
+            ctx.events
                 .record("sock_recv", fd as u32, Handle::Socket, WasiErrno::Again);
-            Ok(errno(WasiErrno::Again))
+            Err(WasiErrno::Again.into())
         }
-        Err(e) => Ok(errno(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -282,50 +249,35 @@ fn sock_send<T: 'static>(
     iovs_len: i32,
     si_flags: i32,
     so_len: i32,
-) -> Result<i32> {
-    let stream = match get(caller.data_mut())
-        .fds
-        .get(fd as u32)
-        .map(|m| &m.endpoint)
-    {
-        None => {
-            return stock::call(&mut caller, get, |ctx, mem| {
-                stock::abi::sock_send(ctx, mem, fd, iovs, iovs_len, si_flags, so_len)
-            });
-        }
-        Some(Endpoint::Stream(s)) => s.clone(),
-        Some(Endpoint::Listener(_)) => return Ok(errno(WasiErrno::Notconn)),
-        Some(_) => return Ok(errno(WasiErrno::Notsock)),
+) -> Done {
+    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let Some(stream) = managed_stream(ctx, fd) else {
+        return stock::delegate(&mut caller, get, |wasi, mem| {
+            stock::abi::sock_send(wasi, mem, fd, iovs, iovs_len, si_flags, so_len)
+        });
     };
+    let stream = stream?;
     if si_flags != 0 {
-        return Ok(errno(WasiErrno::Inval));
+        return Err(WasiErrno::Inval.into());
     }
-    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
-    if let Err(e) = guest_range(mem, so_len as u32, 4) {
-        return Ok(errno(e));
-    }
-    match send(
+    guest_range(mem, so_len as u32, 4)?;
+    let n = send(
         mem,
-        state,
+        ctx,
         fd as u32,
         &stream,
         "sock_send",
         (iovs as u32, iovs_len as u32),
-    )? {
-        Ok(n) => {
-            write_u32(mem, so_len as u32, n as u32).expect("checked above");
-            Ok(errno(WasiErrno::Success))
-        }
-        Err(e) => Ok(errno(e)),
-    }
+    )??;
+    Ok(write_u32(mem, so_len as u32, n as u32)?)
 }
 
 /// `sock_send` or `fd_write` on the connected socket `fd`: the iovecs' data, gathered into
 /// at most [`MAX_GATHER`] bytes of host memory at a time; one send when non-blocking
-/// (booked by [`account_write`]), else everything, until the deadline.
+/// (booked by [`Managed::account_write`]), else everything, until the deadline.
 pub(super) fn send(
     mem: &[u8],
-    state: &mut FaithfulCtx,
+    ctx: &mut FaithfulCtx,
     fd: u32,
     stream: &TcpStream,
     call: &'static str,
@@ -335,11 +287,13 @@ pub(super) fn send(
         Ok(n) => n,
         Err(e) => return Ok(Err(e)),
     };
-    let deadline = state.deadline;
-    let m = state.fds.get_mut(fd).expect("a managed socket");
+    let deadline = ctx.deadline;
+    let Some(m) = ctx.fds.get_mut(fd) else {
+        return Ok(Err(WasiErrno::Badf));
+    };
     let result = if total == 0 {
         Ok(0)
-    } else if m.flags & NONBLOCK != 0 {
+    } else if m.flags.contains(Fdflags::NONBLOCK) {
         // At most MAX_GATHER bytes: more would be a short send anyway.
         match gather(mem, iovs, iovs_len, total.min(MAX_GATHER as u64) as usize) {
             Ok(data) => stream_write(stream, &data, true, deadline)?,
@@ -351,14 +305,7 @@ pub(super) fn send(
         })?
         .map(|()| total as usize)
     };
-    Ok(account_write(
-        m,
-        &state.events,
-        call,
-        fd,
-        total as usize,
-        result,
-    ))
+    Ok(m.account_write(&ctx.events, call, fd, total as usize, result))
 }
 
 fn sock_shutdown<T: 'static>(
@@ -366,39 +313,31 @@ fn sock_shutdown<T: 'static>(
     get: impl GetCtx<T>,
     fd: i32,
     how: i32,
-) -> Result<i32> {
-    match get(caller.data_mut())
-        .fds
-        .get(fd as u32)
-        .map(|m| &m.endpoint)
-    {
-        None => stock::call(&mut caller, get, |ctx, mem| {
-            stock::abi::sock_shutdown(ctx, mem, fd, how)
-        }),
-        Some(Endpoint::Stream(s)) => {
-            if !(1..=3).contains(&how) {
-                return Ok(errno(WasiErrno::Inval));
-            }
-            Ok(errno(match net::shutdown(s, how as u8) {
-                Ok(()) => WasiErrno::Success,
-                Err(e) => net::wasi_errno(&e),
-            }))
-        }
-        Some(Endpoint::Listener(_)) => Ok(errno(WasiErrno::Notconn)),
-        Some(_) => Ok(errno(WasiErrno::Notsock)),
+) -> Done {
+    let Some(stream) = managed_stream(get(caller.data_mut()), fd) else {
+        return stock::delegate(&mut caller, get, |wasi, mem| {
+            stock::abi::sock_shutdown(wasi, mem, fd, how)
+        });
+    };
+    let stream = stream?;
+    if !(1..=3).contains(&how) {
+        return Err(WasiErrno::Inval.into());
     }
+    net::shutdown(&stream, how as u8).map_err(|e| net::wasi_errno(&e).into())
 }
 
 /// `fdstat` of a managed socket: filetype `socket_stream`, its flags, socket rights.
-pub fn write_socket_fdstat(mem: &mut [u8], buf: u32, flags: u16) -> Result<(), WasiErrno> {
-    let r = guest_range(mem, buf, 24)?;
-    let b = &mut mem[r];
-    b.fill(0);
-    b[0] = FILETYPE_SOCKET_STREAM;
-    b[2..4].copy_from_slice(&flags.to_le_bytes());
-    b[8..16].copy_from_slice(&SOCKET_RIGHTS.to_le_bytes());
-    b[16..24].copy_from_slice(&SOCKET_RIGHTS.to_le_bytes());
-    Ok(())
+pub fn write_socket_fdstat(mem: &mut [u8], buf: u32, flags: Fdflags) -> Result<(), WasiErrno> {
+    abi::write_fdstat(
+        mem,
+        buf,
+        Fdstat {
+            fs_filetype: Filetype::SocketStream,
+            fs_flags: flags,
+            fs_rights_base: socket_rights(),
+            fs_rights_inheriting: socket_rights(),
+        },
+    )
 }
 
 /// True when `fd` is a managed socket.
@@ -414,21 +353,24 @@ fn fd_filestat_get<T: 'static>(
     get: impl GetCtx<T>,
     fd: i32,
     buf: i32,
-) -> Result<i32> {
+) -> Done {
     if !is_socket(&mut caller, get, fd) {
-        return stock::call(&mut caller, get, |ctx, mem| {
-            stock::in_tokio(stock::abi::fd_filestat_get(ctx, mem, fd, buf))
+        return stock::delegate(&mut caller, get, |wasi, mem| {
+            stock::in_tokio(stock::abi::fd_filestat_get(wasi, mem, fd, buf))
         });
     }
     let (mem, _) = stock::memory_and_state(&mut caller, get)?;
-    let Ok(r) = guest_range(mem, buf as u32, 64) else {
-        return Ok(errno(WasiErrno::Fault));
+    let stat = Filestat {
+        dev: 0,
+        ino: 0,
+        filetype: Filetype::SocketStream,
+        nlink: 1,
+        size: 0,
+        atim: 0,
+        mtim: 0,
+        ctim: 0,
     };
-    let b = &mut mem[r];
-    b.fill(0);
-    b[16] = FILETYPE_SOCKET_STREAM;
-    b[24..32].copy_from_slice(&1u64.to_le_bytes());
-    Ok(errno(WasiErrno::Success))
+    Ok(abi::write_filestat(mem, buf as u32, stat)?)
 }
 
 // The WASI ABI's own parameter list.
@@ -445,29 +387,25 @@ fn path_open<T: 'static>(
     inheriting: i64,
     fdflags: i32,
     result: i32,
-) -> Result<i32> {
+) -> Done {
     if is_socket(&mut caller, get, fd) {
-        return Ok(errno(WasiErrno::Notdir));
+        return Err(WasiErrno::Notdir.into());
     }
-    let ret = stock::call(&mut caller, get, |ctx, mem| {
+    stock::delegate(&mut caller, get, |wasi, mem| {
         stock::in_tokio(stock::abi::path_open(
-            ctx, mem, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, result,
+            wasi, mem, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, result,
         ))
     })?;
-    if ret != errno(WasiErrno::Success) {
-        return Ok(ret);
-    }
     // Stock counts up from its highest number; should it ever reach one of ours, refuse.
-    let (mem, state) = stock::memory_and_state(&mut caller, get)?;
-    let at = result as usize;
-    let new_fd = u32::from_le_bytes(mem[at..at + 4].try_into().expect("4 bytes"));
-    if state.fds.get(new_fd).is_some() {
-        stock::call(&mut caller, get, |ctx, mem| {
-            stock::in_tokio(stock::abi::fd_close(ctx, mem, new_fd as i32))
+    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let new_fd = abi::read_u32(mem, result as u32)?;
+    if ctx.fds.get(new_fd).is_some() {
+        stock::call(&mut caller, get, |wasi, mem| {
+            stock::in_tokio(stock::abi::fd_close(wasi, mem, new_fd as i32))
         })?;
-        return Ok(errno(WasiErrno::Nfile));
+        return Err(WasiErrno::Nfile.into());
     }
-    Ok(ret)
+    Ok(())
 }
 
 /// Shadows a stock call that takes descriptors: on a managed socket it fails with `$errno`
@@ -475,11 +413,11 @@ fn path_open<T: 'static>(
 macro_rules! guard {
     ($kind:ident $name:ident($($arg:ident: $ty:ty),*) fds($($fd:ident),*) => $errno:ident) => {
         #[allow(clippy::too_many_arguments)] // the WASI ABI's own parameter list
-        fn $name<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, $($arg: $ty),*) -> Result<i32> {
+        fn $name<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, $($arg: $ty),*) -> Done {
             if false $(|| is_socket(&mut caller, get, $fd))* {
-                return Ok(errno(WasiErrno::$errno));
+                return from_abi(i32::from(WasiErrno::$errno.raw()));
             }
-            stock::call(&mut caller, get, |ctx, mem| guard!(@$kind stock::abi::$name(ctx, mem, $($arg),*)))
+            stock::delegate(&mut caller, get, |wasi, mem| guard!(@$kind stock::abi::$name(wasi, mem, $($arg),*)))
         }
     };
     (@async $e:expr) => { stock::in_tokio($e) };

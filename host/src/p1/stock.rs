@@ -36,6 +36,16 @@ pub fn memory_and_state<'a, T: 'static>(
     Ok((mem, get(data)))
 }
 
+/// Runs the stock call `f` for the caller and returns what it returned, as an outcome: the
+/// override delegates the whole call.
+pub fn delegate<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+    f: impl FnOnce(&mut WasiP1Ctx, &mut GuestMemory<'_>) -> Result<i32>,
+) -> Done {
+    from_abi(call(caller, get, f)?)
+}
+
 /// Runs a stock call `f` for the caller, as the stock import would.
 pub fn call<T: 'static, R>(
     caller: &mut Caller<'_, T>,
@@ -49,6 +59,7 @@ pub fn call<T: 'static, R>(
     f(&mut state.wasi, &mut mem)
 }
 
+use super::call::{from_abi, Done};
 use crate::errno::WasiErrno;
 use wasmtime_wasi::p1::types;
 use wasmtime_wasi::p1::wasi_snapshot_preview1::WasiSnapshotPreview1;
