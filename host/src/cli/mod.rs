@@ -496,36 +496,22 @@ fn output_for(output: &Option<PathBuf>, runtime: &str, several: bool) -> Option<
 
 fn suite_command(args: SuiteArgs, color: bool) -> i32 {
     use crate::suite::peers;
-    let names: Vec<String> = match args.runtimes.as_slice() {
-        [] => vec!["wouldblock".into()],
-        many if many.iter().any(|r| r == "all") => std::iter::once("wouldblock".to_string())
-            .chain(peers::PEERS.iter().map(|p| p.name.to_string()))
-            .collect(),
-        many => many.to_vec(),
+    let runtimes = match peers::choose(&args.runtimes) {
+        Ok(r) => r,
+        Err(e) => return fail(EXIT_USAGE, &e),
     };
-    if args.cases.is_some() && names.iter().any(|n| n != "wouldblock") {
+    if args.cases.is_some() && runtimes.iter().any(|(_, peer)| peer.is_some()) {
         return fail(
             EXIT_USAGE,
             "--cases runs under wouldblock only (other runtimes run this repository's guests against their recorded expectations)",
         );
-    }
-    // Each name resolved once, before anything runs: a bad one is a usage error.
-    let mut runtimes = Vec::with_capacity(names.len());
-    for name in &names {
-        match name.as_str() {
-            "wouldblock" => runtimes.push((name, None)),
-            other => match peers::by_name(other) {
-                Ok(peer) => runtimes.push((name, Some(peer))),
-                Err(e) => return fail(EXIT_USAGE, &e),
-            },
-        }
     }
     let guests = args.guests.clone().unwrap_or_else(default_guests);
     let peers_dir = guests
         .parent()
         .map(|p| p.join("peers"))
         .unwrap_or_else(|| PathBuf::from("target/peers"));
-    let several = names.len() > 1;
+    let several = runtimes.len() > 1;
     // Opened before anything runs: a path that cannot be written is a usage error.
     let junit = match OutputFile::open_opt("--junit", args.junit.as_deref()) {
         Ok(f) => f,
@@ -549,7 +535,7 @@ fn suite_command(args: SuiteArgs, color: bool) -> i32 {
         };
         let output = match OutputFile::open_opt(
             "--output",
-            output_for(&args.output, name, several).as_deref(),
+            output_for(&args.output, &name, several).as_deref(),
         ) {
             Ok(f) => f,
             Err(code) => return code,
@@ -567,19 +553,10 @@ fn suite_command(args: SuiteArgs, color: bool) -> i32 {
             return code;
         }
     }
-    match std::env::var_os("GITHUB_STEP_SUMMARY") {
-        Some(path) if !args.no_step_summary && !all.is_empty() => {
-            use std::io::Write as _;
-            let appended = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .and_then(|mut f| f.write_all(crate::suite::format::step_summary(&all).as_bytes()));
-            if let Err(e) = appended {
-                return fail(EXIT_HOST, &format!("GITHUB_STEP_SUMMARY: {e}"));
-            }
+    if !args.no_step_summary {
+        if let Err(e) = crate::suite::format::append_step_summary(&all) {
+            return fail(EXIT_HOST, &e);
         }
-        _ => {}
     }
     worst
 }
@@ -598,32 +575,15 @@ fn suite_one(
     use std::io::IsTerminal;
     let tty =
         std::io::stderr().is_terminal() && args.output.is_none() && args.format == Format::Human;
-    let progress: Option<Box<dyn Fn(usize, usize) + Send + Sync>> = tty.then(|| {
-        Box::new(|done: usize, total: usize| {
-            let width = 30;
-            let filled = width * done / total.max(1);
-            eprint!(
-                "\r[{}{}] {done}/{total}",
-                "#".repeat(filled),
-                ".".repeat(width - filled)
-            );
-            if done == total {
-                eprint!("\r{}\r", " ".repeat(width + 20));
-            }
-        }) as Box<dyn Fn(usize, usize) + Send + Sync>
-    });
     let opts = crate::suite::SuiteOptions {
         cases: args.cases.clone(),
         guests,
         expectations: args.expectations.clone(),
         filter: args.filter.clone(),
-        jobs: args.jobs.unwrap_or_else(|| {
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            (cores * 4).max(8)
-        }),
+        jobs: args.jobs.unwrap_or_else(crate::suite::default_jobs),
         wasi: args.wasi,
         platform: args.platform.unwrap_or_else(default_platform),
-        progress,
+        progress: tty.then(format::progress_bar),
         peer,
     };
     let report = match crate::suite::run_suite(&opts) {

@@ -247,6 +247,41 @@ fn junit_suite(r: &SuiteReport) -> quick_junit::TestSuite {
     suite
 }
 
+/// Appends [`step_summary`] of `reports` to the file GitHub Actions names in
+/// `GITHUB_STEP_SUMMARY` (nothing when it is unset or there is nothing to say).
+pub fn append_step_summary(reports: &[&SuiteReport]) -> Result<(), String> {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return Ok(());
+    };
+    if reports.is_empty() {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(step_summary(reports).as_bytes()))
+        .map_err(|e| format!("GITHUB_STEP_SUMMARY: {e}"))
+}
+
+/// A progress bar on stderr for [`super::SuiteOptions::progress`]: `[####....] done/total`,
+/// erased when the suite is done.
+pub fn progress_bar() -> Box<dyn Fn(usize, usize) + Send + Sync> {
+    Box::new(|done: usize, total: usize| {
+        let width = 30;
+        let filled = width * done / total.max(1);
+        eprint!(
+            "\r[{}{}] {done}/{total}",
+            "#".repeat(filled),
+            ".".repeat(width - filled)
+        );
+        if done == total {
+            eprint!("\r{}\r", " ".repeat(width + 20));
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::{md_code, md_escape};

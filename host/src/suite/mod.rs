@@ -32,6 +32,13 @@ use std::time::{Duration, Instant};
 /// The report schema.
 pub const SCHEMA: &str = "wouldblock.suite/1";
 
+/// How many cases run at once by default: four per core, at least eight (most cases spend
+/// their time waiting on a clock or a pipe, not computing).
+pub fn default_jobs() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 4).max(8)
+}
+
 /// What to run.
 pub struct SuiteOptions {
     /// Case files naming their guests: one file, or a directory searched for `*.toml`

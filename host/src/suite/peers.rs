@@ -147,6 +147,27 @@ const BROWSER_WASI_SHIM: &str = include_str!("peers/browser_wasi_shim.mjs");
 const WASMTIME_PY: &str = include_str!("peers/wasmtime_py.py");
 
 /// The runtime named `name`, or what is accepted.
+/// The runtimes `suite --runtime` names, in order, each resolved once: `wouldblock` (the
+/// default, `None`) and peers by name; `all` is wouldblock and every peer. `Err` (a usage
+/// error) for a name no runtime has.
+pub fn choose(names: &[String]) -> Result<Vec<(String, Option<&'static Peer>)>, String> {
+    let names: Vec<String> = match names {
+        [] => vec!["wouldblock".into()],
+        many if many.iter().any(|r| r == "all") => std::iter::once("wouldblock".to_string())
+            .chain(PEERS.iter().map(|p| p.name.to_string()))
+            .collect(),
+        many => many.to_vec(),
+    };
+    names
+        .into_iter()
+        .map(|name| match name.as_str() {
+            "wouldblock" => Ok((name, None)),
+            other => by_name(other).map(|peer| (name, Some(peer))),
+        })
+        .collect()
+}
+
+/// The peer called `name`, or a usage error that lists them.
 pub fn by_name(name: &str) -> Result<&'static Peer, String> {
     PEERS.iter().find(|p| p.name == name).ok_or_else(|| {
         let names: Vec<&str> = PEERS.iter().map(|p| p.name).collect();
