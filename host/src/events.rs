@@ -71,6 +71,22 @@ impl Event {
     /// [Errno 11] Resource temporarily unavailable` on Linux, with `characters_written` for
     /// a write that would block after short writes; `None` where the platform has no such
     /// error.
+    ///
+    /// ```
+    /// use wouldblock::{Event, Handle, Platform, WasiErrno};
+    ///
+    /// let e = Event {
+    ///     call: "fd_write",
+    ///     fd: 1,
+    ///     handle: Handle::Stdout,
+    ///     errno: WasiErrno::Again,
+    ///     count: 1,
+    ///     characters_written: Some(3192),
+    /// };
+    /// let py = e.python(Platform::Macos).unwrap();
+    /// assert_eq!(py.line, "BlockingIOError: [Errno 35] Resource temporarily unavailable");
+    /// assert_eq!(py.characters_written, Some(3192));
+    /// ```
     pub fn python(&self, platform: crate::errno::Platform) -> Option<crate::python::PyError> {
         crate::python::render(
             platform,

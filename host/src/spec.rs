@@ -30,7 +30,19 @@ deserialize_from_str!(
     EnvSpec
 );
 
-/// Where the guest's stdin comes from.
+/// Where the guest's stdin comes from; parsed from the command line's spellings.
+///
+/// ```
+/// use std::time::Duration;
+/// use wouldblock::StdinSpec;
+///
+/// assert_eq!("open".parse(), Ok(StdinSpec::Open));
+/// assert_eq!(
+///     "after:200:hi".parse(),
+///     Ok(StdinSpec::After(Duration::from_millis(200), b"hi".to_vec()))
+/// );
+/// assert!("later".parse::<StdinSpec>().is_err());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum StdinSpec {
     /// The host's own stdin, read without changing its flags.
@@ -88,7 +100,21 @@ impl std::str::FromStr for StdinSpec {
     }
 }
 
-/// Where the guest's stdout or stderr goes.
+/// Where the guest's stdout or stderr goes; parsed from the command line's spellings.
+///
+/// ```
+/// use std::time::Duration;
+/// use wouldblock::{Drain, OutputSpec};
+///
+/// assert_eq!(
+///     "pipe:65536:4096/10ms".parse(),
+///     Ok(OutputSpec::Pipe {
+///         capacity: 65536,
+///         drain: Some(Drain { bytes: 4096, every: Duration::from_millis(10) }),
+///     })
+/// );
+/// assert_eq!("pipe:8192".parse(), Ok(OutputSpec::Pipe { capacity: 8192, drain: None }));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum OutputSpec {
     /// The host's own stdout/stderr, written without changing its flags.

@@ -696,15 +696,14 @@ fn run_command(args: RunArgs) -> i32 {
         wasi: wt.mode.unwrap_or(WasiMode::Faithful),
         tcplisten,
         allow_net: args.allow_net,
-        capture: false,
-        announce: None,
-        events: None,
         trap_unknown_imports: wt.trap_unknown_imports,
         limits: crate::limits::Limits {
             timeout: args.timeout.map(|d| d.0).or(wt.timeout),
             max_memory: args.max_memory.map(|b| b.0).or(wt.max_memory),
             fuel: args.fuel.or(wt.fuel),
         },
+        // Not captured, no watcher: as `wouldblock run` always runs.
+        ..RunOptions::default()
     };
     let report_file = match OutputFile::open_opt("--report", args.report.as_deref()) {
         Ok(f) => f,

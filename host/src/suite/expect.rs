@@ -301,14 +301,14 @@ pub struct Case {
     pub expected: Option<Expected>,
     /// Why, for a known failure.
     pub reason: Option<String>,
-    /// Overrides on Linux.
-    pub linux: Option<Expect>,
-    /// Overrides on macOS.
-    pub macos: Option<Expect>,
-    /// Overrides on FreeBSD.
-    pub freebsd: Option<Expect>,
-    /// Overrides on Windows.
-    pub windows: Option<Expect>,
+    // The per-platform override tables as the file spells them (`[case.linux]` ...): read
+    // only through [`Case::overrides`], the map by platform. They stay named fields so that
+    // an unknown key or a bad value inside one is still an error at its line and column
+    // (serde's `flatten` into a map would lose both).
+    linux: Option<Expect>,
+    macos: Option<Expect>,
+    freebsd: Option<Expect>,
+    windows: Option<Expect>,
 }
 
 /// The deadline of a case that names none.
