@@ -170,6 +170,11 @@ test-windows: build
 	$(WOULDBLOCK) compare $(WINDOWS_OUT)/linux-faithful.json $(WINDOWS_OUT)/windows-faithful.json \
 	  --format markdown --output $(WINDOWS_OUT)/compare.md
 	@cat $(WINDOWS_OUT)/compare.md
+	# The host's own stdin as a Win32 pipe (tests/windows_pipes.rs), the test binary under Wine.
+	$(CARGO) test -p wouldblock --target $(WINDOWS_TARGET) --test windows_pipes --no-run
+	cp $(WINDOWS_DIR)/bcryptprimitives.dll $(WINDOWS_DIR)/deps/
+	WINEDEBUG=-all CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$(WINE) \
+	  $(CARGO) test -p wouldblock --target $(WINDOWS_TARGET) --test windows_pipes
 
 fmt:
 	$(CARGO) fmt --all

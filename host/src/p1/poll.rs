@@ -182,8 +182,8 @@ fn host_fds(subs: &[Sub]) -> Vec<(sys::RawHandle, bool)> {
                 _ => return None,
             };
             let raw = match probe {
-                Endpoint2::Source(Source::Host(fd)) if !write => fd.raw(),
-                Endpoint2::Sink(Sink::Host(fd)) if write => fd.raw(),
+                Endpoint2::Source(Source::Host(fd)) if !write && sys::HOST_FDS_POLLABLE => fd.raw(),
+                Endpoint2::Sink(Sink::Host(fd)) if write && sys::HOST_FDS_POLLABLE => fd.raw(),
                 Endpoint2::Listener(l) => sys::raw_handle(&**l),
                 Endpoint2::Stream(st) => sys::raw_handle(&**st),
                 _ => return None,
@@ -211,7 +211,11 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
                         (avail > 0 || closed, avail as u64, closed)
                     }
                     Probe::Managed(Endpoint2::Source(Source::Host(fd))) => {
-                        let ready = *host.next().expect("one answer per host fd");
+                        let ready = if sys::HOST_FDS_POLLABLE {
+                            *host.next().expect("one answer per host fd")
+                        } else {
+                            fd.wait_readable(Duration::ZERO).unwrap_or(true)
+                        };
                         let nbytes = if ready {
                             fd.readable_bytes().unwrap_or(0)
                         } else {
@@ -257,7 +261,11 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
                         (p.is_writable(), p.free() as u64)
                     }
                     Probe::Managed(Endpoint2::Sink(Sink::Host(fd))) => {
-                        let ready = *host.next().expect("one answer per host fd");
+                        let ready = if sys::HOST_FDS_POLLABLE {
+                            *host.next().expect("one answer per host fd")
+                        } else {
+                            fd.wait_writable(Duration::ZERO).unwrap_or(true)
+                        };
                         (ready, fd.writable_bytes().unwrap_or(PIPE_BUF as u64))
                     }
                     // The read end of a pipe never polls writable (Linux `pipe_poll`).
@@ -294,6 +302,8 @@ fn wait_for_any(
     deadline: Option<crate::limits::Deadline>,
 ) -> Result<Vec<Option<Ready>>> {
     let raw = host_fds(subs);
+    // In-memory pipes wake the signal; host handles `poll_many` cannot wait on are asked
+    // again every slice.
     let has_mem = subs.iter().any(|s| {
         matches!(
             &s.want,
@@ -301,6 +311,14 @@ fn wait_for_any(
                 | Want::Write(Probe::Managed(Endpoint2::Sink(Sink::Pipe(_))))
         )
     });
+    let sliced = !sys::HOST_FDS_POLLABLE
+        && subs.iter().any(|s| {
+            matches!(
+                &s.want,
+                Want::Read(Probe::Managed(Endpoint2::Source(Source::Host(_))))
+                    | Want::Write(Probe::Managed(Endpoint2::Sink(Sink::Host(_))))
+            )
+        });
     let next_clock = subs
         .iter()
         .filter_map(|s| match s.want {
@@ -332,11 +350,15 @@ fn wait_for_any(
         };
         let until_clock = next_clock.map(|d| d.saturating_duration_since(now));
         if raw.is_empty() {
-            // Only in-memory pipes and clocks: sleep until a pipe changes or the clock fires.
-            let deadline = next_clock.unwrap_or(now + Duration::from_secs(3600));
+            // In-memory pipes and clocks: sleep until a pipe changes or the clock fires (and
+            // no longer than a slice when host handles must be asked again).
+            let mut deadline = next_clock.unwrap_or(now + Duration::from_secs(3600));
+            if sliced {
+                deadline = deadline.min(now + MIXED_SLICE);
+            }
             signal.wait_past(seen, deadline);
         } else {
-            let slice = match (has_mem, until_clock) {
+            let slice = match (has_mem || sliced, until_clock) {
                 (true, Some(c)) => c.min(MIXED_SLICE),
                 (true, None) => MIXED_SLICE,
                 (false, Some(c)) => c,

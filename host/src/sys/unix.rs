@@ -252,6 +252,10 @@ fn pipe_free_space(_fd: RawFd) -> Option<u64> {
     None
 }
 
+/// Whether [`poll_many`] waits on host descriptors ([`HostFd::raw`]) as well as sockets: on
+/// Unix `poll(2)` takes both.
+pub const HOST_FDS_POLLABLE: bool = true;
+
 /// `poll(2)` over several descriptors (`true`: for writing) for up to `timeout`; whether
 /// each is ready (or in error, so that the next call reports it).
 pub fn poll_many(fds: &[(RawFd, bool)], timeout: Duration) -> io::Result<Vec<bool>> {

@@ -6,10 +6,11 @@
 //! - Writes go through `WriteFile`; a pipe reports as writable (Win32 has no free-space query).
 //! - Sockets are polled with `WSAPoll`, their queues read with `ioctlsocket(FIONREAD)`.
 //!
-//! Compile-checked in CI (`cargo check --target x86_64-pc-windows-gnu`); run on Windows by
-//! the portability workflow. Known gap: `poll_many` covers sockets only, so `poll_oneoff`
-//! over the host's own stdio handles (`--stdin inherit`) is not faithful on Windows yet;
-//! in-memory pipes (`--stdin open|data:|after:`, `--stdout pipe:`) do not depend on it.
+//! Compile-checked in CI (`cargo check --target x86_64-pc-windows-gnu`), run under Wine by
+//! `make test-windows`, and on Windows by the portability workflow. `poll_many` covers
+//! sockets only ([`HOST_FDS_POLLABLE`] is false): `poll_oneoff` asks the host's own handles
+//! by peeking, in slices. A pipe that is not a Win32 pipe (under Wine, a Unix pipe handed
+//! down by a Unix parent) cannot be peeked: it reads as always ready, and reads of it block.
 
 use std::io;
 use std::os::windows::io::{AsRawHandle, AsRawSocket, OwnedHandle};
@@ -177,6 +178,11 @@ impl HostFd {
         SOCKET::MAX
     }
 }
+
+/// Whether [`poll_many`] waits on host handles as well as sockets: not on Windows, where
+/// `WSAPoll` takes sockets only. A host handle's readiness is asked of the handle itself
+/// ([`HostFd::wait_readable`] with no wait: `PeekNamedPipe` for a pipe), in short slices.
+pub const HOST_FDS_POLLABLE: bool = false;
 
 /// `WSAPoll` over sockets (`true`: for writing) for up to `timeout`; whether each is ready.
 pub fn poll_many(fds: &[(RawHandle, bool)], timeout: Duration) -> io::Result<Vec<bool>> {
