@@ -17,7 +17,7 @@
 use super::abi::{self, first_iovec, gather, guest_range, iovecs, iovecs_len, write_u32, Fdflags};
 use super::call::{wrap, Done};
 use super::fds::Endpoint;
-use super::{stock, FaithfulCtx, GetCtx};
+use super::{stock, FaithfulCtx, GetCtx, WAIT_SLICE};
 use crate::errno::WasiErrno;
 use crate::events::Handle;
 use crate::limits::Deadline;
@@ -25,9 +25,6 @@ use crate::output::Sink;
 use crate::pipe::{ReadOutcome, PIPE_BUF};
 use std::time::{Duration, Instant};
 use wasmtime::{Caller, Linker, Result};
-
-/// How long a blocking read waits between checks that the guest may go on waiting.
-const WAIT_SLICE: Duration = Duration::from_millis(50);
 
 /// Shadows the stock imports in `linker` with the faithful ones; `get` finds the faithful
 /// context in the store's data.

@@ -18,6 +18,11 @@ use ctx::{Listener, Placeholder};
 use wasmtime::error::Context as _;
 use wasmtime::{Engine, Linker, Module, Store};
 
+/// How long a blocking call (a read, a write, an accept, a poll with a deadline) waits
+/// between checks that the guest may go on waiting: the run's deadline is never missed by
+/// more than this.
+const WAIT_SLICE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The store state of a `wouldblock run` of a preview1 guest.
 pub struct P1State {
     /// The faithful context (in stock mode only its wasmtime-wasi context is linked).

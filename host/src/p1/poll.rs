@@ -30,7 +30,7 @@
 use super::abi::{self, Event, EventFdReadwrite, Eventrwflags, Eventtype, SubscriptionU};
 use super::call::Done;
 use super::fds::Endpoint;
-use super::{stock, GetCtx};
+use super::{stock, GetCtx, WAIT_SLICE};
 use crate::errno::WasiErrno;
 use crate::output::Sink;
 use crate::pipe::PIPE_BUF;
@@ -291,9 +291,6 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> 
         .collect()
 }
 
-/// How long one wait lasts when a deadline must be checked.
-const DEADLINE_SLICE: Duration = Duration::from_millis(50);
-
 /// Blocks until at least one subscription is ready; returns each one's event. Fails with
 /// [`crate::limits::DeadlineExceeded`] once `deadline` passes.
 fn wait_for_any(
@@ -345,8 +342,8 @@ fn wait_for_any(
         // With a deadline, wake at least every slice to look at it.
         let next_clock = match (next_clock, deadline) {
             (c, None) => c,
-            (Some(c), Some(_)) => Some(c.min(now + DEADLINE_SLICE)),
-            (None, Some(_)) => Some(now + DEADLINE_SLICE),
+            (Some(c), Some(_)) => Some(c.min(now + WAIT_SLICE)),
+            (None, Some(_)) => Some(now + WAIT_SLICE),
         };
         let until_clock = next_clock.map(|d| d.saturating_duration_since(now));
         if raw.is_empty() {

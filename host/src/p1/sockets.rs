@@ -18,7 +18,7 @@ use super::abi::{
 use super::call::{from_abi, wrap, Done};
 use super::faithful::{write_iovecs_blocking, MAX_GATHER};
 use super::fds::{Endpoint, Managed};
-use super::{stock, FaithfulCtx, GetCtx};
+use super::{stock, FaithfulCtx, GetCtx, WAIT_SLICE};
 use crate::errno::WasiErrno;
 use crate::events::Handle;
 use crate::limits::Deadline;
@@ -26,11 +26,8 @@ use crate::net;
 use crate::sys;
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::Duration;
 use wasmtime::{Caller, Linker, Result};
 
-/// How long a blocking socket call waits between checks.
-const WAIT_SLICE: Duration = Duration::from_millis(50);
 /// `riflags.recv_peek`.
 const RIFLAGS_PEEK: i32 = 1;
 /// `riflags.recv_waitall`.
