@@ -40,14 +40,23 @@ pub fn to_abi(done: Done) -> wasmtime::Result<i32> {
     }
 }
 
+/// The errno `e` as an outcome: `success` is `Ok(())`.
+pub fn done(e: WasiErrno) -> Done {
+    match e {
+        WasiErrno::Success => Ok(()),
+        e => Err(e.into()),
+    }
+}
+
 /// A delegated call's ABI return value as an outcome (an errno wasmtime-wasi never returns
 /// reads as `io`).
 pub fn from_abi(raw: i32) -> Done {
-    match u32::try_from(raw).ok().and_then(WasiErrno::from_raw) {
-        Some(WasiErrno::Success) => Ok(()),
-        Some(e) => Err(e.into()),
-        None => Err(WasiErrno::Io.into()),
-    }
+    done(
+        u32::try_from(raw)
+            .ok()
+            .and_then(WasiErrno::from_raw)
+            .unwrap_or(WasiErrno::Io),
+    )
 }
 
 /// Registers the override `$func` as the import `$name` of `wasi_snapshot_preview1`: a

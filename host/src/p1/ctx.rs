@@ -208,7 +208,18 @@ pub(crate) struct Listener {
 /// Stdin as stock wasmtime-wasi sees it when the layer manages fd 0: the stock table only
 /// keeps the number taken, with the right terminal-ness, and never reads.
 pub(crate) struct Placeholder {
-    pub terminal: bool,
+    terminal: bool,
+}
+
+impl Placeholder {
+    /// The placeholder for a stdin `spec`: a terminal exactly when the host's own stdin is
+    /// inherited and is one.
+    pub fn for_stdin(spec: &StdinSpec) -> Placeholder {
+        Placeholder {
+            terminal: *spec == StdinSpec::Inherit
+                && std::io::IsTerminal::is_terminal(&std::io::stdin()),
+        }
+    }
 }
 
 impl IsTerminal for Placeholder {
@@ -314,9 +325,7 @@ impl FaithfulCtxBuilder {
         let mut io = Io::with_specs(&self.stdin, &self.stdout, &self.stderr, self.capture)
             .map_err(|e| wasmtime::format_err!("{e:#}"))?;
         let handles = io.handles();
-        let terminal =
-            self.stdin == StdinSpec::Inherit && std::io::IsTerminal::is_terminal(&std::io::stdin());
-        wasi.stdin(Placeholder { terminal });
+        wasi.stdin(Placeholder::for_stdin(&self.stdin));
         if !listeners.is_empty() {
             announce_listeners(&mut wasi, listeners.iter().map(|l| l.fd));
             preopen_reserve(&mut wasi)?;

@@ -13,7 +13,6 @@ pub use ctx::{add_to_linker, FaithfulCtx, FaithfulCtxBuilder, GetCtx};
 
 use crate::events::SharedLog;
 use crate::run::{exit_status, Handles, RunError, RunOptions, WasiMode};
-use crate::spec::StdinSpec;
 use ctx::{Listener, Placeholder};
 use wasmtime::error::Context as _;
 use wasmtime::{Engine, Linker, Module, Store};
@@ -59,9 +58,7 @@ pub fn run(
         // The host answers for fds 0-2 itself; stock keeps the numbers taken (with the
         // right terminal-ness for fdstat) and never touches the data.
         WasiMode::Faithful => {
-            let terminal = opts.stdin == StdinSpec::Inherit
-                && std::io::IsTerminal::is_terminal(&std::io::stdin());
-            builder.stdin(Placeholder { terminal });
+            builder.stdin(Placeholder::for_stdin(&opts.stdin));
         }
         WasiMode::Stock => io.configure_stock(&mut builder, &opts.stdin),
     }

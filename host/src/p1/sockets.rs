@@ -15,7 +15,7 @@ use super::abi::{
     self, first_iovec, gather, guest_range, iovecs_len, write_u16, write_u32, Fdflags, Fdstat,
     Filestat, Filetype, Rights,
 };
-use super::call::{from_abi, wrap, Done};
+use super::call::{done, wrap, Done};
 use super::faithful::{write_iovecs_blocking, MAX_GATHER};
 use super::fds::{Endpoint, Managed};
 use super::{stock, FaithfulCtx, GetCtx, WAIT_SLICE};
@@ -173,11 +173,13 @@ fn sock_accept<T: 'static>(
     Ok(write_u32(mem, result as u32, new_fd)?)
 }
 
-/// The connected socket `fd` manages, or what a call that needs one answers instead: `None`
-/// for a descriptor stock owns, `notconn` for a listener, `notsock` for anything else.
-fn managed_stream(ctx: &FaithfulCtx, fd: i32) -> Option<Result<Arc<TcpStream>, WasiErrno>> {
-    Some(match &ctx.fds.get(fd as u32)?.endpoint {
-        Endpoint::Stream(s) => Ok(s.clone()),
+/// The connected socket `fd` manages and whether the guest set it non-blocking, or what a
+/// call that needs one answers instead: `None` for a descriptor stock owns, `notconn` for a
+/// listener, `notsock` for anything else.
+fn managed_stream(ctx: &FaithfulCtx, fd: i32) -> Option<Result<(Arc<TcpStream>, bool), WasiErrno>> {
+    let m = ctx.fds.get(fd as u32)?;
+    Some(match &m.endpoint {
+        Endpoint::Stream(s) => Ok((s.clone(), m.flags.contains(Fdflags::NONBLOCK))),
         Endpoint::Listener(_) => Err(WasiErrno::Notconn),
         _ => Err(WasiErrno::Notsock),
     })
@@ -200,17 +202,13 @@ fn sock_recv<T: 'static>(
             stock::abi::sock_recv(wasi, mem, fd, iovs, iovs_len, ri_flags, ro_len, ro_flags)
         });
     };
-    let stream = stream?;
+    let (stream, nonblocking) = stream?;
     if ri_flags & !(RIFLAGS_PEEK | RIFLAGS_WAITALL) != 0 {
         return Err(WasiErrno::Inval.into());
     }
     let buf = first_iovec(mem, iovs as u32, iovs_len as u32)?;
     guest_range(mem, ro_len as u32, 4)?;
     guest_range(mem, ro_flags as u32, 2)?;
-    let nonblocking = ctx
-        .fds
-        .get(fd as u32)
-        .is_some_and(|m| m.flags.contains(Fdflags::NONBLOCK));
     let peek = ri_flags & RIFLAGS_PEEK != 0;
     let waitall = ri_flags & RIFLAGS_WAITALL != 0;
     let n = if buf.is_empty() {
@@ -253,7 +251,7 @@ fn sock_send<T: 'static>(
             stock::abi::sock_send(wasi, mem, fd, iovs, iovs_len, si_flags, so_len)
         });
     };
-    let stream = stream?;
+    let (stream, _) = stream?;
     if si_flags != 0 {
         return Err(WasiErrno::Inval.into());
     }
@@ -316,7 +314,7 @@ fn sock_shutdown<T: 'static>(
             stock::abi::sock_shutdown(wasi, mem, fd, how)
         });
     };
-    let stream = stream?;
+    let (stream, _) = stream?;
     if !(1..=3).contains(&how) {
         return Err(WasiErrno::Inval.into());
     }
@@ -412,7 +410,7 @@ macro_rules! guard {
         #[allow(clippy::too_many_arguments)] // the WASI ABI's own parameter list
         fn $name<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, $($arg: $ty),*) -> Done {
             if false $(|| is_socket(&mut caller, get, $fd))* {
-                return from_abi(i32::from(WasiErrno::$errno.raw()));
+                return done(WasiErrno::$errno);
             }
             stock::delegate(&mut caller, get, |wasi, mem| guard!(@$kind stock::abi::$name(wasi, mem, $($arg),*)))
         }
