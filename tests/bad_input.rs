@@ -29,6 +29,17 @@ fn assert_input_error(out: &Output, needle: &str) {
     assert!(out.stdout.is_empty(), "{out:?}");
 }
 
+const NOT_THERE: &str = "/nonexistent/guest.wasm";
+
+/// What the system says when `path` cannot be opened, as this platform words it (the oracle
+/// for the host's line: "No such file or directory (os error 2)" on Linux, "Path not found.
+/// (os error 3)" on Windows).
+fn os_error(path: &str) -> std::io::Error {
+    let e = std::fs::read(path).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+    e
+}
+
 fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -37,8 +48,11 @@ fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
 
 #[test]
 fn missing_file() {
-    let out = wouldblock(&["run", "/nonexistent/guest.wasm"]);
-    assert_input_error(&out, "/nonexistent/guest.wasm: No such file or directory");
+    let out = wouldblock(&["run", NOT_THERE]);
+    assert_input_error(
+        &out,
+        &format!("/nonexistent/guest.wasm: {}", os_error(NOT_THERE)),
+    );
 }
 
 #[test]
@@ -140,7 +154,7 @@ fn usage_errors() {
     assert_input_error(&out, "required arguments were not provided");
     // Not a subcommand: a guest, as `wasmtime frobnicate` would take it.
     let out = wouldblock(&["frobnicate"]);
-    assert_input_error(&out, "frobnicate: No such file or directory");
+    assert_input_error(&out, &format!("frobnicate: {}", os_error("frobnicate")));
     let out = wouldblock(&["run", "--wasi", "fast", P1_RUST_STDIN_NONBLOCK_READ]);
     assert_input_error(
         &out,
@@ -198,7 +212,10 @@ fn malformed_network_options() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let out = wouldblock(&["run", "--tcplisten", &addr, P1_RUST_STDIN_NONBLOCK_READ]);
-    assert_input_error(&out, &format!("--tcplisten {addr}: Address already in use"));
+    // The system's own text, as this platform words it (Linux: "Address already in use").
+    let native = std::net::TcpListener::bind(&addr).unwrap_err();
+    assert_eq!(native.kind(), std::io::ErrorKind::AddrInUse);
+    assert_input_error(&out, &format!("--tcplisten {addr}: {native}"));
 }
 
 #[test]

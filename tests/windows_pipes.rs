@@ -1,14 +1,25 @@
-//! The host's own stdin as a real Win32 pipe (Windows, and Wine): a guest's non-blocking
-//! `fd_read` of an empty inherited pipe returns `again` at once, data in it is read, and
-//! `poll_oneoff` reports the pipe ready only when data is there, with `nbytes` = the bytes
-//! waiting, exactly as on Linux (`tests/guests/host_pipes.rs`). The pipes are the ones Rust's
-//! `Stdio::piped()` makes (named pipes, which `PeekNamedPipe` answers for). Each child is
-//! killed at the deadline; a hang is a failure.
+//! The host's own stdin and stderr as real Win32 pipes (Windows, and Wine).
+//!
+//! - stdin: a guest's non-blocking `fd_read` of an empty inherited pipe returns `again` at
+//!   once, data in it is read, and `poll_oneoff` reports the pipe ready only when data is
+//!   there, with `nbytes` = the bytes waiting, exactly as on Linux
+//!   (`tests/guests/host_pipes.rs`). These pipes are the ones Rust's `Stdio::piped()` makes.
+//! - stderr, an anonymous pipe of 4 KiB (`CreatePipe`) nobody drains: the guest's
+//!   non-blocking writes fill it as they fill a 64 KiB Linux pipe (`host_pipes.rs` gets that
+//!   sequence from the Linux kernel: 13 writes of 5000, one of 536, then `again`), every byte
+//!   arrives in order, a blocked writer is woken by the drain, and the pipe end the host
+//!   shares with this test never becomes `PIPE_NOWAIT` (`GetNamedPipeHandleStateW` on a
+//!   duplicate of it).
+//!
+//! Each child is killed at the deadline; a hang is a failure.
 #![cfg(windows)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
+use windows_sys::Win32::Foundation::HANDLE;
+use windows_sys::Win32::System::Pipes::{CreatePipe, GetNamedPipeHandleStateW, PIPE_NOWAIT};
 use wouldblock_tests::guests::*;
 use wouldblock_tests::DEADLINE;
 
@@ -113,4 +124,223 @@ fn poll_waits_for_data_on_an_inherited_pipe() {
             "WB op=fd_read fd=0 errno=0 name=success n=5 data=hello",
         ]
     );
+}
+
+/// An anonymous pipe of `size` bytes: (read end, write end), neither inheritable (`Command`
+/// makes the child's copy inheritable itself).
+fn anonymous_pipe(size: u32) -> (std::fs::File, OwnedHandle) {
+    let (mut r, mut w): (HANDLE, HANDLE) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: two out-pointers to handles; no security attributes.
+    let ok = unsafe { CreatePipe(&mut r, &mut w, std::ptr::null(), size) };
+    assert_ne!(ok, 0, "CreatePipe: {}", std::io::Error::last_os_error());
+    // SAFETY: both handles were just created and are owned here only.
+    unsafe {
+        (
+            std::fs::File::from_raw_handle(r as _),
+            OwnedHandle::from_raw_handle(w as _),
+        )
+    }
+}
+
+/// Whether the pipe end behind `h` is in `PIPE_NOWAIT` mode.
+fn nowait(h: &OwnedHandle) -> bool {
+    let mut state = 0u32;
+    // SAFETY: a valid pipe handle; only the state is asked for.
+    let ok = unsafe {
+        GetNamedPipeHandleStateW(
+            h.as_raw_handle() as HANDLE,
+            &mut state,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    assert_ne!(
+        ok,
+        0,
+        "GetNamedPipeHandleState: {}",
+        std::io::Error::last_os_error()
+    );
+    state & PIPE_NOWAIT != 0
+}
+
+/// A run whose stderr is a 4 KiB anonymous pipe nobody reads until [`Stderr::drain`].
+struct Stderr {
+    child: Child,
+    stdout: BufReader<std::process::ChildStdout>,
+    rx: std::fs::File,
+    shared: OwnedHandle,
+    _disarm: mpsc::Sender<()>,
+}
+
+impl Stderr {
+    fn spawn(args: &[&str]) -> Stderr {
+        let (rx, tx) = anonymous_pipe(4096);
+        let shared = tx.try_clone().unwrap();
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(tx))
+            .spawn()
+            .expect("starting wouldblock");
+        let _disarm = arm(&child);
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Stderr {
+            child,
+            stdout,
+            rx,
+            shared,
+            _disarm,
+        }
+    }
+
+    /// The guest's `WB` lines up to and including the first that satisfies `last`.
+    fn wb_until(&mut self, last: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        while self.stdout.read_line(&mut line).unwrap() > 0 {
+            let l = line.trim_end().to_string();
+            line.clear();
+            if !l.starts_with("WB ") {
+                continue;
+            }
+            let done = last(&l);
+            lines.push(l);
+            if done {
+                return lines;
+            }
+        }
+        panic!("the guest ended before the line looked for: {lines:?}");
+    }
+
+    /// Drains stderr from now on; waits for the host to exit: its exit code, the rest of its
+    /// stdout's `WB` lines, every byte of stderr, and whether the shared pipe end was left in
+    /// `PIPE_NOWAIT` mode.
+    fn drain(mut self) -> (i32, Vec<String>, Vec<u8>, bool) {
+        let mut rx = self.rx;
+        let drain = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            rx.read_to_end(&mut all).unwrap();
+            all
+        });
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        let status = self.child.wait().unwrap();
+        let nowait = nowait(&self.shared);
+        // The last write end but the host's: the drain sees end-of-file once the host is gone.
+        drop(self.shared);
+        let stderr = drain.join().unwrap();
+        let wb = rest
+            .lines()
+            .filter(|l| l.starts_with("WB "))
+            .map(String::from)
+            .collect();
+        (status.code().unwrap_or(-1), wb, stderr, nowait)
+    }
+}
+
+fn write_ok(len: usize, n: usize) -> String {
+    format!("WB op=fd_write fd=2 errno=0 name=success len={len} n={n}")
+}
+
+/// Bytes the `WB` write lines report written.
+fn written(lines: &[String]) -> usize {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("WB op=fd_write ")?.split(" n=").nth(1))
+        .map(|n| n.parse::<usize>().unwrap())
+        .sum()
+}
+
+#[test]
+fn full_inherited_stderr_pipe_fills_as_on_linux() {
+    let mut run = Stderr::spawn(&["run", P1_RUST_WRITE_FULL_PIPE]);
+    let wb = run.wb_until(|l| l.contains("op=fd_write") && !l.contains("errno=0 "));
+    let (code, rest, stderr, nowait) = run.drain();
+    assert_eq!(code, 0);
+    assert!(rest.is_empty(), "{rest:?}");
+    let mut expected = vec!["WB op=fd_fdstat_set_flags fd=2 errno=0 name=success flags=4".into()];
+    expected.extend(std::iter::repeat_n(write_ok(5000, 5000), 13));
+    expected.push(write_ok(5000, 536));
+    expected.push("WB op=fd_write fd=2 errno=6 name=again len=5000".into());
+    assert_eq!(wb, expected);
+    let xs = stderr.iter().take_while(|&&b| b == b'x').count();
+    assert_eq!(xs, 65536, "bytes that arrived before the host's own lines");
+    let text = String::from_utf8_lossy(&stderr[xs..]);
+    assert!(
+        text.contains("fd_write(fd=2, stderr) -> again (6) x1 = BlockingIOError"),
+        "{text}"
+    );
+    assert!(!nowait, "the host's stderr pipe was made PIPE_NOWAIT");
+}
+
+#[test]
+fn poll_for_writing_an_inherited_pipe_sees_its_room() {
+    let mut run = Stderr::spawn(&["run", P1_RUST_POLL_WRITE]);
+    // The second poll comes after the pipe is full: only its 50 ms clock fires.
+    let wb = run.wb_until(|l| l.contains("type=clock"));
+    let (code, _, stderr, nowait) = run.drain();
+    assert_eq!(code, 0);
+    assert_eq!(
+        wb,
+        [
+            "WB op=fd_fdstat_set_flags fd=2 errno=0 name=success flags=4",
+            "WB op=poll_oneoff fd=none errno=0 name=success nevents=1",
+            "WB op=event fd=2 errno=0 name=success type=fd_write nbytes=65536 hangup=0",
+            "WB op=poll_oneoff fd=none errno=0 name=success nevents=1",
+            "WB op=event fd=none errno=0 name=success type=clock",
+        ]
+    );
+    assert!(stderr.iter().take_while(|&&b| b == b'z').count() >= 65536);
+    assert!(!nowait);
+}
+
+#[test]
+fn a_writer_blocked_on_an_inherited_pipe_is_woken_by_the_drain() {
+    let mut run = Stderr::spawn(&["run", P1_RUST_WRITE_AFTER_DRAIN]);
+    let filled = run.wb_until(|l| l.contains("name=again"));
+    // 1000-byte writes are atomic: at least the pump's 64 KiB went in whole (what the pipe
+    // itself took from the first writes comes on top), then `again`.
+    let whole = filled
+        .iter()
+        .filter(|l| **l == write_ok(1000, 1000))
+        .count();
+    assert!(whole >= 65, "{filled:?}");
+    assert_eq!(filled.len(), whole + 2, "{filled:?}");
+    let (code, rest, stderr, nowait) = run.drain();
+    assert_eq!(code, 0);
+    assert_eq!(rest.len(), 3, "{rest:?}");
+    assert_eq!(
+        rest[0],
+        "WB op=poll_oneoff fd=none errno=0 name=success nevents=1"
+    );
+    let nbytes: usize = rest[1]
+        .strip_prefix("WB op=event fd=2 errno=0 name=success type=fd_write nbytes=")
+        .and_then(|n| n.strip_suffix(" hangup=0"))
+        .unwrap_or_else(|| panic!("{rest:?}"))
+        .parse()
+        .unwrap();
+    assert!((4096..=65536).contains(&nbytes), "{nbytes}");
+    assert_eq!(rest[2], write_ok(1000, 1000));
+    let ys = stderr.iter().take_while(|&&b| b == b'y').count();
+    assert_eq!(ys, written(&filled) + 1000, "every byte written arrived");
+    assert!(!nowait);
+}
+
+#[test]
+fn a_mebibyte_through_an_inherited_pipe_arrives_whole() {
+    // Drained from the start: the guest waits in poll whenever the host's room is full.
+    let run = Stderr::spawn(&["run", P1_RUST_BENCH_THROUGHPUT, "out", "1048576"]);
+    let (code, wb, stderr, nowait) = run.drain();
+    assert_eq!(code, 0);
+    assert_eq!(wb.len(), 1, "{wb:?}");
+    assert!(
+        wb[0].starts_with("WB op=bench_out fd=2 errno=0 name=success bytes=1048576 again="),
+        "{wb:?}"
+    );
+    assert_eq!(stderr.iter().take_while(|&&b| b == 0x5a).count(), 1 << 20);
+    assert!(!nowait);
 }

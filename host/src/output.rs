@@ -3,7 +3,8 @@
 //! `inherit` writes straight to the host's descriptor (never changing its flags); `pipe:` is a
 //! bounded [`MemPipe`] that a host thread drains at the given rate into the host's descriptor,
 //! or not at all until the guest exits. [`Output::finish`] stops the drain and forwards what
-//! is left, so nothing the guest wrote is lost. Bytes forwarded are counted for the report.
+//! is left (and waits for what the host holds for an `inherit` output: Windows' pump), so
+//! nothing the guest wrote is lost. Bytes forwarded are counted for the report.
 
 use crate::pipe::MemPipe;
 use crate::signal::Signal;
@@ -155,9 +156,14 @@ impl Output {
             let _ = t.join();
         }
         let mut dropped = 0;
-        if let Sink::Pipe(pipe) = &self.sink {
-            forward(&pipe.take(usize::MAX), &self.host, &self.forwarded);
-            dropped = pipe.dropped();
+        match &self.sink {
+            Sink::Pipe(pipe) => {
+                forward(&pipe.take(usize::MAX), &self.host, &self.forwarded);
+                dropped = pipe.dropped();
+            }
+            // What the host still holds for the guest (Windows' pump) reaches the handle
+            // before the host writes its own lines there.
+            Sink::Host(fd) => fd.flush(),
         }
         // Bytes a capture pipe took but did not keep were written all the same.
         self.forwarded.load(Ordering::Acquire) + dropped

@@ -226,26 +226,9 @@ fn write_blocking(
                 }
                 n
             }
-            Sink::Host(fd) => match fd.write_now(rest) {
-                Some(Ok(n)) => n,
-                Some(Err(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if let Err(e) = fd.wait_writable(WAIT_SLICE) {
-                        return Ok(Err(write_errno(&e)));
-                    }
-                    0
-                }
-                Some(Err(e)) => return Ok(Err(write_errno(&e))),
-                // No private non-blocking description of this descriptor: wait for room in
-                // slices, then one blocking write (a reader that stalls mid-write is the one
-                // wait the host cannot leave; the run is then abandoned at its deadline).
-                None => match fd.wait_writable(WAIT_SLICE) {
-                    Ok(true) => match fd.write(rest) {
-                        Ok(n) => n,
-                        Err(e) => return Ok(Err(write_errno(&e))),
-                    },
-                    Ok(false) => 0,
-                    Err(e) => return Ok(Err(write_errno(&e))),
-                },
+            Sink::Host(fd) => match fd.write_within(rest, WAIT_SLICE) {
+                Ok(n) => n,
+                Err(e) => return Ok(Err(write_errno(&e))),
             },
         };
         if n == 0 {

@@ -3,7 +3,9 @@
 //! Both backends offer the same items: `HostFd` (the host's stdio or an opened file, read and
 //! written without changing its flags), readiness waits, `poll_many` over raw sockets and host
 //! descriptors, socket queue sizes, the kernel release and the host's errno table.
+//! `pump.rs` is platform-neutral (non-blocking writes over a blocking writer), used on Windows.
 
+mod pump;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]

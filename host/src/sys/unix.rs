@@ -89,6 +89,27 @@ impl HostFd {
         }))
     }
 
+    /// One step of a blocking write that returns within about `slice`, so that the caller
+    /// can look at its deadline between steps: the bytes written, 0 when there was no room.
+    /// Without a private non-blocking description, waits for `POLLOUT` in the slice, then
+    /// does one blocking write (a reader that stalls mid-write is the one wait the host cannot
+    /// leave; the run is then abandoned at its deadline).
+    pub fn write_within(&self, buf: &[u8], slice: Duration) -> io::Result<usize> {
+        match self.write_now(buf) {
+            Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.wait_writable(slice)?;
+                Ok(0)
+            }
+            Some(written) => written,
+            None if self.wait_writable(slice)? => self.write(buf),
+            None => Ok(0),
+        }
+    }
+
+    /// Waits until what the host took for this descriptor has reached it: at once on Unix,
+    /// where every write is the kernel's.
+    pub fn flush(&self) {}
+
     /// Waits up to `timeout` for the descriptor to become readable (data, end-of-file or
     /// error); true if a read would not block now.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {

@@ -3,7 +3,11 @@
 //! - A pipe's readiness comes from `PeekNamedPipe` (bytes waiting, or the writer gone), never
 //!   from changing the handle's mode; waits poll it in short slices. A console or a file is
 //!   always readable (a read of a console may still wait for a line: documented limitation).
-//! - Writes go through `WriteFile`; a pipe reports as writable (Win32 has no free-space query).
+//! - The host's stdout and stderr, when they are pipes, have a [`Pump`] in front for the
+//!   guest's non-blocking writes: POSIX non-blocking semantics over blocking `WriteFile`s,
+//!   the handle's mode untouched (see `pump.rs` for why Windows offers nothing better).
+//!   Blocking writes wait until the pump is empty, then `WriteFile` themselves, so each
+//!   stream keeps its order. A console or a file is always writable.
 //! - Sockets are polled with `WSAPoll`, their queues read with `ioctlsocket(FIONREAD)`.
 //!
 //! Compile-checked in CI (`cargo check --target x86_64-pc-windows-gnu`), run under Wine by
@@ -12,14 +16,16 @@
 //! by peeking, in slices. A pipe that is not a Win32 pipe (under Wine, a Unix pipe handed
 //! down by a Unix parent) cannot be peeked: it reads as always ready, and reads of it block.
 
+use super::pump::Pump;
 use std::io;
 use std::os::windows::io::{AsRawHandle, AsRawSocket, OwnedHandle};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use windows_sys::Win32::Foundation::{GetLastError, ERROR_BROKEN_PIPE, HANDLE};
 use windows_sys::Win32::Networking::WinSock::{
     ioctlsocket, WSAPoll, FIONREAD, POLLERR, POLLHUP, POLLRDNORM, POLLWRNORM, SOCKET, WSAPOLLFD,
 };
-use windows_sys::Win32::Storage::FileSystem::{ReadFile, WriteFile};
+use windows_sys::Win32::Storage::FileSystem::{GetFileType, ReadFile, WriteFile, FILE_TYPE_PIPE};
 use windows_sys::Win32::System::Console::{
     GetStdHandle, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
 };
@@ -31,10 +37,17 @@ pub type RawHandle = SOCKET;
 /// How long a wait on a pipe sleeps between looks.
 const SLICE: Duration = Duration::from_millis(1);
 
+/// The room the host holds in front of an output pipe: Linux's default pipe capacity
+/// (`pipe(7)`: 65,536 bytes), so that a guest filling an inherited pipe nobody drains sees
+/// what it sees on Linux (the pipe's own quota comes on top once a write of it returns).
+const PUMP_CAPACITY: usize = 65536;
+
 /// A host handle the guest reads or writes: the host's stdio or an opened file.
 pub struct HostFd {
     handle: HANDLE,
     _owned: Option<OwnedHandle>,
+    /// The room in front of an output pipe, shared by every `HostFd` of that std handle.
+    pump: Option<Arc<Pump>>,
 }
 
 // SAFETY: a Win32 handle may be used from any thread.
@@ -47,7 +60,25 @@ fn std_handle(which: u32) -> HostFd {
     HostFd {
         handle: unsafe { GetStdHandle(which) },
         _owned: None,
+        pump: None,
     }
+}
+
+/// The std handle `which` (stdout or stderr) with its pump when it is a pipe: one pump per
+/// handle for the whole process, started on first use.
+fn std_output(which: u32, pump: &'static OnceLock<Option<Arc<Pump>>>) -> HostFd {
+    let mut fd = std_handle(which);
+    let handle = fd.handle as usize;
+    fd.pump = pump
+        .get_or_init(|| {
+            // SAFETY: GetFileType only reads the handle's kind.
+            if unsafe { GetFileType(handle as HANDLE) } != FILE_TYPE_PIPE {
+                return None;
+            }
+            Pump::spawn(PUMP_CAPACITY, move |b| write_file(handle as HANDLE, b)).ok()
+        })
+        .clone();
+    fd
 }
 
 /// The host's own stdin.
@@ -57,12 +88,27 @@ pub fn host_stdin() -> HostFd {
 
 /// The host's own stdout.
 pub fn host_stdout() -> HostFd {
-    std_handle(STD_OUTPUT_HANDLE)
+    static PUMP: OnceLock<Option<Arc<Pump>>> = OnceLock::new();
+    std_output(STD_OUTPUT_HANDLE, &PUMP)
 }
 
 /// The host's own stderr.
 pub fn host_stderr() -> HostFd {
-    std_handle(STD_ERROR_HANDLE)
+    static PUMP: OnceLock<Option<Arc<Pump>>> = OnceLock::new();
+    std_output(STD_ERROR_HANDLE, &PUMP)
+}
+
+/// One `WriteFile` of `buf` to `handle`: the bytes written.
+fn write_file(handle: HANDLE, buf: &[u8]) -> io::Result<usize> {
+    let mut n = 0u32;
+    let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+    // SAFETY: buf is valid for len bytes; no overlapped I/O.
+    let ok = unsafe { WriteFile(handle, buf.as_ptr(), len, &mut n, std::ptr::null_mut()) };
+    if ok != 0 {
+        Ok(n as usize)
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 impl HostFd {
@@ -72,6 +118,7 @@ impl HostFd {
         HostFd {
             handle: owned.as_raw_handle() as HANDLE,
             _owned: Some(owned),
+            pump: None,
         }
     }
 
@@ -81,9 +128,29 @@ impl HostFd {
         None
     }
 
-    /// A write that never blocks, done by the system: none on Windows.
-    pub fn write_now(&self, _buf: &[u8]) -> Option<io::Result<usize>> {
-        None
+    /// A write that never blocks, as a POSIX non-blocking pipe does it (short when only part
+    /// fits, never for `PIPE_BUF` bytes or fewer; `WouldBlock` when nothing does): through
+    /// the pump of an output pipe; `None` for anything else.
+    pub fn write_now(&self, buf: &[u8]) -> Option<io::Result<usize>> {
+        self.pump.as_ref().map(|p| p.try_write(buf))
+    }
+
+    /// One step of a blocking write that returns within about `slice` while the pump still
+    /// holds earlier bytes (0 then); once it is empty, one blocking `WriteFile` (a reader that
+    /// stalls mid-write is the one wait the host cannot leave; the run is then abandoned at
+    /// its deadline).
+    pub fn write_within(&self, buf: &[u8], slice: Duration) -> io::Result<usize> {
+        match &self.pump {
+            Some(p) if !p.flush(Some(slice)) => Ok(0),
+            _ => write_file(self.handle, buf),
+        }
+    }
+
+    /// Waits until every byte the pump took has been written to the handle.
+    pub fn flush(&self) {
+        if let Some(p) = &self.pump {
+            p.flush(None);
+        }
     }
 
     /// Bytes waiting in a pipe (`Some(u32::MAX)` when its writer is gone: end-of-file is
@@ -121,9 +188,13 @@ impl HostFd {
         }
     }
 
-    /// Writes do not wait on Windows' side of a pipe here: always writable.
-    pub fn wait_writable(&self, _timeout: Duration) -> io::Result<bool> {
-        Ok(true)
+    /// Waits up to `timeout` until the pump of an output pipe has room for `PIPE_BUF` bytes
+    /// (what POSIX `POLLOUT` promises); anything else is always writable.
+    pub fn wait_writable(&self, timeout: Duration) -> io::Result<bool> {
+        Ok(self
+            .pump
+            .as_ref()
+            .is_none_or(|p| p.wait_room(crate::pipe::PIPE_BUF, timeout)))
     }
 
     /// One `ReadFile`; 0 at end-of-file (a broken pipe included).
@@ -150,17 +221,10 @@ impl HostFd {
         Err(io::Error::last_os_error())
     }
 
-    /// One `WriteFile`: the bytes written.
+    /// One blocking `WriteFile`, after the bytes the pump holds: the bytes written.
     pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        let mut n = 0u32;
-        let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-        // SAFETY: buf is valid for len bytes; no overlapped I/O.
-        let ok = unsafe { WriteFile(self.handle, buf.as_ptr(), len, &mut n, std::ptr::null_mut()) };
-        if ok != 0 {
-            Ok(n as usize)
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        self.flush();
+        write_file(self.handle, buf)
     }
 
     /// Bytes waiting to be read, where the handle can tell (pipes).
@@ -168,9 +232,9 @@ impl HostFd {
         self.peek().filter(|n| *n != u32::MAX).map(u64::from)
     }
 
-    /// Free space: unknown on Windows.
+    /// The room left in the pump of an output pipe; unknown for anything else.
     pub fn writable_bytes(&self) -> Option<u64> {
-        None
+        self.pump.as_ref().map(|p| p.free() as u64)
     }
 
     /// Not a socket: host handles are polled by peeking, not by [`poll_many`].
