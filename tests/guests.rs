@@ -6,6 +6,8 @@
 
 #[path = "guests/bench.rs"]
 mod bench;
+#[path = "guests/chaos.rs"]
+mod chaos;
 #[cfg(target_os = "linux")]
 #[path = "guests/host_pipes.rs"]
 mod host_pipes;
@@ -27,6 +29,7 @@ mod stdin;
 mod writes;
 
 pub use bench::*;
+pub use chaos::*;
 pub use limits::*;
 pub use p2net::*;
 pub use p2stdio::*;

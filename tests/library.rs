@@ -4,18 +4,14 @@
 //! thread of its own and must finish before the deadline.
 
 use std::net::TcpListener;
-use std::sync::mpsc;
-use wasmtime::{Engine, Linker, Module, Store};
+#[path = "embedder.rs"]
+mod embedder;
+
+use wasmtime::{Engine, Module};
 use wouldblock::{
     FaithfulCtx, FaithfulCtxBuilder, Handle, OutputSpec, Platform, StdinSpec, WasiErrno,
 };
 use wouldblock_tests::guests::*;
-use wouldblock_tests::DEADLINE;
-
-/// A store type of the embedder's own.
-struct Embedder {
-    faithful: FaithfulCtx,
-}
 
 /// Runs the preview1 command `guest` over the context `builder` makes (outputs captured):
 /// its exit code, and the context afterwards, finished.
@@ -24,32 +20,9 @@ fn run(guest: &str, builder: &mut FaithfulCtxBuilder) -> (i32, FaithfulCtx) {
         .capture_output(true)
         .build(wasmtime_wasi::WasiCtxBuilder::new())
         .expect("the context builds");
-    let guest = guest.to_string();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let engine = Engine::default();
-        let mut linker: Linker<Embedder> = Linker::new(&engine);
-        wouldblock::add_to_linker(&mut linker, |e: &mut Embedder| &mut e.faithful).unwrap();
-        let module = Module::from_file(&engine, &guest).unwrap();
-        let mut store = Store::new(&engine, Embedder { faithful });
-        let instance = linker.instantiate(&mut store, &module).unwrap();
-        let start = instance
-            .get_typed_func::<(), ()>(&mut store, "_start")
-            .unwrap();
-        let code = match start.call(&mut store, ()) {
-            Ok(()) => 0,
-            Err(e) => {
-                e.downcast_ref::<wasmtime_wasi::I32Exit>()
-                    .expect("an exit")
-                    .0
-            }
-        };
-        let mut faithful = store.into_data().faithful;
-        faithful.finish();
-        let _ = tx.send((code, faithful));
-    });
-    rx.recv_timeout(DEADLINE)
-        .expect("the guest finished before the deadline")
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, guest).unwrap();
+    embedder::run_module(engine, module, faithful)
 }
 
 fn lines(bytes: &[u8]) -> Vec<String> {

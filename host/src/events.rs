@@ -64,6 +64,9 @@ pub struct Event {
     pub count: u64,
     /// For writes: bytes accepted before the would-block, summed over the events.
     pub characters_written: Option<u64>,
+    /// Made by `--chaos`, not by the handle: `again` where the call would have succeeded, or
+    /// (errno `success`) a short read or write, or a spurious `poll_oneoff` wake-up.
+    pub injected: bool,
 }
 
 impl Event {
@@ -82,6 +85,7 @@ impl Event {
     ///     errno: WasiErrno::Again,
     ///     count: 1,
     ///     characters_written: Some(3192),
+    ///     injected: false,
     /// };
     /// let py = e.python(Platform::Macos).unwrap();
     /// assert_eq!(py.line, "BlockingIOError: [Errno 35] Resource temporarily unavailable");
@@ -106,11 +110,23 @@ pub struct EventLog {
 impl EventLog {
     /// Records one occurrence.
     pub(crate) fn record(&mut self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
-        self.entry(call, fd, handle, errno).count += 1;
+        self.entry(call, fd, handle, errno, false).count += 1;
     }
 
-    /// Records one would-block write that came after `written` bytes of short writes; the
-    /// event's `characters_written` is the sum over its occurrences.
+    /// Records one occurrence of something `--chaos` injected.
+    pub(crate) fn record_injected(
+        &mut self,
+        call: &'static str,
+        fd: u32,
+        handle: Handle,
+        errno: WasiErrno,
+    ) {
+        self.entry(call, fd, handle, errno, true).count += 1;
+    }
+
+    /// Records one would-block write (`injected` by `--chaos` or not) that came after
+    /// `written` bytes of short writes; the event's `characters_written` is the sum over its
+    /// occurrences.
     pub(crate) fn record_write(
         &mut self,
         call: &'static str,
@@ -118,8 +134,9 @@ impl EventLog {
         handle: Handle,
         errno: WasiErrno,
         written: u64,
+        injected: bool,
     ) {
-        let e = self.entry(call, fd, handle, errno);
+        let e = self.entry(call, fd, handle, errno, injected);
         e.count += 1;
         if written > 0 {
             *e.characters_written.get_or_insert(0) += written;
@@ -132,24 +149,29 @@ impl EventLog {
         fd: u32,
         handle: Handle,
         errno: WasiErrno,
+        injected: bool,
     ) -> &mut Event {
-        let i =
-            match self.events.iter().position(|e| {
-                e.call == call && e.fd == fd && e.handle == handle && e.errno == errno
-            }) {
-                Some(i) => i,
-                None => {
-                    self.events.push(Event {
-                        call,
-                        fd,
-                        handle,
-                        errno,
-                        count: 0,
-                        characters_written: None,
-                    });
-                    self.events.len() - 1
-                }
-            };
+        let i = match self.events.iter().position(|e| {
+            e.call == call
+                && e.fd == fd
+                && e.handle == handle
+                && e.errno == errno
+                && e.injected == injected
+        }) {
+            Some(i) => i,
+            None => {
+                self.events.push(Event {
+                    call,
+                    fd,
+                    handle,
+                    errno,
+                    count: 0,
+                    characters_written: None,
+                    injected,
+                });
+                self.events.len() - 1
+            }
+        };
         &mut self.events[i]
     }
 
@@ -176,6 +198,11 @@ impl SharedLog {
         self.lock().record(call, fd, handle, errno);
     }
 
+    /// [`EventLog::record_injected`].
+    pub fn record_injected(&self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
+        self.lock().record_injected(call, fd, handle, errno);
+    }
+
     /// [`EventLog::record_write`].
     pub fn record_write(
         &self,
@@ -184,8 +211,10 @@ impl SharedLog {
         handle: Handle,
         errno: WasiErrno,
         written: u64,
+        injected: bool,
     ) {
-        self.lock().record_write(call, fd, handle, errno, written);
+        self.lock()
+            .record_write(call, fd, handle, errno, written, injected);
     }
 
     /// Whether any event has been recorded yet.
@@ -213,10 +242,17 @@ mod tests {
         assert_eq!(ev.len(), 2);
         assert_eq!((ev[0].fd, ev[0].count), (0, 2));
         assert_eq!((ev[1].fd, ev[1].count), (3, 1));
-        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 0);
-        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 5);
-        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 7);
+        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 0, false);
+        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 5, false);
+        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 7, false);
         let ev = &log.events()[2];
         assert_eq!((ev.count, ev.characters_written), (3, Some(12)));
+        // What --chaos made is an event of its own.
+        log.record_write("fd_write", 1, Handle::Stdout, WasiErrno::Again, 4, true);
+        log.record_injected("fd_read", 0, Handle::Stdin, WasiErrno::Again);
+        let ev = log.events();
+        assert_eq!(ev.len(), 5);
+        assert!(!ev[2].injected && ev[3].injected && ev[4].injected);
+        assert_eq!((ev[3].count, ev[3].characters_written), (1, Some(4)));
     }
 }

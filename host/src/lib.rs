@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 // The library's surface is the re-exports below; the modules are the command line's.
+mod chaos;
 mod cli;
 mod compare;
 mod errno;
@@ -51,6 +52,7 @@ mod stdin;
 mod suite;
 mod sys;
 
+pub use chaos::ChaosSpec;
 pub use errno::{HandleKind, Platform, WasiErrno};
 pub use events::{Event, EventLog, Handle};
 pub use explain::{explain, Explanation, Rendering};

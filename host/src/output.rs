@@ -182,6 +182,17 @@ impl Sink {
         }
     }
 
+    /// Whether a non-blocking write of `len` bytes would take some now (all of it, up to
+    /// `PIPE_BUF`).
+    pub fn has_room(&self, len: usize) -> bool {
+        match self {
+            Sink::Pipe(p) => {
+                p.free() > 0 && p.free() >= len.min(crate::pipe::PIPE_BUF).min(p.capacity())
+            }
+            Sink::Host(fd) => fd.wait_writable(std::time::Duration::ZERO).unwrap_or(false),
+        }
+    }
+
     /// A wasmtime-wasi stdout over a pipe sink (preview2, stock preview1); `None` for
     /// `inherit`, which wasmtime-wasi serves itself.
     pub fn stdout_stream(&self) -> Option<PipeStdout> {

@@ -37,6 +37,19 @@ pub struct Report {
     pub captured: crate::run::Captured,
     /// Each distinct event.
     pub events: Vec<EventReport>,
+    /// What `--chaos` injected by: its spec and seed (`--chaos-seed` repeats the run's
+    /// choices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chaos: Option<ChaosReport>,
+}
+
+/// A run's `--chaos`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ChaosReport {
+    /// The spec as given, e.g. `again@stdin=0.1,short=/3`.
+    pub spec: String,
+    /// The seed of its random choices.
+    pub seed: u64,
 }
 
 /// Who chose a run's exit code.
@@ -97,6 +110,10 @@ pub struct EventReport {
     /// Bytes accepted before the would-block, for writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub characters_written: Option<u64>,
+    /// Made by `--chaos`, not by the handle (`success`: a short read or write, or a spurious
+    /// `poll_oneoff` wake-up).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub injected: bool,
     /// As Python raises it on the render platform; `null` where that platform has no errno.
     pub python: Option<PyError>,
     /// As Python raises it on every platform with a table.
@@ -115,6 +132,7 @@ pub fn event_reports(platform: Platform, log: &crate::events::EventLog) -> Vec<E
             wasi_name: e.errno.name().into(),
             count: e.count,
             characters_written: e.characters_written,
+            injected: e.injected,
             python: e.python(platform),
             renderings: Platform::ALL.iter().filter_map(|p| e.python(*p)).collect(),
         })
@@ -141,6 +159,10 @@ impl Report {
             stopped,
             captured: run.captured,
             events: event_reports(platform, &run.events),
+            chaos: run.chaos.as_ref().map(|(spec, seed)| ChaosReport {
+                spec: spec.to_string(),
+                seed: *seed,
+            }),
         }
     }
 }
@@ -153,16 +175,25 @@ pub fn summary_line(platform: Platform, e: &Event) -> String {
             Some(n) => format!("{} (characters_written={n})", py.line),
             None => py.line,
         },
+        None if e.errno == crate::errno::WasiErrno::Success => {
+            let what = match e.call {
+                "poll_oneoff" => "a spurious wake-up",
+                "fd_write" | "sock_send" => "a short write",
+                _ => "a short read",
+            };
+            format!("{what}, no exception")
+        }
         None => format!("no {} errno", platform.name()),
     };
     format!(
-        "wouldblock: {}(fd={}, {}) -> {} ({}) x{} = {} [{}]",
+        "wouldblock: {}(fd={}, {}) -> {} ({}) x{}{} = {} [{}]",
         e.call,
         e.fd,
         e.handle.name(),
         e.errno.name(),
         e.errno.raw(),
         e.count,
+        if e.injected { " injected" } else { "" },
         python,
         platform.name()
     )

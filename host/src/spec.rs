@@ -140,7 +140,7 @@ pub struct Drain {
 }
 
 const OUTPUT_FORMS: &str =
-    "inherit, pipe:CAPACITY or pipe:CAPACITY:BYTES/INTERVAL (e.g. pipe:65536:4096/10ms)";
+    "inherit, pipe:CAPACITY or pipe:CAPACITY:BYTES/INTERVAL (e.g. pipe:65536:4096/10ms or pipe:64K:4K/10ms)";
 
 /// The longest duration accepted: every deadline computed from one stays representable.
 const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
@@ -257,10 +257,10 @@ impl std::str::FromStr for OutputSpec {
             Some((c, d)) => (c, Some(d)),
             None => (rest, None),
         };
-        let capacity: usize =
-            cap.parse().ok().filter(|c| *c > 0).ok_or_else(|| {
-                format!("`{s}`: CAPACITY must be a whole number of bytes above 0")
-            })?;
+        // Sizes as --max-memory takes them (8192, 0x2000, 64K, 1M).
+        let capacity = cap.parse::<BytesArg>().map(|b| b.0).map_err(|_| {
+            format!("`{s}`: CAPACITY must be a size above 0 (bytes, or with K, M or G)")
+        })?;
         let drain = match drain {
             None => None,
             Some(d) => {
@@ -268,7 +268,7 @@ impl std::str::FromStr for OutputSpec {
                     format!("`{s}`: the drain must be BYTES/INTERVAL with BYTES above 0 and INTERVAL a duration above 0 like 10ms, 500us or 1s (at most 10 years)")
                 };
                 let (bytes, every) = d.split_once('/').ok_or_else(bad)?;
-                let bytes: usize = bytes.parse().ok().filter(|b| *b > 0).ok_or_else(bad)?;
+                let bytes = bytes.parse::<BytesArg>().map_err(|_| bad())?.0;
                 // A duration as --timeout takes it, with the same bounds.
                 let every = every.parse::<DurationArg>().map_err(|_| bad())?.0;
                 Some(Drain { bytes, every })
@@ -379,6 +379,18 @@ mod tests {
                     bytes: 4096,
                     every: Duration::from_millis(10)
                 })
+            })
+        );
+        // Sizes as --max-memory spells them.
+        assert_eq!(
+            "pipe:64K:4KiB/10ms".parse::<OutputSpec>(),
+            "pipe:65536:4096/10ms".parse::<OutputSpec>()
+        );
+        assert_eq!(
+            "pipe:0x2000".parse(),
+            Ok(OutputSpec::Pipe {
+                capacity: 8192,
+                drain: None
             })
         );
         assert_eq!(

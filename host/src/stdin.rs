@@ -153,6 +153,14 @@ impl Source {
         }
     }
 
+    /// The bytes waiting (0 at end-of-file, or when the handle cannot tell).
+    pub fn waiting(&self) -> u64 {
+        match self {
+            Source::Mem(pipe) => pipe.readiness().0 as u64,
+            Source::Host(fd) => fd.readable_bytes().unwrap_or(0),
+        }
+    }
+
     /// Waits up to `timeout`; true when a read would not block.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
         match self {

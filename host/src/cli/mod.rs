@@ -241,6 +241,15 @@ struct RunArgs {
     /// The guest's argv[0] (default: GUEST as given).
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
+    /// Inject at the boundary what POSIX allows, into a faithful preview1 run: rules
+    /// FAULT[@HANDLES]=FREQ, comma-separated. FAULT: again, short, wake; HANDLES: stdin,
+    /// stdout, stderr, listener, socket, pipes, sockets, joined by +; FREQ: 0.1, 10% or /N
+    /// (every Nth). Each injection is an event marked injected.
+    #[arg(long, value_name = "SPEC")]
+    chaos: Option<crate::chaos::ChaosSpec>,
+    /// The seed of --chaos's random choices (default: a new one, printed on stderr).
+    #[arg(long = "chaos-seed", value_name = "N", requires = "chaos")]
+    chaos_seed: Option<u64>,
     /// Render events as Python on this platform would (default: the host's).
     #[arg(long, value_name = "P", value_parser = platform_parser(), ignore_case = true)]
     platform: Option<Platform>,
@@ -665,6 +674,14 @@ fn explain_command(args: ExplainArgs) -> i32 {
     0
 }
 
+/// A fresh `--chaos` seed: the clock's nanoseconds and the process id, mixed.
+fn new_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ u64::from(std::process::id()).rotate_left(32)
+}
+
 fn run_command(args: RunArgs) -> i32 {
     if let Some(option) = args.refused() {
         return fail(EXIT_USAGE, &compat::refused(option));
@@ -702,6 +719,9 @@ fn run_command(args: RunArgs) -> i32 {
             max_memory: args.max_memory.map(|b| b.0).or(wt.max_memory),
             fuel: args.fuel.or(wt.fuel),
         },
+        chaos: args
+            .chaos
+            .map(|spec| (spec, args.chaos_seed.unwrap_or_else(new_seed))),
         // Not captured, no watcher: as `wouldblock run` always runs.
         ..RunOptions::default()
     };
@@ -720,8 +740,12 @@ fn run_command(args: RunArgs) -> i32 {
         Err(e) => return fail(e.exit_code(), &e.message()),
     };
     let _ = std::io::stdout().flush();
-    // The events come first, whether the guest exited or was stopped.
+    // The events come first, whether the guest exited or was stopped; a chaos run's seed
+    // before them, so that the run can be repeated.
     let platform = args.platform.unwrap_or_else(default_platform);
+    if let Some((_, seed)) = &f.chaos {
+        eprintln!("wouldblock: chaos seed {seed} (--chaos-seed {seed} repeats it)");
+    }
     for e in f.events.events() {
         eprintln!("{}", report::summary_line(platform, e));
     }

@@ -98,6 +98,8 @@ pub struct FaithfulCtx {
     pub(crate) memory: Option<wasmtime::Memory>,
     /// The handles' schedules (stdin's feed, the output drains) when the context owns them.
     io: Option<Io>,
+    /// `--chaos`: what to inject at the boundary, and its random sequence.
+    pub(crate) chaos: Option<crate::chaos::Chaos>,
 }
 
 impl FaithfulCtx {
@@ -117,6 +119,7 @@ impl FaithfulCtx {
             deadline: None,
             memory: None,
             io: None,
+            chaos: None,
         }
     }
 
@@ -261,6 +264,7 @@ pub struct FaithfulCtxBuilder {
     stderr: OutputSpec,
     capture: bool,
     listeners: Vec<Listener>,
+    chaos: Option<crate::chaos::Chaos>,
 }
 
 impl FaithfulCtxBuilder {
@@ -289,6 +293,14 @@ impl FaithfulCtxBuilder {
     /// of writing it to the host's.
     pub fn capture_output(&mut self, capture: bool) -> &mut Self {
         self.capture = capture;
+        self
+    }
+
+    /// Injects what `spec` says at the boundary, every random choice fixed by `seed` (see
+    /// [`ChaosSpec`](crate::ChaosSpec)): `again`, short reads and writes, spurious wake-ups,
+    /// each recorded as an injected event.
+    pub fn chaos(&mut self, spec: crate::ChaosSpec, seed: u64) -> &mut Self {
+        self.chaos = Some(crate::chaos::Chaos::new(spec, seed));
         self
     }
 
@@ -344,6 +356,7 @@ impl FaithfulCtxBuilder {
             hidden
         };
         let mut ctx = FaithfulCtx::new(p1, SharedLog::default(), handles.signal.clone());
+        ctx.chaos = self.chaos.clone();
         ctx.manage_stdio(&handles);
         ctx.manage_listeners(hidden, listeners)?;
         io.start();

@@ -13,10 +13,14 @@
 //!   `PIPE_BUF` bytes are atomic) and returns `again` when nothing fits, recorded with
 //!   `characters_written` = the bytes of short writes just before; without `nonblock` it
 //!   waits for space and writes everything.
+//!
+//! With `--chaos`, `inject.rs` turns some of these calls into what POSIX allows them to be
+//! (`again`, short counts) before they reach the handle.
 
 use super::abi::{self, first_iovec, gather, guest_range, iovecs, iovecs_len, write_u32, Fdflags};
 use super::call::{wrap, Done};
 use super::fds::Endpoint;
+use super::inject;
 use super::{stock, FaithfulCtx, GetCtx, WAIT_SLICE};
 use crate::errno::WasiErrno;
 use crate::events::Handle;
@@ -79,6 +83,17 @@ fn fd_read<T: 'static>(
         // POSIX: a zero-byte read returns 0 at once, whatever the pipe holds.
         return Ok(());
     }
+    let key = ("fd_read", fd as u32, m.handle);
+    let len = buf.len();
+    let asked = inject::before_read(
+        &mut ctx.chaos,
+        &ctx.events,
+        key,
+        nonblocking,
+        || source.waiting(),
+        len,
+    )?;
+    let buf = buf.start..buf.start + asked;
     loop {
         let n = match source.try_read(&mut mem[buf.clone()]) {
             Ok(ReadOutcome::Data(n)) => n,
@@ -97,6 +112,7 @@ fn fd_read<T: 'static>(
             },
             Err(_) => return Err(WasiErrno::Io.into()),
         };
+        inject::after_cut(&ctx.events, key, len, asked, n);
         return Ok(write_u32(mem, nread as u32, n as u32)?);
     }
 }
@@ -115,10 +131,24 @@ fn read_socket(
     if buf.is_empty() {
         return Ok(());
     }
+    let key = ("fd_read", fd, Handle::Socket);
+    let len = buf.len();
+    let asked = inject::before_read(
+        &mut ctx.chaos,
+        &ctx.events,
+        key,
+        nonblocking,
+        || crate::sys::socket_readable_bytes(s),
+        len,
+    )?;
+    let buf = buf.start..buf.start + asked;
     let read =
         super::sockets::stream_read(s, &mut mem[buf], nonblocking, (false, false), ctx.deadline)?;
     match read {
-        Ok(n) => Ok(write_u32(mem, nread as u32, n as u32)?),
+        Ok(n) => {
+            inject::after_cut(&ctx.events, key, len, asked, n);
+            Ok(write_u32(mem, nread as u32, n as u32)?)
+        }
         Err(WasiErrno::Again) => {
             ctx.events
                 .record("fd_read", fd, Handle::Socket, WasiErrno::Again);
@@ -272,14 +302,34 @@ fn fd_write<T: 'static>(
         }
     };
     let total = iovecs_len(mem, iovs, iovs_len)?;
+    let mut injected = false;
     let result = if total == 0 {
         Ok(0)
     } else if m.flags.contains(Fdflags::NONBLOCK) {
         // At most MAX_GATHER bytes: more would be a short write anyway.
-        let data = gather(mem, iovs, iovs_len, total.min(MAX_GATHER as u64) as usize)?;
-        match write_nonblocking(sink, &data) {
-            Ok(0) => Err(WasiErrno::Again),
-            other => other,
+        let len = total.min(MAX_GATHER as u64) as usize;
+        match inject::before_write(&mut ctx.chaos, m.handle, || sink.has_room(len), len) {
+            inject::Write::Again => {
+                injected = true;
+                Err(WasiErrno::Again)
+            }
+            inject::Write::Offer(offer) => {
+                let data = gather(mem, iovs, iovs_len, offer)?;
+                let result = match write_nonblocking(sink, &data) {
+                    Ok(0) => Err(WasiErrno::Again),
+                    other => other,
+                };
+                if let Ok(n) = result {
+                    inject::after_cut(
+                        &ctx.events,
+                        ("fd_write", fd as u32, m.handle),
+                        len,
+                        offer,
+                        n,
+                    );
+                }
+                result
+            }
         }
     } else {
         write_iovecs_blocking(mem, iovs, iovs_len, total, |piece| {
@@ -287,7 +337,13 @@ fn fd_write<T: 'static>(
         })?
         .map(|()| total as usize)
     };
-    let n = m.account_write(&ctx.events, "fd_write", fd as u32, total as usize, result)?;
+    let n = m.account_write(
+        &ctx.events,
+        ("fd_write", fd as u32),
+        total as usize,
+        result,
+        injected,
+    )?;
     Ok(write_u32(mem, nwritten as u32, n as u32)?)
 }
 

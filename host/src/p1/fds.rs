@@ -71,15 +71,15 @@ impl Managed {
 
 impl Managed {
     /// Books a write of `len` bytes that ended with `result`: short writes accumulate, a
-    /// complete one resets the count, `again` is recorded with what the short writes before
-    /// it accepted (Python's `characters_written`).
+    /// complete one resets the count, `again` (`injected` by `--chaos` or not) is recorded
+    /// with what the short writes before it accepted (Python's `characters_written`).
     pub fn account_write(
         &mut self,
         events: &SharedLog,
-        call: &'static str,
-        fd: u32,
+        (call, fd): (&'static str, u32),
         len: usize,
         result: Result<usize, WasiErrno>,
+        injected: bool,
     ) -> Result<usize, WasiErrno> {
         match result {
             Ok(n) => {
@@ -92,7 +92,7 @@ impl Managed {
             }
             Err(WasiErrno::Again) => {
                 let written = std::mem::take(&mut self.short_written);
-                events.record_write(call, fd, self.handle, WasiErrno::Again, written);
+                events.record_write(call, fd, self.handle, WasiErrno::Again, written, injected);
                 Err(WasiErrno::Again)
             }
             Err(e) => Err(e),

@@ -5,6 +5,7 @@ mod call;
 mod ctx;
 mod faithful;
 mod fds;
+mod inject;
 mod poll;
 mod sockets;
 pub mod stock;
@@ -65,6 +66,10 @@ pub fn run(
     let mut ctx = FaithfulCtx::new(builder.build_p1(), events.clone(), io.signal.clone());
     if opts.wasi == WasiMode::Faithful {
         ctx.manage_stdio(io);
+        ctx.chaos = opts
+            .chaos
+            .clone()
+            .map(|(spec, seed)| crate::chaos::Chaos::new(spec, seed));
     }
     for l in &listeners {
         if let Some(port0) = l.announce {

@@ -70,6 +70,8 @@ enum Endpoint2 {
 struct Sub {
     userdata: u64,
     want: Want,
+    /// A managed non-blocking descriptor `--chaos` may report ready spuriously.
+    wakeable: Option<(u32, crate::events::Handle)>,
 }
 
 /// One event to report: type, nbytes, flags.
@@ -104,6 +106,14 @@ pub fn poll_oneoff<T: 'static>(
     let mut parsed = Vec::with_capacity(n as usize);
     for i in 0..n as usize {
         let sub = abi::subscription(&raw, i)?;
+        let wakeable = match sub.u {
+            SubscriptionU::FdRead(ref s) | SubscriptionU::FdWrite(ref s) => get(caller.data_mut())
+                .fds
+                .get(u32::from(s.file_descriptor))
+                .filter(|m| m.flags.contains(abi::Fdflags::NONBLOCK))
+                .map(|m| (u32::from(s.file_descriptor), m.handle)),
+            SubscriptionU::Clock(_) => None,
+        };
         let want = match sub.u {
             SubscriptionU::Clock(clock) => {
                 let abstime = clock
@@ -147,11 +157,15 @@ pub fn poll_oneoff<T: 'static>(
         parsed.push(Sub {
             userdata: sub.userdata,
             want,
+            wakeable,
         });
     }
     let ctx = get(caller.data_mut());
     let (signal, deadline) = (ctx.signal.clone(), ctx.deadline);
-    let ready = wait_for_any(&parsed, &signal, deadline)?;
+    let ready = match spurious_wake(&parsed, ctx) {
+        Some(ready) => ready,
+        None => wait_for_any(&parsed, &signal, deadline)?,
+    };
     let (mem, _) = stock::memory_and_state(&mut caller, get)?;
     let mut count = 0u32;
     for (sub, r) in parsed.iter().zip(&ready) {
@@ -169,6 +183,45 @@ pub fn poll_oneoff<T: 'static>(
         count += 1;
     }
     Ok(abi::write_u32(mem, nevents, count)?)
+}
+
+/// `--chaos` `wake`: when nothing is ready yet, perhaps one managed non-blocking descriptor
+/// reported ready at once with `nbytes` 0 (recorded as an injected event), as a spurious
+/// wake-up; `None` to wait as usual.
+fn spurious_wake(subs: &[Sub], ctx: &mut super::FaithfulCtx) -> Option<Vec<Option<Ready>>> {
+    let chaos = ctx.chaos.as_mut()?;
+    if subs.iter().all(|s| s.wakeable.is_none()) {
+        return None;
+    }
+    let raw = host_fds(subs);
+    let host_ready = if raw.is_empty() {
+        Vec::new()
+    } else {
+        sys::poll_many(&raw, Duration::ZERO).ok()?
+    };
+    if check(subs, &host_ready, Instant::now())
+        .iter()
+        .any(Option::is_some)
+    {
+        return None;
+    }
+    let i = subs
+        .iter()
+        .position(|s| s.wakeable.is_some_and(|(_, handle)| chaos.wake(handle)))?;
+    let (fd, handle) = subs[i].wakeable?;
+    ctx.events
+        .record_injected("poll_oneoff", fd, handle, WasiErrno::Success);
+    let kind = match subs[i].want {
+        Want::Write(_) => Eventtype::FdWrite,
+        _ => Eventtype::FdRead,
+    };
+    let mut ready: Vec<Option<Ready>> = subs.iter().map(|_| None).collect();
+    ready[i] = Some(Ready {
+        kind,
+        nbytes: 0,
+        flags: Eventrwflags::empty(),
+    });
+    Some(ready)
 }
 
 /// Host descriptors among the subscriptions (`poll(2)` decides their readiness), with

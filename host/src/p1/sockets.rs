@@ -18,6 +18,7 @@ use super::abi::{
 use super::call::{done, wrap, Done};
 use super::faithful::{write_iovecs_blocking, MAX_GATHER};
 use super::fds::{Endpoint, Managed};
+use super::inject;
 use super::{stock, FaithfulCtx, GetCtx, WAIT_SLICE};
 use crate::errno::WasiErrno;
 use crate::events::Handle;
@@ -26,6 +27,7 @@ use crate::net;
 use crate::sys;
 use std::net::TcpStream;
 use std::sync::Arc;
+use std::time::Duration;
 use wasmtime::{Caller, Linker, Result};
 
 /// `riflags.recv_peek`.
@@ -149,6 +151,18 @@ fn sock_accept<T: 'static>(
         .filter(|f| (*f - Fdflags::NONBLOCK).is_empty())
         .ok_or(WasiErrno::Inval)?;
     guest_range(mem, result as u32, 4)?;
+    if nonblocking && ctx.chaos.is_some() {
+        let pending = sys::poll_many(&[(sys::raw_handle(&*listener), false)], Duration::ZERO)
+            .is_ok_and(|r| r[0]);
+        inject::before_read(
+            &mut ctx.chaos,
+            &ctx.events,
+            ("sock_accept", fd as u32, Handle::Listener),
+            nonblocking,
+            || u64::from(pending),
+            0,
+        )?;
+    }
     let stream = loop {
         match net::accept(&listener) {
             Ok(s) => break s,
@@ -211,12 +225,20 @@ fn sock_recv<T: 'static>(
     guest_range(mem, ro_flags as u32, 2)?;
     let peek = ri_flags & RIFLAGS_PEEK != 0;
     let waitall = ri_flags & RIFLAGS_WAITALL != 0;
+    let key = ("sock_recv", fd as u32, Handle::Socket);
+    let (len, mut asked) = (buf.len(), buf.len());
     let n = if buf.is_empty() {
         Ok(0)
     } else {
+        // MSG_WAITALL waits for the whole count: no short read to inject into it.
+        let waiting = || sys::socket_readable_bytes(&*stream);
+        asked = inject::before_read(&mut ctx.chaos, &ctx.events, key, nonblocking, waiting, len)?;
+        if waitall {
+            asked = len;
+        }
         stream_read(
             &stream,
-            &mut mem[buf],
+            &mut mem[buf.start..buf.start + asked],
             nonblocking,
             (peek, waitall),
             ctx.deadline,
@@ -224,6 +246,7 @@ fn sock_recv<T: 'static>(
     };
     match n {
         Ok(n) => {
+            inject::after_cut(&ctx.events, key, len, asked, n);
             write_u32(mem, ro_len as u32, n as u32)?;
             Ok(write_u16(mem, ro_flags as u32, 0)?)
         }
@@ -286,13 +309,30 @@ pub(super) fn send(
     let Some(m) = ctx.fds.get_mut(fd) else {
         return Ok(Err(WasiErrno::Badf));
     };
+    let mut injected = false;
     let result = if total == 0 {
         Ok(0)
     } else if m.flags.contains(Fdflags::NONBLOCK) {
         // At most MAX_GATHER bytes: more would be a short send anyway.
-        match gather(mem, iovs, iovs_len, total.min(MAX_GATHER as u64) as usize) {
-            Ok(data) => stream_write(stream, &data, true, deadline)?,
-            Err(e) => Err(e),
+        let len = total.min(MAX_GATHER as u64) as usize;
+        let room = || {
+            sys::poll_many(&[(sys::raw_handle(stream), true)], Duration::ZERO).is_ok_and(|r| r[0])
+        };
+        match inject::before_write(&mut ctx.chaos, m.handle, room, len) {
+            inject::Write::Again => {
+                injected = true;
+                Err(WasiErrno::Again)
+            }
+            inject::Write::Offer(offer) => match gather(mem, iovs, iovs_len, offer) {
+                Ok(data) => {
+                    let result = stream_write(stream, &data, true, deadline)?;
+                    if let Ok(n) = result {
+                        inject::after_cut(&ctx.events, (call, fd, m.handle), len, offer, n);
+                    }
+                    result
+                }
+                Err(e) => Err(e),
+            },
         }
     } else {
         write_iovecs_blocking(mem, iovs, iovs_len, total, |piece| {
@@ -300,7 +340,7 @@ pub(super) fn send(
         })?
         .map(|()| total as usize)
     };
-    Ok(m.account_write(&ctx.events, call, fd, total as usize, result))
+    Ok(m.account_write(&ctx.events, (call, fd), total as usize, result, injected))
 }
 
 fn sock_shutdown<T: 'static>(

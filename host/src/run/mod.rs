@@ -40,6 +40,8 @@ pub struct Finished {
     pub stdout: Vec<u8>,
     /// The guest's stderr, when captured.
     pub stderr: Vec<u8>,
+    /// The run's `--chaos` and seed, if any.
+    pub chaos: Option<(crate::chaos::ChaosSpec, u64)>,
 }
 
 /// How long after its deadline a run blocked where neither epochs nor the host's own waits
@@ -62,6 +64,17 @@ pub fn run_partial(
         return Err(RunError::Input(anyhow::anyhow!(
             "--tcplisten hands sockets to preview1 modules; {} is a component",
             opts.guest.display()
+        )));
+    }
+    if let (Guest::Component(_), Some(_)) = (guest, &opts.chaos) {
+        return Err(RunError::Input(anyhow::anyhow!(
+            "--chaos injects into preview1 calls; {} is a component, which runs without it",
+            opts.guest.display()
+        )));
+    }
+    if opts.wasi == WasiMode::Stock && opts.chaos.is_some() {
+        return Err(RunError::Input(anyhow::anyhow!(
+            "--chaos injects into the faithful preview1 layer; --wasi stock runs without it"
         )));
     }
     if let (Guest::Component(_), Some(name)) = (guest, &opts.invoke) {
@@ -107,6 +120,7 @@ pub fn run_partial(
         captured,
         stdout: io.stdout.captured(),
         stderr: io.stderr.captured(),
+        chaos: opts.chaos.clone(),
     })
 }
 

@@ -78,6 +78,8 @@ pub struct RunOptions {
     pub trap_unknown_imports: bool,
     /// Deadline, memory and fuel.
     pub limits: crate::limits::Limits,
+    /// `--chaos` and its seed: what a faithful preview1 run injects at the boundary.
+    pub chaos: Option<(crate::chaos::ChaosSpec, u64)>,
 }
 
 impl RunOptions {

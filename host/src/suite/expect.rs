@@ -29,6 +29,7 @@
 //! preopen = true                # an empty directory preopened as /sandbox
 //! timeout = "10s"               # the deadline (default 10s; timeout_ms = N also works)
 //! max_memory = "32MiB"          # as --max-memory; fuel = N as --fuel
+//! chaos = "again=0.2,short=0.3" # as --chaos (faithful mode only); chaos_seed = N (default 0)
 //! exit = 0                      # the guest's exit code, or how it is stopped:
 //!                               # stop = "trap" | "deadline" (timeout, fuel) | "memory",
 //!                               # or, under another runtime, "blocked" | "crash"
@@ -48,6 +49,7 @@
 //! Every value is parsed when the file is read; unknown keys and bad values are errors that
 //! name the file, line and column.
 
+use crate::chaos::ChaosSpec;
 use crate::errno::Platform;
 pub use crate::guest::Abi;
 use crate::net::ListenSpec;
@@ -277,6 +279,10 @@ pub struct Case {
     pub max_memory: Option<BytesArg>,
     /// `--fuel`.
     pub fuel: Option<u64>,
+    /// `--chaos` (faithful preview1 only).
+    pub chaos: Option<ChaosSpec>,
+    /// `--chaos-seed` (default 0).
+    pub chaos_seed: Option<u64>,
     /// The guest's exit code.
     pub exit: Option<i32>,
     /// The guest is stopped instead of exiting.
@@ -327,9 +333,21 @@ impl Case {
         self.abi.is_none_or(|a| a == abi) && self.langs.as_ref().is_none_or(|l| l.contains(&lang))
     }
 
-    /// Whether the case runs in this mode.
+    /// Whether the case runs in this mode (a `chaos` case only in the faithful one, the
+    /// only one that injects).
     pub fn runs_in(&self, mode: WasiMode) -> bool {
-        self.wasi.is_none_or(|w| w == mode)
+        let only = self
+            .wasi
+            .or(self.chaos.as_ref().map(|_| WasiMode::Faithful));
+        only.is_none_or(|w| w == mode)
+    }
+
+    /// `--chaos` and its seed (`chaos_seed`, default 0: a case's injections are the same on
+    /// every run that makes the same calls).
+    pub fn chaos(&self) -> Option<(ChaosSpec, u64)> {
+        self.chaos
+            .clone()
+            .map(|spec| (spec, self.chaos_seed.unwrap_or(0)))
     }
 
     /// The guest's stdin.

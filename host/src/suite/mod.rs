@@ -234,7 +234,8 @@ impl SuiteReport {
     }
 }
 
-/// The event in the expectation's form: `fd_write(fd=2, stderr) -> again x1 written=3192`.
+/// The event in the expectation's form: `fd_write(fd=2, stderr) -> again x1 written=3192`
+/// (with ` injected` when `--chaos` made it).
 pub fn event_line(e: &Event) -> String {
     let mut s = format!(
         "{}(fd={}, {}) -> {} x{}",
@@ -246,6 +247,9 @@ pub fn event_line(e: &Event) -> String {
     );
     if let Some(n) = e.characters_written {
         s += &format!(" written={n}");
+    }
+    if e.injected {
+        s += " injected";
     }
     s
 }
@@ -460,6 +464,7 @@ fn execute_peer(
         captured: Default::default(),
         stdout: sub.stdout,
         stderr: sub.stderr,
+        chaos: None,
     })
 }
 
@@ -516,6 +521,7 @@ fn execute(
             max_memory: c.max_memory.map(|b| b.0),
             fuel: c.fuel,
         },
+        chaos: c.chaos(),
         ..RunOptions::default()
     };
     // The case's address: the guest's listener (announced once bound), a free port for a
