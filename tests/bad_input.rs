@@ -163,6 +163,40 @@ fn usage_errors() {
 }
 
 #[test]
+fn malformed_chaos() {
+    for (spec, why) in [
+        (
+            "eagain=0.1",
+            "`eagain=0.1`: the fault is one of again, short, wake",
+        ),
+        (
+            "again@tty=1",
+            "`again@tty=1`: a handle is one of stdin, stdout",
+        ),
+        (
+            "again=0",
+            "`again=0`: a probability is above 0 and at most 1",
+        ),
+        ("short=/0", "`short=/0`: `/N` needs a whole N of at least 1"),
+        ("again=0.1,wake", "`wake`: no `=`"),
+    ] {
+        let out = wouldblock(&["run", "--chaos", spec, P1_RUST_STDIN_NONBLOCK_READ]);
+        assert_input_error(&out, why);
+    }
+    let out = wouldblock(&["run", "--chaos-seed", "7", P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(&out, "--chaos <SPEC>");
+    let out = wouldblock(&[
+        "run",
+        "--chaos",
+        "again=0.5",
+        "--chaos-seed",
+        "seven",
+        P1_RUST_STDIN_NONBLOCK_READ,
+    ]);
+    assert_input_error(&out, "invalid value 'seven' for '--chaos-seed <N>'");
+}
+
+#[test]
 fn explain_bad_input() {
     let out = wouldblock(&["explain", "9999"]);
     assert_input_error(
