@@ -257,6 +257,7 @@ impl fmt::Display for Fault {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn spec(s: &str) -> ChaosSpec {
         s.parse().unwrap()
@@ -326,6 +327,43 @@ mod tests {
         // About half fire.
         let hits = draw(1).iter().filter(|(a, _)| *a).count();
         assert!((16..=48).contains(&hits), "{hits}");
+    }
+
+    proptest::proptest! {
+        /// Any spec the grammar makes parses, and prints back as given; any text at all
+        /// parses or fails with a message, never a panic.
+        #[test]
+        fn specs_round_trip(
+            rules in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["again", "short", "wake"]),
+                    proptest::collection::vec(
+                        proptest::sample::select(HANDLES.iter().map(|(n, _)| *n).collect::<Vec<_>>()),
+                        0..3,
+                    ),
+                    proptest::prop_oneof![
+                        (1u64..1000).prop_map(|n| format!("/{n}")),
+                        (1u32..=100).prop_map(|p| format!("{p}%")),
+                        (1u32..=1000).prop_map(|p| format!("{}", f64::from(p) / 1000.0)),
+                    ],
+                ),
+                1..5,
+            ),
+            noise in ".{0,40}",
+        ) {
+            let text: Vec<String> = rules
+                .iter()
+                .map(|(fault, handles, freq)| match handles.is_empty() {
+                    true => format!("{fault}={freq}"),
+                    false => format!("{fault}@{}={freq}", handles.join("+")),
+                })
+                .collect();
+            let text = text.join(",");
+            let spec: ChaosSpec = text.parse().unwrap();
+            proptest::prop_assert_eq!(spec.to_string(), text);
+            proptest::prop_assert_eq!(spec.rules.len(), rules.len());
+            let _ = noise.parse::<ChaosSpec>();
+        }
     }
 
     #[test]
