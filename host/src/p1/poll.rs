@@ -106,14 +106,7 @@ pub fn poll_oneoff<T: 'static>(
     let mut parsed = Vec::with_capacity(n as usize);
     for i in 0..n as usize {
         let sub = abi::subscription(&raw, i)?;
-        let wakeable = match sub.u {
-            SubscriptionU::FdRead(ref s) | SubscriptionU::FdWrite(ref s) => get(caller.data_mut())
-                .fds
-                .get(u32::from(s.file_descriptor))
-                .filter(|m| m.flags.contains(abi::Fdflags::NONBLOCK))
-                .map(|m| (u32::from(s.file_descriptor), m.handle)),
-            SubscriptionU::Clock(_) => None,
-        };
+        let mut wakeable = None;
         let want = match sub.u {
             SubscriptionU::Clock(clock) => {
                 let abstime = clock
@@ -138,11 +131,16 @@ pub fn poll_oneoff<T: 'static>(
             SubscriptionU::FdRead(ref s) | SubscriptionU::FdWrite(ref s) => {
                 let fd = u32::from(s.file_descriptor);
                 let probe = match get(caller.data_mut()).fds.get(fd) {
-                    Some(m) => Probe::Managed(match &m.endpoint {
-                        Endpoint::Read(src) => Endpoint2::Source(src.clone()),
-                        Endpoint::Write(sink) => Endpoint2::Sink(sink.clone()),
-                        Endpoint::Listener(l) => Endpoint2::Listener(l.clone()),
-                        Endpoint::Stream(st) => Endpoint2::Stream(st.clone()),
+                    Some(m) => Probe::Managed({
+                        if m.flags.contains(abi::Fdflags::NONBLOCK) {
+                            wakeable = Some((fd, m.handle));
+                        }
+                        match &m.endpoint {
+                            Endpoint::Read(src) => Endpoint2::Source(src.clone()),
+                            Endpoint::Write(sink) => Endpoint2::Sink(sink.clone()),
+                            Endpoint::Listener(l) => Endpoint2::Listener(l.clone()),
+                            Endpoint::Stream(st) => Endpoint2::Stream(st.clone()),
+                        }
                     }),
                     None => match stock::pollable(&mut caller, get, fd)?? {
                         stock::Pollable::File { remaining } => Probe::StockFile { remaining },
