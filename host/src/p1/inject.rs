@@ -78,3 +78,73 @@ pub(super) fn before_write(
     }
     Write::Offer(chaos.write_len(handle, len))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chaos(spec: &str) -> Option<Chaos> {
+        Some(Chaos::new(spec.parse().unwrap(), 1))
+    }
+
+    const KEY: (&str, u32, Handle) = ("fd_read", 0, Handle::Stdin);
+
+    /// `again` only where POSIX allows it: a non-blocking read with bytes waiting. Never at
+    /// end-of-file or with nothing waiting (a real `again` or a wait is the handle's to give),
+    /// never on a blocking read.
+    #[test]
+    fn again_only_on_a_non_blocking_read_with_bytes_waiting() {
+        let events = SharedLog::default();
+        let mut c = chaos("again=/1");
+        assert_eq!(before_read(&mut c, &events, KEY, true, || 0, 10), Ok(10));
+        assert_eq!(before_read(&mut c, &events, KEY, false, || 5, 10), Ok(10));
+        assert!(events.snapshot().events().is_empty());
+        assert_eq!(
+            before_read(&mut c, &events, KEY, true, || 5, 10),
+            Err(WasiErrno::Again)
+        );
+        let log = events.snapshot();
+        assert_eq!(log.events().len(), 1);
+        assert!(log.events()[0].injected);
+        assert_eq!(log.events()[0].errno, WasiErrno::Again);
+    }
+
+    /// A short read asks for fewer bytes than are waiting, so that the cut shows; with nothing
+    /// waiting (or unknown) the count is the guest's.
+    #[test]
+    fn a_short_read_asks_for_less_than_is_waiting() {
+        let events = SharedLog::default();
+        let mut c = chaos("short=/1");
+        for _ in 0..100 {
+            let asked = before_read(&mut c, &events, KEY, false, || 6, 100).unwrap();
+            assert!((1..6).contains(&asked), "{asked}");
+        }
+        assert_eq!(before_read(&mut c, &events, KEY, true, || 1, 100), Ok(100));
+        assert!(events.snapshot().events().is_empty());
+        after_cut(&events, KEY, 100, 3, 3);
+        after_cut(&events, KEY, 100, 100, 3);
+        assert_eq!(events.snapshot().events()[0].count, 1);
+    }
+
+    /// No write is turned into `again` without room, and none is touched without `--chaos`.
+    #[test]
+    fn writes_without_room_or_chaos_are_left_alone() {
+        let mut c = chaos("again=/1");
+        assert!(matches!(
+            before_write(&mut c, Handle::Stdout, || false, 10),
+            Write::Offer(10)
+        ));
+        assert!(matches!(
+            before_write(&mut c, Handle::Stdout, || true, 10),
+            Write::Again
+        ));
+        assert!(matches!(
+            before_write(&mut c, Handle::Stdout, || true, 0),
+            Write::Offer(0)
+        ));
+        assert!(matches!(
+            before_write(&mut None, Handle::Stdout, || true, 10),
+            Write::Offer(10)
+        ));
+    }
+}
