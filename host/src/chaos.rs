@@ -24,7 +24,7 @@ use std::fmt;
 
 /// What to inject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
+enum Fault {
     /// `again` on a call that would have succeeded.
     Again,
     /// A short read or write.
@@ -39,14 +39,6 @@ impl Fault {
         (Fault::Short, "short"),
         (Fault::Wake, "wake"),
     ];
-
-    fn name(self) -> &'static str {
-        Fault::ALL
-            .iter()
-            .find(|(f, _)| *f == self)
-            .expect("named")
-            .1
-    }
 }
 
 /// How often a rule fires.
@@ -192,7 +184,7 @@ impl Chaos {
     }
 
     /// Whether `fault` fires for an eligible operation on `handle`: every matching rule
-    /// counts the operation; the first to fire decides.
+    /// counts the operation (and draws, for a probability); it fires when any of them does.
     fn fires(&mut self, fault: Fault, handle: Handle) -> bool {
         let mut fired = false;
         for i in 0..self.spec.rules.len() {
@@ -245,12 +237,6 @@ impl Chaos {
         } else {
             len
         }
-    }
-}
-
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

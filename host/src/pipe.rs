@@ -20,6 +20,18 @@ use std::time::Instant;
 /// `PIPE_BUF` as on Linux: writes of at most this many bytes are atomic.
 pub const PIPE_BUF: usize = 4096;
 
+/// How many bytes of a non-blocking write of `len` bytes a pipe of `capacity` with `free`
+/// bytes of room takes (POSIX `write` with `O_NONBLOCK`): a write of at most [`PIPE_BUF`]
+/// bytes (or of the whole capacity, when smaller) whole or not at all, a larger one what
+/// fits. 0 for a non-empty write means "would block".
+pub fn accepted(len: usize, free: usize, capacity: usize) -> usize {
+    if len <= PIPE_BUF.min(capacity) && free < len {
+        0
+    } else {
+        len.min(free)
+    }
+}
+
 /// The outcome of a non-blocking read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadOutcome {
@@ -184,13 +196,11 @@ impl MemPipe {
     /// 0 for a non-empty `data` means "would block".
     pub fn try_write(&self, data: &[u8]) -> usize {
         let mut st = self.lock();
-        let free = self.capacity.saturating_sub(st.buf.len());
-        let atomic = data.len() <= PIPE_BUF.min(self.capacity);
-        let n = if atomic && free < data.len() {
-            0
-        } else {
-            data.len().min(free)
-        };
+        let n = accepted(
+            data.len(),
+            self.capacity.saturating_sub(st.buf.len()),
+            self.capacity,
+        );
         if n > 0 {
             self.append(&mut st, &data[..n]);
             self.changed(st);

@@ -151,18 +151,13 @@ fn sock_accept<T: 'static>(
         .filter(|f| (*f - Fdflags::NONBLOCK).is_empty())
         .ok_or(WasiErrno::Inval)?;
     guest_range(mem, result as u32, 4)?;
-    if nonblocking && ctx.chaos.is_some() {
-        let pending = sys::poll_many(&[(sys::raw_handle(&*listener), false)], Duration::ZERO)
-            .is_ok_and(|r| r[0]);
-        inject::before_read(
-            &mut ctx.chaos,
-            &ctx.events,
-            ("sock_accept", fd as u32, Handle::Listener),
-            nonblocking,
-            || u64::from(pending),
-            0,
-        )?;
-    }
+    // A connection pending counts as one waiting (asked only under --chaos).
+    let pending = || {
+        let ready = sys::poll_many(&[(sys::raw_handle(&*listener), false)], Duration::ZERO);
+        u64::from(ready.is_ok_and(|r| r[0]))
+    };
+    let key = ("sock_accept", fd as u32, Handle::Listener);
+    inject::before_read(&mut ctx.chaos, &ctx.events, key, nonblocking, pending, 0)?;
     let stream = loop {
         match net::accept(&listener) {
             Ok(s) => break s,

@@ -12,7 +12,7 @@
 //!
 //! What a writer sees is a POSIX pipe of `capacity` bytes (plus whatever the handle itself
 //! absorbs once the thread's write of it returned):
-//! - [`Pump::try_write`] takes what fits: a write of at most [`PIPE_BUF`] bytes all or
+//! - [`Pump::try_write`] takes what fits ([`accepted`]): a write of at most `PIPE_BUF` bytes all or
 //!   nothing, a larger one short; `WouldBlock` when nothing fits (POSIX `write`, `O_NONBLOCK`).
 //! - [`Pump::free`] is the room left, [`Pump::wait_room`] waits for some.
 //! - Bytes taken are bytes written: they reach the handle in order, and [`Pump::flush`] waits
@@ -23,7 +23,7 @@
 
 #![cfg_attr(not(windows), allow(dead_code))]
 
-use crate::pipe::PIPE_BUF;
+use crate::pipe::accepted;
 use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -126,13 +126,7 @@ impl Pump {
         if let Some(e) = st.error() {
             return Err(e);
         }
-        let free = self.capacity - st.held;
-        let atomic = buf.len() <= PIPE_BUF.min(self.capacity);
-        let n = if atomic && buf.len() > free {
-            0
-        } else {
-            buf.len().min(free)
-        };
+        let n = accepted(buf.len(), self.capacity - st.held, self.capacity);
         if n == 0 && !buf.is_empty() {
             return Err(io::ErrorKind::WouldBlock.into());
         }
