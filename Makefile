@@ -109,7 +109,7 @@ $(PYTHON_WASM):
 # (committed; tests/schemas.rs fails when they are stale).
 schemas: build
 	@mkdir -p schemas
-	@for d in report suite compare; do \
+	@for d in report suite compare recording; do \
 	  $(WOULDBLOCK) schema $$d > schemas/wouldblock.$$d-1.schema.json || exit 1; \
 	done
 

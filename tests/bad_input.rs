@@ -2,7 +2,7 @@
 //! stderr, never a panic or a backtrace, whatever RUST_BACKTRACE says.
 
 use std::process::Command;
-use wouldblock_tests::guests::P1_RUST_STDIN_NONBLOCK_READ;
+use wouldblock_tests::guests::{P1_RUST_STDIN_NONBLOCK_READ, P1_RUST_TRIVIAL, P2_RUST_TRIVIAL};
 use wouldblock_tests::{run_with_deadline, temp_dir, Output, DEADLINE};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
@@ -194,6 +194,80 @@ fn malformed_chaos() {
         P1_RUST_STDIN_NONBLOCK_READ,
     ]);
     assert_input_error(&out, "invalid value 'seven' for '--chaos-seed <N>'");
+}
+
+#[test]
+fn malformed_recordings() {
+    let dir = temp_dir("bad-recordings");
+    let guest = P1_RUST_STDIN_NONBLOCK_READ;
+    let missing = dir.join("missing.jsonl");
+    let missing = missing.to_str().unwrap();
+    let out = wouldblock(&["run", "--replay", missing, guest]);
+    assert_input_error(&out, &format!("--replay {missing}: {}", os_error(missing)));
+    let out = wouldblock(&["replay", missing]);
+    assert_input_error(&out, &format!("{missing}: {}", os_error(missing)));
+    let text = write(&dir, "text.jsonl", b"hello\n");
+    let out = wouldblock(&["replay", &text]);
+    assert_input_error(
+        &out,
+        "text.jsonl: not a wouldblock recording (line 1 is no `wouldblock.recording/1` header)",
+    );
+    // A real recording, then broken ways of it.
+    let rec = dir.join("good.jsonl");
+    let rec = rec.to_str().unwrap();
+    let out = wouldblock(&["run", "--stdin", "open", "--record", rec, guest]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let good = std::fs::read_to_string(rec).unwrap();
+    let header = good.lines().next().unwrap();
+    let bad = write(
+        &dir,
+        "bad.jsonl",
+        format!("{header}\n{{\"line\":\"call\"}}\n").as_bytes(),
+    );
+    let out = wouldblock(&["run", "--replay", &bad, guest]);
+    assert_input_error(&out, "bad.jsonl: line 2: missing field `at_us`");
+    let twice = write(
+        &dir,
+        "twice.jsonl",
+        format!("{header}\n{header}\n").as_bytes(),
+    );
+    let out = wouldblock(&["replay", &twice]);
+    assert_input_error(&out, "twice.jsonl: line 2: a second header");
+    let newer = write(
+        &dir,
+        "newer.jsonl",
+        header
+            .replace("wouldblock.recording/1", "wouldblock.recording/2")
+            .as_bytes(),
+    );
+    let out = wouldblock(&["replay", &newer]);
+    assert_input_error(
+        &out,
+        "a recording of format `wouldblock.recording/2`; this wouldblock reads `wouldblock.recording/1`",
+    );
+    // Another guest than the one recorded.
+    let out = wouldblock(&["run", "--replay", rec, P1_RUST_TRIVIAL]);
+    assert_input_error(&out, "--replay: the recording is of another guest (");
+    // What a recording cannot be made or replayed with.
+    let out = wouldblock(&["run", "--record", rec, "--replay", rec, guest]);
+    assert_input_error(
+        &out,
+        "'--record <FILE>' cannot be used with '--replay <FILE>'",
+    );
+    let out = wouldblock(&["run", "--replay", rec, "--chaos", "again=1", guest]);
+    assert_input_error(
+        &out,
+        "the recording holds what --chaos injected; a replay injects nothing",
+    );
+    let out = wouldblock(&["run", "--record", rec, "--wasi", "stock", guest]);
+    assert_input_error(&out, "--record records the faithful preview1 boundary of a module's _start; --wasi stock runs without it");
+    let out = wouldblock(&["run", "--record", rec, P2_RUST_TRIVIAL]);
+    assert_input_error(&out, "p2_rust_trivial.wasm is a component");
+    let out = wouldblock(&["run", "--record", rec, "--invoke", "f", guest]);
+    assert_input_error(&out, "--invoke runs without it");
+    let nowhere = "/nonexistent/dir/run.jsonl";
+    let out = wouldblock(&["run", "--record", nowhere, guest]);
+    assert_input_error(&out, &format!("--record {nowhere}: {}", os_error(nowhere)));
 }
 
 #[test]

@@ -306,6 +306,7 @@ fn the_actions_script_runs_a_users_cases() {
             ("REPORT", "report.json"),
             ("JUNIT", "junit.xml"),
             ("STEP_SUMMARY", "true"),
+            ("RECORDINGS", ""),
         ] {
             cmd.env(k, v);
         }
@@ -320,7 +321,7 @@ fn the_actions_script_runs_a_users_cases() {
     let (out, outputs, summary) = run(&[]);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(
-        outputs, "report=report.json\njunit=junit.xml\nexit-code=0\n",
+        outputs, "report=report.json\njunit=junit.xml\nrecordings=\nexit-code=0\n",
         "{out:?}"
     );
     assert_eq!(read_json(&root.join("report.json"))["summary"]["passed"], 2);
@@ -348,10 +349,27 @@ fn the_actions_script_runs_a_users_cases() {
         CASES.replacen("exit = 7", "exit = 8", 1),
     )
     .unwrap();
-    let (out, outputs, summary) = run(&[]);
+    let (out, outputs, summary) = run(&[("RECORDINGS", "recordings")]);
     assert_eq!(out.code, Some(1), "{out:?}");
-    assert!(outputs.ends_with("exit-code=1\n"), "{outputs}");
+    assert!(
+        outputs.ends_with("recordings=recordings\nexit-code=1\n"),
+        "{outputs}"
+    );
     assert!(summary.contains("FAIL `hello/text`"), "{summary}");
+    // Only the failing case's recording is kept, where the report says.
+    let kept: Vec<_> = std::fs::read_dir(root.join("recordings"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(kept, ["hello--text.jsonl"]);
+    let report = read_json(&root.join("report.json"));
+    let failed = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["outcome"] == "fail")
+        .unwrap();
+    assert_eq!(failed["recording"], "recordings/hello--text.jsonl");
     let (_, _, summary) = run(&[("STEP_SUMMARY", "false")]);
     assert_eq!(summary, "");
 }

@@ -39,7 +39,7 @@ fn errors(doc: &str, instance: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn committed_schemas_are_the_generated_ones() {
-    for doc in ["report", "suite", "compare"] {
+    for doc in ["report", "suite", "compare", "recording"] {
         let out = wouldblock(&["schema", doc]);
         assert_eq!(out.code, Some(0), "{out:?}");
         let file = repo().join(format!("schemas/wouldblock.{doc}-1.schema.json"));
@@ -110,4 +110,30 @@ fn real_documents_validate_against_the_committed_schemas() {
     let mut broken = suite_report;
     broken["cases"][0]["outcome"] = "maybe".into();
     assert_eq!(errors("suite", &broken).len(), 1);
+    // A recording: every line validates against the schema of one line.
+    let rec = dir.join("run.jsonl");
+    let out = wouldblock(&[
+        "run",
+        "--stdin",
+        "open",
+        "--record",
+        rec.to_str().unwrap(),
+        P1_RUST_STDIN_NONBLOCK_READ,
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&rec)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["line"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"header"));
+    assert_eq!(kinds.last(), Some(&"end"));
+    assert!(kinds.contains(&"call"), "{kinds:?}");
+    for line in &lines {
+        assert_eq!(errors("recording", line), Vec::<String>::new());
+    }
+    let mut broken = lines[1].clone();
+    broken["args"] = "0, 1".into();
+    assert_eq!(errors("recording", &broken).len(), 1);
 }

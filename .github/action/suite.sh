@@ -17,6 +17,7 @@ fi
 [ -n "$FILTER" ] && args+=(--filter "$FILTER")
 [ -n "$PLATFORM" ] && args+=(--platform "$PLATFORM")
 [ -n "$JUNIT" ] && args+=(--junit "$JUNIT")
+[ -n "${RECORDINGS:-}" ] && args+=(--recordings "$RECORDINGS")
 [ "$STEP_SUMMARY" = "true" ] || args+=(--no-step-summary)
 
 wouldblock "${args[@]}"
@@ -24,6 +25,7 @@ status=$?
 {
   echo "report=$REPORT"
   echo "junit=$JUNIT"
+  echo "recordings=${RECORDINGS:-}"
   echo "exit-code=$status"
 } >> "$GITHUB_OUTPUT"
 exit "$status"

@@ -8,12 +8,15 @@
 //! cannot interrupt it (inside wasmtime-wasi) is still reported with every event it met.
 
 use crate::errno::WasiErrno;
+use crate::recording::Occurrence;
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What kind of host object a descriptor is; decides how some platforms report an errno
 /// (a Windows socket says WSAEWOULDBLOCK where a pipe says EAGAIN).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Handle {
     /// The guest's stdin.
@@ -105,12 +108,14 @@ impl Event {
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     events: Vec<Event>,
+    /// While `--record` records a call: every occurrence, one by one.
+    journal: Option<Vec<Occurrence>>,
 }
 
 impl EventLog {
     /// Records one occurrence.
     pub(crate) fn record(&mut self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
-        self.entry(call, fd, handle, errno, false).count += 1;
+        self.record_write(call, fd, handle, errno, 0, false);
     }
 
     /// Records one occurrence of something `--chaos` injected.
@@ -121,7 +126,7 @@ impl EventLog {
         handle: Handle,
         errno: WasiErrno,
     ) {
-        self.entry(call, fd, handle, errno, true).count += 1;
+        self.record_write(call, fd, handle, errno, 0, true);
     }
 
     /// Records one would-block write (`injected` by `--chaos` or not) that came after
@@ -136,6 +141,16 @@ impl EventLog {
         written: u64,
         injected: bool,
     ) {
+        if let Some(journal) = &mut self.journal {
+            journal.push(Occurrence {
+                call: call.to_string(),
+                fd,
+                handle,
+                errno: errno.name().to_string(),
+                written,
+                injected,
+            });
+        }
         let e = self.entry(call, fd, handle, errno, injected);
         e.count += 1;
         if written > 0 {
@@ -181,6 +196,17 @@ impl EventLog {
     }
 }
 
+/// Every call that records events.
+const EVENT_CALLS: [&str; 7] = [
+    "fd_read",
+    "fd_write",
+    "poll_oneoff",
+    "sock_accept",
+    "sock_recv",
+    "sock_send",
+    "sock_shutdown",
+];
+
 /// An [`EventLog`] shared between the store that records into it and the run that reports
 /// it. Recording takes an uncontended lock: nobody else looks until the run is over or
 /// abandoned at its deadline.
@@ -215,6 +241,30 @@ impl SharedLog {
     ) {
         self.lock()
             .record_write(call, fd, handle, errno, written, injected);
+    }
+
+    /// From now on, keeps every occurrence for [`SharedLog::end_journal`] too.
+    pub(crate) fn start_journal(&self) {
+        self.lock().journal = Some(Vec::new());
+    }
+
+    /// The occurrences since [`SharedLog::start_journal`], which stops keeping them.
+    pub(crate) fn end_journal(&self) -> Vec<Occurrence> {
+        self.lock().journal.take().unwrap_or_default()
+    }
+
+    /// Records an occurrence read back from a recording: `invalid` when it names a call or
+    /// errno no event has.
+    pub(crate) fn replay(&self, o: &Occurrence) -> Result<(), String> {
+        let call = EVENT_CALLS
+            .iter()
+            .find(|c| **c == o.call)
+            .ok_or_else(|| format!("an event of an unknown call `{}`", o.call))?;
+        let errno = WasiErrno::parse(&o.errno)
+            .ok_or_else(|| format!("an event with an unknown errno `{}`", o.errno))?;
+        self.lock()
+            .record_write(call, o.fd, o.handle, errno, o.written, o.injected);
+        Ok(())
     }
 
     /// Whether any event has been recorded yet.

@@ -43,6 +43,7 @@ mod p2net;
 mod p2observe;
 mod pipe;
 mod python;
+mod recording;
 mod report;
 mod run;
 mod schema;

@@ -18,6 +18,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   N    the guest's own exit code
   2    usage or input error (bad option, missing or invalid guest)
+  65   a --replay diverged from its recording
   70   the host itself failed
   124  the guest hit its --timeout or ran out of --fuel
   125  the guest hit its --max-memory
@@ -79,6 +80,13 @@ enum Command {
     /// Merge suite reports from several machines into one table (exit 1 when the WASI-level
     /// result of a case differs between platforms).
     Compare(CompareArgs),
+    /// Print a recording (run --record FILE) as a readable timeline: one line per call the
+    /// host answered, with what it returned and the events it recorded.
+    Replay {
+        /// The recording.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -88,7 +96,7 @@ enum Command {
     /// Print the manual page (roff), e.g. `wouldblock man > wouldblock.1`.
     Man,
     /// Print the JSON Schema of a report: `report` (run --report), `suite` (suite --format
-    /// json) or `compare` (compare --format json).
+    /// json), `compare` (compare --format json) or `recording` (a line of run --record).
     Schema {
         /// Which document.
         #[arg(value_enum)]
@@ -111,6 +119,11 @@ struct SuiteArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Record every faithful preview1 case (run --record) and keep in DIR, as
+    /// <case-id>.jsonl, the recordings of the cases not as expected: `wouldblock replay FILE`
+    /// prints one, `wouldblock run --replay FILE GUEST` repeats its run.
+    #[arg(long, value_name = "DIR")]
+    recordings: Option<PathBuf>,
     /// Also write JUnit XML to FILE: one testsuite per runtime and mode.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -250,6 +263,17 @@ struct RunArgs {
     /// The seed of --chaos's random choices (default: a new one, printed on stderr).
     #[arg(long = "chaos-seed", value_name = "N", requires = "chaos")]
     chaos_seed: Option<u64>,
+    /// Write what the guest saw at the boundary to FILE (wouldblock.recording/1, JSON
+    /// Lines): every read, write, poll, socket call, clock reading and random byte of a
+    /// faithful preview1 run, for --replay and `wouldblock replay`.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    record: Option<PathBuf>,
+    /// Run the guest against a recording instead of the outside world (its argv,
+    /// environment, listeners and --timeout come from the recording; stdin is not read):
+    /// the same answers, byte for byte, and exit 65 where the guest stops asking the same
+    /// questions.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
     /// Render events as Python on this platform would (default: the host's).
     #[arg(long, value_name = "P", value_parser = platform_parser(), ignore_case = true)]
     platform: Option<Platform>,
@@ -263,8 +287,8 @@ struct RunArgs {
     codegen: Vec<String>,
     #[arg(short = 'D', long = "debug", hide = true)]
     debug: Vec<String>,
-    #[arg(short = 'R', long = "record", hide = true)]
-    record: Vec<String>,
+    #[arg(short = 'R', hide = true)]
+    wasmtime_record: Vec<String>,
     #[arg(long = "profile", hide = true)]
     profile: Vec<String>,
     #[arg(long = "allow-precompiled", hide = true)]
@@ -295,7 +319,7 @@ impl RunArgs {
             (!self.optimize.is_empty(), "-O"),
             (!self.codegen.is_empty(), "-C"),
             (!self.debug.is_empty(), "-D"),
-            (!self.record.is_empty(), "-R"),
+            (!self.wasmtime_record.is_empty(), "-R"),
             (!self.profile.is_empty(), "--profile"),
             (self.allow_precompiled, "--allow-precompiled"),
             (!self.gdbstub.is_empty(), "--gdbstub"),
@@ -390,6 +414,13 @@ pub fn main_with_args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> i32
         Command::Explain(args) => explain_command(args),
         Command::Suite(args) => suite_command(args, color),
         Command::Compare(args) => compare_command(args),
+        Command::Replay { file } => match crate::recording::Recording::load(&file) {
+            Ok(rec) => match emit(&crate::recording::timeline(&rec), None) {
+                Ok(()) => 0,
+                Err(code) => code,
+            },
+            Err(e) => fail(EXIT_USAGE, &format!("{e:#}")),
+        },
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -474,8 +505,14 @@ fn emit(text: &str, output: Option<OutputFile>) -> Result<(), i32> {
     match output {
         Some(file) => file.write(text),
         None => {
-            print!("{text}");
-            Ok(())
+            // A reader that stopped early (`| head`) is no error.
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(fail(EXIT_HOST, &format!("writing stdout: {e}")))
+                }
+                _ => Ok(()),
+            }
         }
     }
 }
@@ -594,7 +631,16 @@ fn suite_one(
         platform: args.platform.unwrap_or_else(default_platform),
         progress: tty.then(format::progress_bar),
         peer,
+        recordings: args.recordings.clone(),
     };
+    if let Some(dir) = &args.recordings {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return (
+                fail(EXIT_USAGE, &format!("--recordings {}: {e}", dir.display())),
+                None,
+            );
+        }
+    }
     let report = match crate::suite::run_suite(&opts) {
         Ok(r) => r,
         Err(e) => return (fail(EXIT_USAGE, &e), None),
@@ -722,8 +768,16 @@ fn run_command(args: RunArgs) -> i32 {
         chaos: args
             .chaos
             .map(|spec| (spec, args.chaos_seed.unwrap_or_else(new_seed))),
+        tape: args.record.map(run::TapeOption::Record),
         // Not captured, no watcher: as `wouldblock run` always runs.
         ..RunOptions::default()
+    };
+    let opts = match &args.replay {
+        None => opts,
+        Some(file) => match crate::recording::Recording::load(file) {
+            Ok(rec) => opts.replaying(std::sync::Arc::new(rec)),
+            Err(e) => return fail(EXIT_USAGE, &format!("--replay {e:#}")),
+        },
     };
     let report_file = match OutputFile::open_opt("--report", args.report.as_deref()) {
         Ok(f) => f,
@@ -759,6 +813,15 @@ fn run_command(args: RunArgs) -> i32 {
         if let Err(code) = file.write(&(json + "\n")) {
             return code;
         }
+    }
+    if let (Some(file), false) = (
+        &args.replay,
+        matches!(f.result, Err(run::RunError::Diverged(_))),
+    ) {
+        eprintln!(
+            "wouldblock: replayed {}: every call as recorded, and the run ended as recorded",
+            file.display()
+        );
     }
     if let Err(e) = &f.result {
         fail(code, &e.message());

@@ -61,14 +61,32 @@ pub fn from_abi(raw: i32) -> Done {
 
 /// Registers the override `$func` as the import `$name` of `wasi_snapshot_preview1`: a
 /// closure over the accessor `$get`, with the ABI's parameter list, whose [`Done`] goes
-/// through [`to_abi`].
+/// through [`to_abi`]. With `taped SCOPE`, the call goes through `--record`/`--replay`'s
+/// [`super::tape::around`] first.
 macro_rules! wrap {
     ($linker:ident, $get:ident, $name:literal => $func:path, ($($arg:ident: $ty:ty),*)) => {
         $linker.func_wrap(
             "wasi_snapshot_preview1",
             $name,
-            move |caller: wasmtime::Caller<'_, T>, $($arg: $ty),*| {
-                $crate::p1::call::to_abi($func(caller, $get, $($arg),*))
+            move |mut caller: wasmtime::Caller<'_, T>, $($arg: $ty),*| {
+                $crate::p1::call::to_abi($func(&mut caller, $get, $($arg),*))
+            },
+        )?
+    };
+    ($linker:ident, $get:ident, $name:literal => $func:path, ($($arg:ident: $ty:ty),*), taped $scope:ident) => {
+        $linker.func_wrap(
+            "wasi_snapshot_preview1",
+            $name,
+            move |mut caller: wasmtime::Caller<'_, T>, $($arg: $ty),*| {
+                let args = [$(i64::from($arg)),*];
+                $crate::p1::call::to_abi($crate::p1::tape::around(
+                    &mut caller,
+                    $get,
+                    $name,
+                    $crate::p1::tape::Scope::$scope,
+                    &args,
+                    |caller| $func(caller, $get, $($arg),*),
+                ))
             },
         )?
     };

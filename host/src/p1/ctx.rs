@@ -100,6 +100,8 @@ pub struct FaithfulCtx {
     io: Option<Io>,
     /// `--chaos`: what to inject at the boundary, and its random sequence.
     pub(crate) chaos: Option<crate::chaos::Chaos>,
+    /// `--record` or `--replay`.
+    pub(crate) tape: Option<super::tape::Tape>,
 }
 
 impl FaithfulCtx {
@@ -120,6 +122,7 @@ impl FaithfulCtx {
             memory: None,
             io: None,
             chaos: None,
+            tape: None,
         }
     }
 

@@ -15,7 +15,9 @@
 //!   waits for space and writes everything.
 //!
 //! With `--chaos`, `inject.rs` turns some of these calls into what POSIX allows them to be
-//! (`again`, short counts) before they reach the handle.
+//! (`again`, short counts) before they reach the handle. With `--record`/`--replay`, `tape.rs`
+//! writes down or answers the calls marked `taped` (`clock_time_get` and `random_get` are
+//! shadowed for that alone).
 
 use super::abi::{self, first_iovec, gather, guest_range, iovecs, iovecs_len, write_u32, Fdflags};
 use super::call::{wrap, Done};
@@ -34,10 +36,12 @@ use wasmtime::{Caller, Linker, Result};
 /// context in the store's data.
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> Result<()> {
     linker.allow_shadowing(true);
-    wrap!(linker, get, "fd_read" => fd_read, (fd: i32, iovs: i32, len: i32, nread: i32));
-    wrap!(linker, get, "fd_write" => fd_write, (fd: i32, iovs: i32, len: i32, nwritten: i32));
-    wrap!(linker, get, "poll_oneoff" => super::poll::poll_oneoff, (subs: i32, evs: i32, n: i32, nevents: i32));
-    wrap!(linker, get, "fd_fdstat_get" => fd_fdstat_get, (fd: i32, buf: i32));
+    wrap!(linker, get, "fd_read" => fd_read, (fd: i32, iovs: i32, len: i32, nread: i32), taped Fd);
+    wrap!(linker, get, "fd_write" => fd_write, (fd: i32, iovs: i32, len: i32, nwritten: i32), taped Fd);
+    wrap!(linker, get, "poll_oneoff" => super::poll::poll_oneoff, (subs: i32, evs: i32, n: i32, nevents: i32), taped Always);
+    wrap!(linker, get, "fd_fdstat_get" => fd_fdstat_get, (fd: i32, buf: i32), taped Fd);
+    wrap!(linker, get, "clock_time_get" => clock_time_get, (id: i32, precision: i64, time: i32), taped Always);
+    wrap!(linker, get, "random_get" => random_get, (buf: i32, len: i32), taped Always);
     wrap!(linker, get, "fd_fdstat_set_flags" => fd_fdstat_set_flags, (fd: i32, flags: i32));
     wrap!(linker, get, "fd_close" => fd_close, (fd: i32));
     wrap!(linker, get, "fd_renumber" => fd_renumber, (from: i32, to: i32));
@@ -47,16 +51,16 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) ->
 }
 
 fn fd_read<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     iovs: i32,
     iovs_len: i32,
     nread: i32,
 ) -> Done {
-    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let (mem, ctx) = stock::memory_and_state(caller, get)?;
     let Some(m) = ctx.fds.get(fd as u32) else {
-        return stock::delegate(&mut caller, get, |wasi, mem| {
+        return stock::delegate(caller, get, |wasi, mem| {
             stock::in_tokio(stock::abi::fd_read(wasi, mem, fd, iovs, iovs_len, nread))
         });
     };
@@ -239,7 +243,7 @@ fn accepted(written: std::io::Result<usize>) -> Result<usize, WasiErrno> {
 
 /// A blocking write of all of `data`; gives up with [`crate::limits::DeadlineExceeded`] at
 /// the deadline.
-fn write_blocking(
+pub(super) fn write_blocking(
     sink: &Sink,
     data: &[u8],
     deadline: Option<Deadline>,
@@ -270,16 +274,16 @@ fn write_blocking(
 }
 
 fn fd_write<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     iovs: i32,
     iovs_len: i32,
     nwritten: i32,
 ) -> Done {
-    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let (mem, ctx) = stock::memory_and_state(caller, get)?;
     let Some(m) = ctx.fds.get_mut(fd as u32) else {
-        return stock::delegate(&mut caller, get, |wasi, mem| {
+        return stock::delegate(caller, get, |wasi, mem| {
             stock::in_tokio(stock::abi::fd_write(
                 wasi, mem, fd, iovs, iovs_len, nwritten,
             ))
@@ -347,13 +351,38 @@ fn fd_write<T: 'static>(
     Ok(write_u32(mem, nwritten as u32, n as u32)?)
 }
 
+/// wasmtime-wasi's own, shadowed only so that `--record`/`--replay` see it.
+fn clock_time_get<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+    id: i32,
+    precision: i64,
+    time: i32,
+) -> Done {
+    stock::delegate(caller, get, |wasi, mem| {
+        stock::abi::clock_time_get(wasi, mem, id, precision, time)
+    })
+}
+
+/// wasmtime-wasi's own, shadowed only so that `--record`/`--replay` see it.
+fn random_get<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+    buf: i32,
+    len: i32,
+) -> Done {
+    stock::delegate(caller, get, |wasi, mem| {
+        stock::abi::random_get(wasi, mem, buf, len)
+    })
+}
+
 fn fd_fdstat_get<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     buf: i32,
 ) -> Done {
-    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let (mem, ctx) = stock::memory_and_state(caller, get)?;
     let flags = match ctx.fds.get(fd as u32) {
         Some(m) if m.endpoint.is_socket() => {
             return Ok(super::sockets::write_socket_fdstat(
@@ -363,24 +392,24 @@ fn fd_fdstat_get<T: 'static>(
         Some(m) => Some(m.flags),
         None => None,
     };
-    stock::delegate(&mut caller, get, |wasi, mem| {
+    stock::delegate(caller, get, |wasi, mem| {
         stock::in_tokio(stock::abi::fd_fdstat_get(wasi, mem, fd, buf))
     })?;
     if let Some(flags) = flags {
-        let (mem, _) = stock::memory_and_state(&mut caller, get)?;
+        let (mem, _) = stock::memory_and_state(caller, get)?;
         abi::set_fdstat_flags(mem, buf as u32, flags)?;
     }
     Ok(())
 }
 
 fn fd_fdstat_set_flags<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     flags: i32,
 ) -> Done {
     let Some(m) = get(caller.data_mut()).fds.get_mut(fd as u32) else {
-        return stock::delegate(&mut caller, get, |wasi, mem| {
+        return stock::delegate(caller, get, |wasi, mem| {
             stock::abi::fd_fdstat_set_flags(wasi, mem, fd, flags)
         });
     };
@@ -392,13 +421,13 @@ fn fd_fdstat_set_flags<T: 'static>(
     Ok(())
 }
 
-fn fd_close<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, fd: i32) -> Done {
+fn fd_close<T: 'static>(caller: &mut Caller<'_, T>, get: impl GetCtx<T>, fd: i32) -> Done {
     let fds = &mut get(caller.data_mut()).fds;
     if fds.get(fd as u32).is_some_and(|m| !m.stock_beneath) {
         fds.remove(fd as u32);
         return Ok(());
     }
-    stock::delegate(&mut caller, get, |wasi, mem| {
+    stock::delegate(caller, get, |wasi, mem| {
         stock::in_tokio(stock::abi::fd_close(wasi, mem, fd))
     })?;
     get(caller.data_mut()).fds.remove(fd as u32);
@@ -409,7 +438,7 @@ fn fd_close<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, fd: i32)
 /// host manages keeps the stock descriptor under it as a placeholder rather than closing it,
 /// so that stock never hands the number out again while the guest uses it.
 fn fd_renumber<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     from: i32,
     to: i32,
@@ -418,9 +447,9 @@ fn fd_renumber<T: 'static>(
     // For each number: managed (and whether stock holds it too), or not.
     let stock_beneath =
         |c: &mut Caller<'_, T>, fd: u32| get(c.data_mut()).fds.get(fd).map(|m| m.stock_beneath);
-    let (from_managed, to_managed) = (stock_beneath(&mut caller, f), stock_beneath(&mut caller, t));
+    let (from_managed, to_managed) = (stock_beneath(caller, f), stock_beneath(caller, t));
     if from_managed != Some(false) && to_managed != Some(false) {
-        stock::delegate(&mut caller, get, |wasi, mem| {
+        stock::delegate(caller, get, |wasi, mem| {
             stock::in_tokio(stock::abi::fd_renumber(wasi, mem, from, to))
         })?;
         get(caller.data_mut()).fds.renumber(f, t);
@@ -428,11 +457,11 @@ fn fd_renumber<T: 'static>(
     }
     let from_in_stock = match from_managed {
         Some(beneath) => beneath,
-        None => stock::is_open(&mut caller, get, f)?,
+        None => stock::is_open(caller, get, f)?,
     };
     let to_in_stock = match to_managed {
         Some(beneath) => beneath,
-        None => stock::is_open(&mut caller, get, t)?,
+        None => stock::is_open(caller, get, t)?,
     };
     if !(from_in_stock || from_managed.is_some()) || !(to_in_stock || to_managed.is_some()) {
         return Err(WasiErrno::Badf.into());
@@ -445,7 +474,7 @@ fn fd_renumber<T: 'static>(
         return Err(WasiErrno::Notsup.into());
     };
     if moved.stock_beneath {
-        stock::call(&mut caller, get, |wasi, mem| {
+        stock::call(caller, get, |wasi, mem| {
             stock::in_tokio(stock::abi::fd_close(wasi, mem, from))
         })?;
     }

@@ -9,6 +9,7 @@ mod inject;
 mod poll;
 mod sockets;
 pub mod stock;
+mod tape;
 
 pub use ctx::{add_to_linker, FaithfulCtx, FaithfulCtxBuilder, GetCtx};
 
@@ -71,9 +72,13 @@ pub fn run(
             .clone()
             .map(|(spec, seed)| crate::chaos::Chaos::new(spec, seed));
     }
+    if opts.wasi == WasiMode::Faithful {
+        ctx.tape = open_tape(opts, &listeners)?;
+    }
+    let replaying = matches!(opts.tape, Some(crate::run::TapeOption::Replay(_)));
     for l in &listeners {
         if let Some(port0) = l.announce {
-            if !opts.capture {
+            if !opts.capture && !replaying {
                 eprintln!("wouldblock: listening on {port0} (fd {})", l.listener.fd);
             }
         }
@@ -111,7 +116,79 @@ pub fn run(
     store.data_mut().ctx.deadline =
         crate::limits::apply(&mut store, &opts.limits).map_err(RunError::host)?;
     let result = start.call(&mut store, ());
-    Ok(exit_status(result.map(|()| 0), store.data().limiter.denied))
+    let status = exit_status(result.map(|()| 0), store.data().limiter.denied);
+    Ok(match &mut store.data_mut().ctx.tape {
+        Some(tape) => tape.finish(status),
+        None => status,
+    })
+}
+
+/// The run's `--record` (the file created, its header written) or `--replay` (refused when
+/// the recording is of another guest file).
+fn open_tape(opts: &RunOptions, listeners: &[Bound]) -> Result<Option<tape::Tape>, RunError> {
+    let Some(t) = &opts.tape else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&opts.guest)
+        .map_err(|e| RunError::Input(anyhow::anyhow!("{}: {e}", opts.guest.display())))?;
+    let guest = crate::recording::GuestId::of(&opts.guest.to_string_lossy(), &bytes);
+    match t {
+        crate::run::TapeOption::Record(path) => {
+            let header = crate::recording::Header {
+                format: crate::recording::FORMAT.into(),
+                wouldblock: format!("wouldblock {}", env!("CARGO_PKG_VERSION")),
+                guest,
+                argv: opts.guest_argv(),
+                env: opts.guest_env(),
+                listeners: listeners
+                    .iter()
+                    .map(|b| crate::recording::ListenerId {
+                        fd: b.listener.fd,
+                        nonblock: b.listener.nonblock,
+                    })
+                    .collect(),
+                chaos: opts
+                    .chaos
+                    .as_ref()
+                    .map(|(spec, seed)| crate::recording::ChaosId {
+                        spec: spec.to_string(),
+                        seed: *seed,
+                    }),
+                timeout_ms: opts.limits.timeout.map(|d| d.as_millis() as u64),
+                max_memory: opts.limits.max_memory.map(|b| b as u64),
+                fuel: opts.limits.fuel,
+                dirs: opts.dirs.iter().map(|d| d.guest.clone()).collect(),
+            };
+            let file = std::fs::File::create(path).map_err(|e| {
+                RunError::Input(anyhow::anyhow!("--record {}: {e}", path.display()))
+            })?;
+            tape::Tape::record(file, header)
+                .map(Some)
+                .map_err(|e| RunError::Input(anyhow::anyhow!("--record {}: {e}", path.display())))
+        }
+        crate::run::TapeOption::Replay(rec) => {
+            if !rec.header.guest.same_content(&guest) {
+                return Err(RunError::Input(anyhow::anyhow!(
+                    "--replay: the recording is of another guest ({}, {} bytes, fnv1a64 {}); {} has {} bytes, fnv1a64 {}",
+                    rec.header.guest.path,
+                    rec.header.guest.size,
+                    rec.header.guest.fnv1a64,
+                    opts.guest.display(),
+                    guest.size,
+                    guest.fnv1a64
+                )));
+            }
+            let dirs: Vec<&str> = opts.dirs.iter().map(|d| d.guest.as_str()).collect();
+            if dirs != rec.header.dirs {
+                return Err(RunError::Input(anyhow::anyhow!(
+                    "--replay: the recorded run preopened [{}], this one [{}]: files are not in a recording, give the same --dir HOST::GUEST again",
+                    rec.header.dirs.join(", "),
+                    dirs.join(", ")
+                )));
+            }
+            Ok(Some(tape::Tape::replay(rec.clone())))
+        }
+    }
 }
 
 /// `--invoke NAME`: calls the export `name` with the run's arguments as its parameters (read

@@ -83,7 +83,7 @@ struct Ready {
 
 /// The `poll_oneoff` override.
 pub fn poll_oneoff<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     subs: i32,
     events: i32,
@@ -96,7 +96,7 @@ pub fn poll_oneoff<T: 'static>(
     }
     // Checked up front, and copied: the wait below holds no borrow of guest memory.
     let raw: Vec<u8> = {
-        let (mem, _) = stock::memory_and_state(&mut caller, get)?;
+        let (mem, _) = stock::memory_and_state(caller, get)?;
         let sr = abi::guest_range(mem, subs, n * abi::SUBSCRIPTION_SIZE)?;
         abi::guest_range(mem, events, n * abi::EVENT_SIZE)?;
         abi::guest_range(mem, nevents, 4)?;
@@ -116,7 +116,7 @@ pub fn poll_oneoff<T: 'static>(
                 // An absolute clock counts from the moment its clock was read, taken after
                 // the reading, so that it never fires before the clock reaches `timeout`.
                 let (base, wait) = if abstime {
-                    let now = stock::clock_now(&mut caller, get, id)??;
+                    let now = stock::clock_now(caller, get, id)??;
                     (Instant::now(), clock.timeout.saturating_sub(now))
                 } else if id <= 1 {
                     (start, clock.timeout)
@@ -142,7 +142,7 @@ pub fn poll_oneoff<T: 'static>(
                             Endpoint::Stream(st) => Endpoint2::Stream(st.clone()),
                         }
                     }),
-                    None => match stock::pollable(&mut caller, get, fd)?? {
+                    None => match stock::pollable(caller, get, fd)?? {
                         stock::Pollable::File { remaining } => Probe::StockFile { remaining },
                     },
                 };
@@ -164,7 +164,7 @@ pub fn poll_oneoff<T: 'static>(
         Some(ready) => ready,
         None => wait_for_any(&parsed, &signal, deadline)?,
     };
-    let (mem, _) = stock::memory_and_state(&mut caller, get)?;
+    let (mem, _) = stock::memory_and_state(caller, get)?;
     let mut count = 0u32;
     for (sub, r) in parsed.iter().zip(&ready) {
         let Some(r) = r else { continue };

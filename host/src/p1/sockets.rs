@@ -120,16 +120,16 @@ pub fn stream_write(
 }
 
 fn sock_accept<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     flags: i32,
     result: i32,
 ) -> Done {
-    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let (mem, ctx) = stock::memory_and_state(caller, get)?;
     let (listener, nonblocking) = match ctx.fds.get(fd as u32) {
         None => {
-            return stock::delegate(&mut caller, get, |wasi, mem| {
+            return stock::delegate(caller, get, |wasi, mem| {
                 stock::abi::sock_accept(wasi, mem, fd, flags, result)
             })
         }
@@ -196,7 +196,7 @@ fn managed_stream(ctx: &FaithfulCtx, fd: i32) -> Option<Result<(Arc<TcpStream>, 
 
 #[allow(clippy::too_many_arguments)] // the WASI ABI's own parameter list
 fn sock_recv<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     iovs: i32,
@@ -205,9 +205,9 @@ fn sock_recv<T: 'static>(
     ro_len: i32,
     ro_flags: i32,
 ) -> Done {
-    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let (mem, ctx) = stock::memory_and_state(caller, get)?;
     let Some(stream) = managed_stream(ctx, fd) else {
-        return stock::delegate(&mut caller, get, |wasi, mem| {
+        return stock::delegate(caller, get, |wasi, mem| {
             stock::abi::sock_recv(wasi, mem, fd, iovs, iovs_len, ri_flags, ro_len, ro_flags)
         });
     };
@@ -255,7 +255,7 @@ fn sock_recv<T: 'static>(
 }
 
 fn sock_send<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     iovs: i32,
@@ -263,9 +263,9 @@ fn sock_send<T: 'static>(
     si_flags: i32,
     so_len: i32,
 ) -> Done {
-    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let (mem, ctx) = stock::memory_and_state(caller, get)?;
     let Some(stream) = managed_stream(ctx, fd) else {
-        return stock::delegate(&mut caller, get, |wasi, mem| {
+        return stock::delegate(caller, get, |wasi, mem| {
             stock::abi::sock_send(wasi, mem, fd, iovs, iovs_len, si_flags, so_len)
         });
     };
@@ -339,13 +339,13 @@ pub(super) fn send(
 }
 
 fn sock_shutdown<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     how: i32,
 ) -> Done {
     let Some(stream) = managed_stream(get(caller.data_mut()), fd) else {
-        return stock::delegate(&mut caller, get, |wasi, mem| {
+        return stock::delegate(caller, get, |wasi, mem| {
             stock::abi::sock_shutdown(wasi, mem, fd, how)
         });
     };
@@ -379,17 +379,17 @@ fn is_socket<T: 'static>(caller: &mut Caller<'_, T>, get: impl GetCtx<T>, fd: i3
 }
 
 fn fd_filestat_get<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     buf: i32,
 ) -> Done {
-    if !is_socket(&mut caller, get, fd) {
-        return stock::delegate(&mut caller, get, |wasi, mem| {
+    if !is_socket(caller, get, fd) {
+        return stock::delegate(caller, get, |wasi, mem| {
             stock::in_tokio(stock::abi::fd_filestat_get(wasi, mem, fd, buf))
         });
     }
-    let (mem, _) = stock::memory_and_state(&mut caller, get)?;
+    let (mem, _) = stock::memory_and_state(caller, get)?;
     let stat = Filestat {
         dev: 0,
         ino: 0,
@@ -406,7 +406,7 @@ fn fd_filestat_get<T: 'static>(
 // The WASI ABI's own parameter list.
 #[allow(clippy::too_many_arguments)]
 fn path_open<T: 'static>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
     fd: i32,
     dirflags: i32,
@@ -418,19 +418,19 @@ fn path_open<T: 'static>(
     fdflags: i32,
     result: i32,
 ) -> Done {
-    if is_socket(&mut caller, get, fd) {
+    if is_socket(caller, get, fd) {
         return Err(WasiErrno::Notdir.into());
     }
-    stock::delegate(&mut caller, get, |wasi, mem| {
+    stock::delegate(caller, get, |wasi, mem| {
         stock::in_tokio(stock::abi::path_open(
             wasi, mem, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, result,
         ))
     })?;
     // Stock counts up from its highest number; should it ever reach one of ours, refuse.
-    let (mem, ctx) = stock::memory_and_state(&mut caller, get)?;
+    let (mem, ctx) = stock::memory_and_state(caller, get)?;
     let new_fd = abi::read_u32(mem, result as u32)?;
     if ctx.fds.get(new_fd).is_some() {
-        stock::call(&mut caller, get, |wasi, mem| {
+        stock::call(caller, get, |wasi, mem| {
             stock::in_tokio(stock::abi::fd_close(wasi, mem, new_fd as i32))
         })?;
         return Err(WasiErrno::Nfile.into());
@@ -443,11 +443,11 @@ fn path_open<T: 'static>(
 macro_rules! guard {
     ($kind:ident $name:ident($($arg:ident: $ty:ty),*) fds($($fd:ident),*) => $errno:ident) => {
         #[allow(clippy::too_many_arguments)] // the WASI ABI's own parameter list
-        fn $name<T: 'static>(mut caller: Caller<'_, T>, get: impl GetCtx<T>, $($arg: $ty),*) -> Done {
-            if false $(|| is_socket(&mut caller, get, $fd))* {
+        fn $name<T: 'static>(caller: &mut Caller<'_, T>, get: impl GetCtx<T>, $($arg: $ty),*) -> Done {
+            if false $(|| is_socket(caller, get, $fd))* {
                 return done(WasiErrno::$errno);
             }
-            stock::delegate(&mut caller, get, |wasi, mem| guard!(@$kind stock::abi::$name(wasi, mem, $($arg),*)))
+            stock::delegate(caller, get, |wasi, mem| guard!(@$kind stock::abi::$name(wasi, mem, $($arg),*)))
         }
     };
     (@async $e:expr) => { stock::in_tokio($e) };
@@ -480,11 +480,11 @@ guard!(async path_unlink_file(fd: i32, path: i32, len: i32) fds(fd) => Notdir);
 
 /// Shadows the socket calls and the guards in `linker` (shadowing must be allowed).
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> Result<()> {
-    wrap!(linker, get, "sock_accept" => sock_accept, (fd: i32, flags: i32, result: i32));
-    wrap!(linker, get, "sock_recv" => sock_recv, (fd: i32, iovs: i32, iovs_len: i32, ri_flags: i32, ro_len: i32, ro_flags: i32));
-    wrap!(linker, get, "sock_send" => sock_send, (fd: i32, iovs: i32, iovs_len: i32, si_flags: i32, so_len: i32));
-    wrap!(linker, get, "sock_shutdown" => sock_shutdown, (fd: i32, how: i32));
-    wrap!(linker, get, "fd_filestat_get" => fd_filestat_get, (fd: i32, buf: i32));
+    wrap!(linker, get, "sock_accept" => sock_accept, (fd: i32, flags: i32, result: i32), taped Fd);
+    wrap!(linker, get, "sock_recv" => sock_recv, (fd: i32, iovs: i32, iovs_len: i32, ri_flags: i32, ro_len: i32, ro_flags: i32), taped Fd);
+    wrap!(linker, get, "sock_send" => sock_send, (fd: i32, iovs: i32, iovs_len: i32, si_flags: i32, so_len: i32), taped Fd);
+    wrap!(linker, get, "sock_shutdown" => sock_shutdown, (fd: i32, how: i32), taped Fd);
+    wrap!(linker, get, "fd_filestat_get" => fd_filestat_get, (fd: i32, buf: i32), taped Fd);
     wrap!(linker, get, "path_open" => path_open, (fd: i32, dirflags: i32, path: i32, path_len: i32, oflags: i32, base: i64, inheriting: i64, fdflags: i32, result: i32));
     wrap!(linker, get, "fd_advise" => fd_advise, (fd: i32, offset: i64, len: i64, advice: i32));
     wrap!(linker, get, "fd_allocate" => fd_allocate, (fd: i32, offset: i64, len: i64));

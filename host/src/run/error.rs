@@ -3,7 +3,8 @@
 //! Exit codes of `wouldblock run` (also in the README and `--help`): the guest's own exit code
 //! when it exits; [`EXIT_USAGE`] for bad usage or input; [`EXIT_TRAP`] when the guest traps;
 //! [`EXIT_TIMEOUT`] when it hits its deadline (or runs out of fuel); [`EXIT_MEMORY`] when it
-//! hits its memory limit; [`EXIT_HOST`] when the host itself fails.
+//! hits its memory limit; [`EXIT_HOST`] when the host itself fails; [`EXIT_DIVERGED`] when a
+//! `--replay` stops because the guest no longer does what the recording holds.
 
 use wasmtime_wasi::I32Exit;
 
@@ -17,6 +18,20 @@ pub const EXIT_HOST: i32 = 70;
 pub const EXIT_TIMEOUT: i32 = 124;
 /// The guest hit its memory limit.
 pub const EXIT_MEMORY: i32 = 125;
+/// A `--replay` diverged from its recording (EX_DATAERR).
+pub const EXIT_DIVERGED: i32 = 65;
+
+/// Why a `--replay` stopped the guest: where it stopped doing what the recording holds.
+#[derive(Debug)]
+pub struct Diverged(pub String);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Diverged {}
 
 /// Why a run did not produce a guest exit code.
 #[derive(Debug)]
@@ -31,6 +46,8 @@ pub enum RunError {
     MemoryLimit(anyhow::Error),
     /// The host failed.
     Host(anyhow::Error),
+    /// A replay diverged from its recording.
+    Diverged(anyhow::Error),
 }
 
 impl RunError {
@@ -52,6 +69,7 @@ impl RunError {
             RunError::Timeout(_) => EXIT_TIMEOUT,
             RunError::MemoryLimit(_) => EXIT_MEMORY,
             RunError::Host(_) => EXIT_HOST,
+            RunError::Diverged(_) => EXIT_DIVERGED,
         }
     }
 
@@ -85,6 +103,7 @@ impl RunError {
             RunError::Timeout(e) => ("guest stopped: ", e),
             RunError::MemoryLimit(e) => ("guest hit its memory limit: ", e),
             RunError::Host(e) => ("host failure: ", e),
+            RunError::Diverged(e) => ("replay diverged ", e),
         };
         // A trap's chain carries the backtrace: only its last cause is the reason.
         let reason = match self {
@@ -117,6 +136,9 @@ pub fn exit_status(result: wasmtime::Result<i32>, memory_denied: bool) -> Result
     };
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
         return Ok(exit.0);
+    }
+    if let Some(d) = e.downcast_ref::<Diverged>() {
+        return Err(RunError::Diverged(anyhow::anyhow!("{d}")));
     }
     if let Some(d) = e.downcast_ref::<crate::limits::DeadlineExceeded>() {
         return Err(RunError::Timeout(anyhow::anyhow!("{d}")));

@@ -11,8 +11,8 @@ mod options;
 mod stdio;
 
 pub use engine::{engine, WASMTIME_VERSION};
-pub use error::{exit_status, one_line, RunError, EXIT_HOST, EXIT_USAGE};
-pub use options::{RunOptions, WasiMode};
+pub use error::{exit_status, one_line, Diverged, RunError, EXIT_HOST, EXIT_USAGE};
+pub use options::{RunOptions, TapeOption, WasiMode};
 pub use stdio::{Captured, Handles, Io};
 
 use crate::events::{EventLog, SharedLog};
@@ -76,6 +76,28 @@ pub fn run_partial(
         return Err(RunError::Input(anyhow::anyhow!(
             "--chaos injects into the faithful preview1 layer; --wasi stock runs without it"
         )));
+    }
+    if let Some(tape) = &opts.tape {
+        let option = match tape {
+            TapeOption::Record(_) => "--record",
+            TapeOption::Replay(_) => "--replay",
+        };
+        let refused = if matches!(guest, Guest::Component(_)) {
+            Some(format!("{} is a component", opts.guest.display()))
+        } else if opts.wasi == WasiMode::Stock {
+            Some("--wasi stock runs without it".into())
+        } else if opts.invoke.is_some() {
+            Some("--invoke runs without it".into())
+        } else if matches!(tape, TapeOption::Replay(_)) && opts.chaos.is_some() {
+            Some("the recording holds what --chaos injected; a replay injects nothing".into())
+        } else {
+            None
+        };
+        if let Some(why) = refused {
+            return Err(RunError::Input(anyhow::anyhow!(
+                "{option} records the faithful preview1 boundary of a module's _start; {why}"
+            )));
+        }
     }
     if let (Guest::Component(_), Some(name)) = (guest, &opts.invoke) {
         return Err(RunError::Input(anyhow::anyhow!(

@@ -80,6 +80,17 @@ pub struct RunOptions {
     pub limits: crate::limits::Limits,
     /// `--chaos` and its seed: what a faithful preview1 run injects at the boundary.
     pub chaos: Option<(crate::chaos::ChaosSpec, u64)>,
+    /// `--record FILE` or `--replay FILE`.
+    pub tape: Option<TapeOption>,
+}
+
+/// A faithful preview1 run's tape.
+#[derive(Clone, Debug)]
+pub enum TapeOption {
+    /// Record what the guest sees at the boundary into this file.
+    Record(PathBuf),
+    /// Answer the guest from this recording, without the outside world.
+    Replay(std::sync::Arc<crate::recording::Recording>),
 }
 
 impl RunOptions {
@@ -87,23 +98,9 @@ impl RunOptions {
     /// the caller. The host environment is not inherited.
     pub fn wasi_builder(&self) -> anyhow::Result<WasiCtxBuilder> {
         let mut b = WasiCtxBuilder::new();
-        match &self.argv0 {
-            Some(name) => b.arg(name),
-            None => b.arg(self.guest.to_string_lossy()),
-        };
-        // With --invoke the arguments are the function's, as in `wasmtime run`.
-        if self.invoke.is_none() {
-            b.args(&self.args);
-        }
-        for e in &self.envs {
-            // `--env NAME` takes the host's value, and sets nothing when the host has none.
-            match &e.value {
-                Some(v) => b.env(&e.key, v),
-                None => match std::env::var(&e.key) {
-                    Ok(v) => b.env(&e.key, v),
-                    Err(_) => &mut b,
-                },
-            };
+        b.args(&self.guest_argv());
+        for (key, value) in self.guest_env() {
+            b.env(key, value);
         }
         for d in &self.dirs {
             if !d.host.is_dir() {
@@ -113,5 +110,69 @@ impl RunOptions {
                 .map_err(|e| anyhow::anyhow!("--dir {}: {e}", d.host.display()))?;
         }
         Ok(b)
+    }
+
+    /// The guest's argv, argv\[0\] included.
+    pub fn guest_argv(&self) -> Vec<String> {
+        let argv0 = match &self.argv0 {
+            Some(name) => name.clone(),
+            None => self.guest.to_string_lossy().into_owned(),
+        };
+        let mut argv = vec![argv0];
+        // With --invoke the arguments are the function's, as in `wasmtime run`.
+        if self.invoke.is_none() {
+            argv.extend(self.args.iter().cloned());
+        }
+        argv
+    }
+
+    /// The guest's environment: `--env NAME` takes the host's value, and sets nothing when
+    /// the host has none.
+    pub fn guest_env(&self) -> Vec<(String, String)> {
+        self.envs
+            .iter()
+            .filter_map(|e| match &e.value {
+                Some(v) => Some((e.key.clone(), v.clone())),
+                None => std::env::var(&e.key).ok().map(|v| (e.key.clone(), v)),
+            })
+            .collect()
+    }
+
+    /// These options made to replay `rec`: the recorded argv, environment and listeners (as
+    /// stand-ins on loopback), stdin never read, and the recorded `--timeout`,
+    /// `--max-memory` and `--fuel` unless given.
+    pub fn replaying(mut self, rec: std::sync::Arc<crate::recording::Recording>) -> Self {
+        let h = &rec.header;
+        let mut argv = h.argv.iter().cloned();
+        self.argv0 = argv.next();
+        self.args = argv.collect();
+        self.envs = h
+            .env
+            .iter()
+            .map(|(key, value)| EnvSpec {
+                key: key.clone(),
+                value: Some(value.clone()),
+            })
+            .collect();
+        self.tcplisten = h
+            .listeners
+            .iter()
+            .map(|l| crate::net::ListenSpec {
+                addr: (std::net::Ipv4Addr::LOCALHOST, 0).into(),
+                fd: Some(l.fd),
+                nonblock: l.nonblock,
+            })
+            .collect();
+        self.stdin = StdinSpec::Open;
+        let limits = &mut self.limits;
+        if limits.timeout.is_none() {
+            limits.timeout = h.timeout_ms.map(std::time::Duration::from_millis);
+        }
+        if limits.max_memory.is_none() {
+            limits.max_memory = h.max_memory.and_then(|b| usize::try_from(b).ok());
+        }
+        limits.fuel = limits.fuel.or(h.fuel);
+        self.tape = Some(TapeOption::Replay(rec));
+        self
     }
 }

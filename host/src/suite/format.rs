@@ -42,6 +42,9 @@ pub fn human(r: &SuiteReport, color: bool) -> String {
             for m in &c.mismatches {
                 out += &format!("       {m}\n");
             }
+            if let Some(r) = &c.recording {
+                out += &format!("       recorded: {r} (wouldblock replay {r})\n");
+            }
         }
     }
     out += &format!(

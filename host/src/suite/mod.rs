@@ -61,6 +61,9 @@ pub struct SuiteOptions {
     /// Another runtime to run the guests under (wouldblock itself when `None`); its
     /// expectations are in `<expectations>/<name>/`.
     pub peer: Option<(&'static peers::Peer, peers::Found)>,
+    /// Record every faithful preview1 case (`run --record`) and keep, in this directory, the
+    /// recordings of the cases not as expected.
+    pub recordings: Option<PathBuf>,
 }
 
 /// The runtime a report is about.
@@ -153,6 +156,10 @@ pub struct CaseResult {
     pub mismatches: Vec<String>,
     /// Why a known failure fails.
     pub reason: Option<String>,
+    /// With `suite --recordings DIR`, for a case not as expected: its recording
+    /// (`wouldblock run --replay FILE GUEST` repeats the run without the outside world).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
 }
 
 /// The machine a report comes from (the run report's type).
@@ -326,9 +333,14 @@ fn run_case(
     let expect: Expect = case.expect_on(opts.platform);
     result.reason = expect.reason.clone();
     let deadline = started + case.timeout();
+    let tape = opts
+        .recordings
+        .as_ref()
+        .filter(|_| opts.peer.is_none() && opts.wasi == WasiMode::Faithful)
+        .map(|dir| dir.join(format!("{}.jsonl", p.id.replace('/', "--"))));
     let (ran, driver_error) = match &opts.peer {
         Some((peer, found)) => (execute_peer(peer, found, p, case, deadline), None),
-        None => execute(engine, compiled, p, case, opts, deadline),
+        None => execute(engine, compiled, p, case, opts, deadline, tape.clone()),
     };
     result.duration_ms = started.elapsed().as_millis() as u64;
     let mut stopped: Option<&'static str> = None;
@@ -347,7 +359,7 @@ fn run_case(
                         RunError::Timeout(_) => Some("deadline"),
                         RunError::MemoryLimit(_) => Some("memory"),
                         RunError::Host(_) if opts.peer.is_some() => Some("crash"),
-                        RunError::Input(_) | RunError::Host(_) => None,
+                        RunError::Input(_) | RunError::Host(_) | RunError::Diverged(_) => None,
                     };
                     result.error = Some(e.message());
                 }
@@ -406,6 +418,14 @@ fn run_case(
         (false, true) => Outcome::Xfail,
         (true, true) => Outcome::Xpass,
     };
+    // Only the recordings of cases not as expected are kept.
+    if let Some(path) = tape.filter(|t| t.exists()) {
+        if matches!(result.outcome, Outcome::Pass | Outcome::Xfail) {
+            let _ = std::fs::remove_file(&path);
+        } else {
+            result.recording = Some(path.display().to_string());
+        }
+    }
     result
 }
 
@@ -485,6 +505,7 @@ fn execute(
     c: &Case,
     opts: &SuiteOptions,
     deadline: Instant,
+    tape: Option<PathBuf>,
 ) -> (Result<run::Finished, NotRun>, Option<String>) {
     let bad = |e: String| (Err(NotRun::Error(e)), None);
     let (announce_tx, announce_rx) = std::sync::mpsc::channel();
@@ -522,6 +543,7 @@ fn execute(
             fuel: c.fuel,
         },
         chaos: c.chaos(),
+        tape: tape.map(run::TapeOption::Record),
         ..RunOptions::default()
     };
     // The case's address: the guest's listener (announced once bound), a free port for a
@@ -609,6 +631,10 @@ fn execute(
         Ok(g) => g,
         Err(e) => return bad(e.message()),
     };
+    // Only preview1 modules are recorded.
+    if matches!(*guest, Guest::Component(_)) {
+        run_opts.tape = None;
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     let engine = engine.clone();
     std::thread::spawn(move || {
