@@ -156,7 +156,7 @@ WINE := /usr/lib/wine/wine64
 WINDOWS_DIR := target/$(WINDOWS_TARGET)/debug
 WINDOWS_OUT := target/windows
 WINDOWS_TESTS := --test windows_pipes --test cli --test schemas --test library --test bad_input \
-  --test integrity --test suite
+  --test integrity --test suite --test replay
 test-windows: build
 	@rustup target list --installed | grep -qx "$(WINDOWS_TARGET)" || rustup target add "$(WINDOWS_TARGET)"
 	@command -v x86_64-w64-mingw32-gcc >/dev/null && [ -x $(WINE) ] || { echo "installing gcc-mingw-w64-x86-64 wine64"; \

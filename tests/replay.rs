@@ -89,6 +89,9 @@ fn a_bug_caught_by_chaos_replays_byte_for_byte() {
         &[
             "--stdin",
             &stdin_spec,
+            // An in-memory stdout: the same room on every host, so the same injections.
+            "--stdout",
+            "pipe:64K",
             "--chaos",
             "again=0.3,short=0.5",
             "--chaos-seed",
@@ -178,13 +181,14 @@ fn a_flaky_failure_of_timing_replays_at_once() {
 fn a_failing_socket_case_keeps_its_recording_and_replays_without_clients() {
     let dir = temp_dir("replay-suite");
     let cases = dir.join("cases.toml");
-    // The echo server's real case, with an exit code it never gives: a failure.
+    // The echo server's real case, with an exit code it never gives: a failure. The guest
+    // beside the case file, as a user's repository has it.
+    let guest = dir.join("echo_server.wasm");
+    std::fs::copy(P1_RUST_ECHO_SERVER, &guest).unwrap();
     std::fs::write(
         &cases,
-        format!(
-            "[[case]]\nname = \"four-clients\"\nguest = {P1_RUST_ECHO_SERVER:?}\nnet = \"tcplisten\"\n\
-             client = \"echo:4\"\nargs = [\"4\"]\nexit = 9\n"
-        ),
+        "[[case]]\nname = \"four-clients\"\nguest = \"echo_server.wasm\"\nnet = \"tcplisten\"\n\
+         client = \"echo:4\"\nargs = [\"4\"]\nexit = 9\n",
     )
     .unwrap();
     let (recordings, report) = (dir.join("recordings"), dir.join("suite.json"));
@@ -219,7 +223,7 @@ fn a_failing_socket_case_keeps_its_recording_and_replays_without_clients() {
     let echoed = case["stdout"].as_str().unwrap();
     assert_eq!(echoed.matches("op=echoed").count(), 4, "{echoed}");
     // No client connects to the replay: the four sessions come from the recording.
-    let replayed = wouldblock(&["run", "--replay", rec, P1_RUST_ECHO_SERVER], None);
+    let replayed = wouldblock(&["run", "--replay", rec, path(&guest)], None);
     assert_eq!(replayed.code, Some(0), "{replayed:?}");
     assert_eq!(replayed.stdout, echoed);
     assert_as_recorded(&replayed);

@@ -25,7 +25,10 @@ use windows_sys::Win32::Foundation::{GetLastError, ERROR_BROKEN_PIPE, HANDLE};
 use windows_sys::Win32::Networking::WinSock::{
     ioctlsocket, WSAPoll, FIONREAD, POLLERR, POLLHUP, POLLRDNORM, POLLWRNORM, SOCKET, WSAPOLLFD,
 };
-use windows_sys::Win32::Storage::FileSystem::{GetFileType, ReadFile, WriteFile, FILE_TYPE_PIPE};
+use windows_sys::Win32::Storage::FileSystem::{
+    GetFileSizeEx, GetFileType, ReadFile, SetFilePointerEx, WriteFile, FILE_CURRENT,
+    FILE_TYPE_DISK, FILE_TYPE_PIPE,
+};
 use windows_sys::Win32::System::Console::{
     GetStdHandle, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
 };
@@ -229,7 +232,29 @@ impl HostFd {
 
     /// Bytes waiting to be read, where the handle can tell (pipes).
     pub fn readable_bytes(&self) -> Option<u64> {
-        self.peek().filter(|n| *n != u32::MAX).map(u64::from)
+        match self.peek() {
+            Some(u32::MAX) => None,
+            Some(n) => Some(u64::from(n)),
+            None => self.file_remaining(),
+        }
+    }
+
+    /// The bytes left to read in a file (its size less the position), as Linux's `FIONREAD`
+    /// says for one; `None` for anything that is not a file on disk.
+    fn file_remaining(&self) -> Option<u64> {
+        // SAFETY: a valid handle; each call writes only the integer it is given.
+        unsafe {
+            if GetFileType(self.handle) != FILE_TYPE_DISK {
+                return None;
+            }
+            let (mut size, mut pos) = (0i64, 0i64);
+            if GetFileSizeEx(self.handle, &mut size) == 0
+                || SetFilePointerEx(self.handle, 0, &mut pos, FILE_CURRENT) == 0
+            {
+                return None;
+            }
+            u64::try_from(size - pos).ok()
+        }
     }
 
     /// The room left in the pump of an output pipe; unknown for anything else.
