@@ -224,6 +224,25 @@ impl Chaos {
         }
     }
 
+    /// The permit a preview2 `check-write` on `handle` gives when the stream has room for
+    /// `n` bytes: `n`, or when a short write fires, less (on a pipe only when `n` is above
+    /// `PIPE_BUF`, and then at least `PIPE_BUF`: a write that small stays whole). The cut is
+    /// log-uniform: the guest's write size is not known here, and a small permit is as likely
+    /// as a large one to be below it.
+    pub fn permit_len(&mut self, handle: Handle, n: usize) -> usize {
+        let least = match handle.kind() {
+            crate::errno::HandleKind::Pipe => PIPE_BUF,
+            crate::errno::HandleKind::Socket => 1,
+        };
+        if n > least && self.fires(Fault::Short, handle) {
+            let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+            let cut = least as f64 * (n as f64 / least as f64).powf(u);
+            (cut as usize).clamp(least, n - 1)
+        } else {
+            n
+        }
+    }
+
     /// How many of `len` bytes a non-blocking write on `handle` may take: `len`, or when a
     /// short write fires, between 1 and `len - 1` (on a pipe only for more than `PIPE_BUF`
     /// bytes, and then at least 1: POSIX keeps smaller writes whole).

@@ -20,6 +20,8 @@ pub struct P2State {
     table: ResourceTable,
     /// Would-block events, shared with the observed socket streams.
     pub events: SharedLog,
+    /// What the observed streams record into and inject (`--chaos`).
+    pub observer: crate::p2observe::Observer,
     /// Memory and table limits.
     limiter: crate::limits::Limiter,
 }
@@ -53,12 +55,19 @@ pub fn run(
             .map_err(RunError::host)?;
     }
     let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
-    io.configure_p2(&mut builder, &opts.stdin, opts.wasi, events);
+    let observer = crate::p2observe::Observer {
+        log: events.clone(),
+        chaos: opts.chaos.clone().map(|(spec, seed)| {
+            std::sync::Arc::new(std::sync::Mutex::new(crate::chaos::Chaos::new(spec, seed)))
+        }),
+    };
+    io.configure_p2(&mut builder, &opts.stdin, opts.wasi, &observer);
     crate::p2net::configure(&mut builder, &opts.allow_net);
     let state = P2State {
         ctx: builder.build(),
         table: ResourceTable::new(),
         events: events.clone(),
+        observer,
         limiter: crate::limits::Limiter::new(opts.limits.max_memory),
     };
     let mut store = Store::new(engine, state);

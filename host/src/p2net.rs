@@ -88,14 +88,14 @@ fn observe_streams(
     output: &Resource<DynOutputStream>,
     id: u32,
 ) -> wasmtime::Result<()> {
-    let log = state.events.clone();
+    let obs = state.observer.clone();
     let table = state.ctx().table;
     let slot = table.get_mut(input)?;
     let inner = std::mem::replace(slot, Box::new(wasmtime_wasi::p2::pipe::ClosedInputStream));
-    *slot = Box::new(ObservedInput::new(inner, log.clone(), id, Handle::Socket));
+    *slot = Box::new(ObservedInput::new(inner, obs.clone(), id, Handle::Socket));
     let slot = table.get_mut(output)?;
     let inner = std::mem::replace(slot, Box::new(wasmtime_wasi::p2::pipe::ClosedOutputStream));
-    *slot = Box::new(ObservedOutput::new(inner, log, id, Handle::Socket));
+    *slot = Box::new(ObservedOutput::new(inner, obs, id, Handle::Socket));
     Ok(())
 }
 

@@ -179,6 +179,7 @@ pub fn summary_line(platform: Platform, e: &Event) -> String {
             let what = match e.call {
                 "poll_oneoff" => "a spurious wake-up",
                 "fd_write" | "sock_send" => "a short write",
+                "output-stream.check-write" => "a smaller write permit",
                 _ => "a short read",
             };
             format!("{what}, no exception")

@@ -66,12 +66,6 @@ pub fn run_partial(
             opts.guest.display()
         )));
     }
-    if let (Guest::Component(_), Some(_)) = (guest, &opts.chaos) {
-        return Err(RunError::Input(anyhow::anyhow!(
-            "--chaos injects into preview1 calls; {} is a component, which runs without it",
-            opts.guest.display()
-        )));
-    }
     if opts.wasi == WasiMode::Stock && opts.chaos.is_some() {
         return Err(RunError::Input(anyhow::anyhow!(
             "--chaos injects into the faithful preview1 layer; --wasi stock runs without it"

@@ -2,7 +2,6 @@
 //! drains), [`Handles`] is what the ABI runners share of them, [`Captured`] what went through.
 
 use super::{RunOptions, WasiMode};
-use crate::events::SharedLog;
 use crate::output::{Output, Sink, Which};
 use crate::signal::Signal;
 use crate::spec::{OutputSpec, StdinSpec};
@@ -94,7 +93,7 @@ impl Handles {
         builder: &mut WasiCtxBuilder,
         stdin: &StdinSpec,
         mode: WasiMode,
-        log: &SharedLog,
+        obs: &crate::p2observe::Observer,
     ) {
         use crate::events::Handle;
         use crate::p2observe::{ObservedStdin, ObservedStdout};
@@ -103,15 +102,15 @@ impl Handles {
             // read that finds data in the pipe returns it), not through wasmtime-wasi's
             // worker thread (which reads ahead, and returns nothing until it has).
             StdinSpec::Inherit if mode == WasiMode::Stock => {
-                builder.stdin(ObservedStdin::new(wasmtime_wasi::cli::stdin(), log.clone()))
+                builder.stdin(ObservedStdin::new(wasmtime_wasi::cli::stdin(), obs.clone()))
             }
-            _ => builder.stdin(ObservedStdin::new(self.stdin.stdin_stream(), log.clone())),
+            _ => builder.stdin(ObservedStdin::new(self.stdin.stdin_stream(), obs.clone())),
         };
         for (sink, handle) in [
             (&self.stdout, Handle::Stdout),
             (&self.stderr, Handle::Stderr),
         ] {
-            let log = log.clone();
+            let log = obs.clone();
             match (sink.stdout_stream(), handle) {
                 (Some(s), Handle::Stdout) => builder.stdout(ObservedStdout::new(s, log, handle)),
                 (Some(s), _) => builder.stderr(ObservedStdout::new(s, log, handle)),
