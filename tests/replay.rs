@@ -318,7 +318,11 @@ fn where_the_guest_diverges_exit_65_names_the_call() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// Any run of the correct copy under every fault records and replays to the same output
     /// and events, and the replay says it ended as recorded.
