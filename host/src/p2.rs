@@ -22,6 +22,9 @@ pub struct P2State {
     pub events: SharedLog,
     /// What the observed streams record into and inject (`--chaos`).
     pub observer: crate::p2observe::Observer,
+    /// Sockets whose `finish-connect` has been called, or whose pollable the guest took: a
+    /// `finish-connect` is injected (`--chaos`) only before either.
+    pub connect_asked: std::collections::HashSet<u32>,
     /// Memory and table limits.
     limiter: crate::limits::Limiter,
 }
@@ -68,6 +71,7 @@ pub fn run(
         table: ResourceTable::new(),
         events: events.clone(),
         observer,
+        connect_asked: Default::default(),
         limiter: crate::limits::Limiter::new(opts.limits.max_memory),
     };
     let mut store = Store::new(engine, state);

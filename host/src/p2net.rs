@@ -5,7 +5,10 @@
 //! `tcp-socket.finish-connect` (recording `would-block` as `again` and `inprogress`), and wraps
 //! the streams of every connection they return, so that an empty non-blocking `read` and a
 //! zero-permit `check-write` on a socket are recorded too. Blocking reads and writes are not
-//! would-blocks and are not recorded.
+//! would-blocks and are not recorded. With `--chaos`, `again` on sockets also makes the first
+//! `finish-connect` of a socket say `would-block` (injected `inprogress`) when the guest has
+//! not yet taken its pollable (`subscribe` is shadowed to know); `accept` is left alone
+//! (whether a client is waiting cannot be known without accepting it).
 
 use crate::errno::WasiErrno;
 use crate::events::Handle;
@@ -17,7 +20,7 @@ use wasmtime::component::{Linker, Resource};
 use wasmtime::StoreContextMut;
 use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode;
 use wasmtime_wasi::p2::bindings::sync::sockets::tcp::HostTcpSocket;
-use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, TcpSocket};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable, TcpSocket};
 use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsView};
 use wasmtime_wasi::{WasiCtxBuilder, WasiView};
 
@@ -108,7 +111,8 @@ type AcceptResult = (
     Resource<DynOutputStream>,
 );
 
-/// Shadows the two socket calls that can say `would-block` (shadowing must be allowed).
+/// Shadows the two socket calls that can say `would-block`, and `subscribe` to know when a
+/// guest may have waited for a connect (shadowing must be allowed).
 pub fn add_to_linker(linker: &mut Linker<P2State>) -> wasmtime::Result<()> {
     let mut tcp = linker.instance("wasi:sockets/tcp@0.2.12")?;
     tcp.func_wrap(
@@ -132,24 +136,55 @@ pub fn add_to_linker(linker: &mut Linker<P2State>) -> wasmtime::Result<()> {
         },
     )?;
     tcp.func_wrap(
+        "[method]tcp-socket.subscribe",
+        |mut store: StoreContextMut<'_, P2State>,
+         (this,): (Resource<TcpSocket>,)|
+         -> wasmtime::Result<(Resource<DynPollable>,)> {
+            let state = store.data_mut();
+            state.connect_asked.insert(this.rep());
+            Ok((HostTcpSocket::subscribe(&mut state.sockets(), this)?,))
+        },
+    )?;
+    tcp.func_wrap(
         "[method]tcp-socket.finish-connect",
         |mut store: StoreContextMut<'_, P2State>,
          (this,): (Resource<TcpSocket>,)|
          -> wasmtime::Result<(Result<Streams, ErrorCode>,)> {
             let id = this.rep();
             let state = store.data_mut();
-            let r = to_guest(HostTcpSocket::finish_connect(&mut state.sockets(), this))?;
-            match &r {
-                Ok((input, output)) => observe_streams(state, input, output, id)?,
-                Err(ErrorCode::WouldBlock) => state.events.record(
+            // `--chaos` again on a socket: the first `finish-connect`, before the guest took
+            // the socket's pollable, says in progress whatever the handshake did, as a
+            // non-blocking connect may however fast the peer; the socket is left connecting,
+            // its pollable resolves once connected, and the next call asks for real. Later
+            // calls are not touched: the pollable promises completion.
+            let first = state.connect_asked.insert(id);
+            if first && state.observer.chaos(|c| c.again(Handle::Socket)) == Some(true) {
+                state.events.record_injected(
                     "tcp-socket.finish-connect",
                     id,
                     Handle::Socket,
                     WasiErrno::Inprogress,
-                ),
-                Err(_) => {}
+                );
+                return Ok((Err(ErrorCode::WouldBlock),));
             }
-            Ok((r,))
+            let r = to_guest(HostTcpSocket::finish_connect(&mut state.sockets(), this))?;
+            match r {
+                Ok((input, output)) => {
+                    observe_streams(state, &input, &output, id)?;
+                    Ok((Ok((input, output)),))
+                }
+                Err(e) => {
+                    if matches!(e, ErrorCode::WouldBlock) {
+                        state.events.record(
+                            "tcp-socket.finish-connect",
+                            id,
+                            Handle::Socket,
+                            WasiErrno::Inprogress,
+                        );
+                    }
+                    Ok((Err(e),))
+                }
+            }
         },
     )?;
     Ok(())

@@ -41,7 +41,7 @@ pub struct Observer {
 
 impl Observer {
     /// Runs `f` on the injector, when the run has one (`None` otherwise).
-    fn chaos<R>(&self, f: impl FnOnce(&mut Chaos) -> R) -> Option<R> {
+    pub fn chaos<R>(&self, f: impl FnOnce(&mut Chaos) -> R) -> Option<R> {
         let chaos = self.chaos.as_ref()?;
         // Each use is one draw: a poisoned lock is still a consistent sequence.
         Some(f(&mut chaos.lock().unwrap_or_else(|p| p.into_inner())))

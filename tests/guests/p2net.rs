@@ -86,7 +86,7 @@ pub fn p2_rust_net_connect_in_progress() {
     let addr = server.local_addr().unwrap().to_string();
     // One connection per run below.
     let reader = std::thread::spawn(move || {
-        (0..2)
+        (0..3)
             .map(|_| {
                 let (mut c, _) = server.accept().unwrap();
                 let mut got = Vec::new();
@@ -135,7 +135,41 @@ pub fn p2_rust_net_connect_in_progress() {
             other => panic!("unexpected {other:?}: {out:?}"),
         }
     }
-    assert_eq!(reader.join().unwrap(), [b"hello", b"hello"]);
+    // --chaos: the first finish-connect, asked before the guest waited, says in progress
+    // whatever the handshake did (an injected event); after the pollable, the real one
+    // connects.
+    let out = run(&[
+        "run",
+        "--allow-net",
+        &addr,
+        "--chaos",
+        "again@socket=/1",
+        "--chaos-seed",
+        "1",
+        P2_RUST_NET_CONNECT_IN_PROGRESS,
+        &addr,
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        out.wb_lines(),
+        [
+            "WB op=tcp-socket.start-connect fd=none errno=0 name=success",
+            "WB op=connect-state fd=none errno=0 name=success in_progress=true",
+            "WB op=tcp-socket.finish-connect fd=none errno=0 name=success",
+        ],
+        "{out:?}"
+    );
+    assert_eq!(
+        host_lines(&out),
+        [
+            "wouldblock: chaos seed 1 (--chaos-seed 1 repeats it)".to_string(),
+            "wouldblock: tcp-socket.finish-connect(fd=1, socket) -> inprogress (26) x1 injected = \
+             BlockingIOError: [Errno 115] Operation now in progress [linux]"
+                .to_string()
+        ],
+        "{out:?}"
+    );
+    assert_eq!(reader.join().unwrap(), [b"hello", b"hello", b"hello"]);
 }
 
 #[test]
