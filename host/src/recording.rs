@@ -112,7 +112,7 @@ pub struct ChaosId {
 /// One call the host answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Call {
-    /// Microseconds since the guest started.
+    /// When the guest made the call: microseconds since the recording started.
     pub at_us: u64,
     /// The preview1 function, e.g. `fd_read`.
     pub call: String,

@@ -166,6 +166,10 @@ pub fn around<T: 'static>(
         let (mem, ctx) = stock::memory_and_state(caller, get)?;
         return replay(mem, ctx, name, args);
     }
+    let at = match &ctx.tape {
+        Some(Tape::Record(r)) => r.started.elapsed(),
+        _ => unreachable!("a recording"),
+    };
     ctx.events.start_journal();
     let done = run(caller);
     let (mem, ctx) = stock::memory_and_state(caller, get)?;
@@ -181,7 +185,7 @@ pub fn around<T: 'static>(
     };
     let (mem, ret, sent) = effects(name, args, mem, errno == WasiErrno::Success);
     let call = Call {
-        at_us: r.started.elapsed().as_micros() as u64,
+        at_us: at.as_micros() as u64,
         call: name.to_string(),
         args: args.to_vec(),
         handle,
