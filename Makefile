@@ -114,8 +114,9 @@ schemas: build
 	done
 
 # Benchmarks against native, in one run (criterion, release build); ends with the table of
-# ratios and budgets recorded in BENCHMARKS.md. Not part of CI: timings are not tests.
-bench: setup
+# ratios and budgets recorded in BENCHMARKS.md. Not part of CI: timings are not tests. The
+# CPython rows need the CPython for WASI that `make examples` uses.
+bench: setup $(PYTHON_WASM)
 	$(CARGO) build -p wouldblock-tests
 	$(CARGO) bench -p wouldblock --bench wouldblock
 

@@ -38,26 +38,34 @@ const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
 /// Every fault, on every handle.
 const EVERYTHING: &str = "again=0.3,short=0.5,wake=0.3";
 
-fn compiled() -> &'static (Engine, Module) {
-    static GUEST: OnceLock<(Engine, Module)> = OnceLock::new();
-    GUEST.get_or_init(|| {
-        let engine = Engine::default();
-        let module = Module::from_file(&engine, P1_RUST_COPY_LOOP).unwrap();
-        (engine, module)
-    })
-}
+/// One engine, and each guest compiled with it so far (by path).
+type Compiled = (Engine, Vec<(&'static str, Module)>);
 
-/// Another guest, compiled once per test binary.
+/// A guest, compiled once per test binary (one engine for all).
 fn compiled_guest(path: &'static str) -> (Engine, Module) {
-    static GUESTS: OnceLock<std::sync::Mutex<Vec<(&'static str, Module)>>> = OnceLock::new();
-    let (engine, _) = compiled();
-    let mut all = GUESTS.get_or_init(Default::default).lock().unwrap();
+    static GUESTS: OnceLock<std::sync::Mutex<Compiled>> = OnceLock::new();
+    let mut guard = GUESTS
+        .get_or_init(|| std::sync::Mutex::new((Engine::default(), Vec::new())))
+        .lock()
+        .unwrap();
+    let (engine, all) = &mut *guard;
     if let Some((_, m)) = all.iter().find(|(p, _)| *p == path) {
         return (engine.clone(), m.clone());
     }
     let module = Module::from_file(engine, path).unwrap();
     all.push((path, module.clone()));
     (engine.clone(), module)
+}
+
+/// The injected events of a run, as `call/errno` names.
+fn injected_kinds(faithful: &FaithfulCtx) -> BTreeSet<String> {
+    faithful
+        .events()
+        .events()
+        .iter()
+        .filter(|e| e.injected)
+        .map(|e| format!("{}/{}", e.call, e.errno.name()))
+        .collect()
 }
 
 /// 20,000 printable bytes in a pattern of 95 (a lost or repeated chunk shows).
@@ -86,19 +94,12 @@ fn run(bug: Option<&str>, stdout: &str, spec: &str, seed: u64) -> Ran {
         .chaos(spec.parse::<ChaosSpec>().unwrap(), seed)
         .build(wasi)
         .unwrap();
-    let (engine, module) = compiled();
-    let (code, faithful) = embedder::run_module(engine.clone(), module.clone(), faithful);
-    let injected = faithful
-        .events()
-        .events()
-        .iter()
-        .filter(|e| e.injected)
-        .map(|e| format!("{}/{}", e.call, e.errno.name()))
-        .collect();
+    let (engine, module) = compiled_guest(P1_RUST_COPY_LOOP);
+    let (code, faithful) = embedder::run_module(engine, module, faithful);
     Ran {
         code,
         stdout: faithful.stdout(),
-        injected,
+        injected: injected_kinds(&faithful),
     }
 }
 
@@ -117,14 +118,6 @@ proptest! {
         prop_assert_eq!(ran.code, 0);
         prop_assert!(ran.stdout == input(), "seed {}: the copy differs", seed);
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 1000,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
 
     /// The poll-driven event loop (stdin to a 128-byte stderr pipe drained 128 bytes a
     /// millisecond, reads and writes of 100 and 300 bytes, and a mix seed for its own choices
@@ -218,14 +211,7 @@ fn echo(seed: u64) -> (i32, bool, BTreeSet<String>) {
         let (sent, got) = c.join().unwrap();
         got == sent
     });
-    let injected = faithful
-        .events()
-        .events()
-        .iter()
-        .filter(|e| e.injected)
-        .map(|e| format!("{}/{}", e.call, e.errno.name()))
-        .collect();
-    (code, exact, injected)
+    (code, exact, injected_kinds(&faithful))
 }
 
 /// The property above is not vacuous: over 200 seeds of the same spec, every kind of

@@ -6,10 +6,13 @@
 //!
 //! A run records into a [`SharedLog`], so that a run stopped while blocked where the host
 //! cannot interrupt it (inside wasmtime-wasi) is still reported with every event it met.
+//! Meeting the same event again (a guest spinning on `again`) takes no lock: one
+//! compare-and-swap on a counter that the next locked look folds into the log.
 
 use crate::errno::WasiErrno;
 use crate::recording::Occurrence;
 use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What kind of host object a descriptor is; decides how some platforms report an errno
@@ -108,17 +111,22 @@ impl Event {
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     events: Vec<Event>,
+    /// The entry the last occurrence went to: a guest that meets one event in a loop finds
+    /// it without a scan.
+    last: usize,
     /// While `--record` records a call: every occurrence, one by one.
     journal: Option<Vec<Occurrence>>,
 }
 
 impl EventLog {
     /// Records one occurrence.
+    #[cfg(test)]
     pub(crate) fn record(&mut self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
         self.record_write(call, fd, handle, errno, 0, false);
     }
 
     /// Records one occurrence of something `--chaos` injected.
+    #[cfg(test)]
     pub(crate) fn record_injected(
         &mut self,
         call: &'static str,
@@ -166,13 +174,18 @@ impl EventLog {
         errno: WasiErrno,
         injected: bool,
     ) -> &mut Event {
-        let i = match self.events.iter().position(|e| {
-            e.call == call
-                && e.fd == fd
-                && e.handle == handle
+        let same = |e: &Event| {
+            e.fd == fd
                 && e.errno == errno
+                && e.handle == handle
                 && e.injected == injected
-        }) {
+                && e.call == call
+        };
+        let hint = self.events.get(self.last).is_some_and(same);
+        let i = match hint
+            .then_some(self.last)
+            .or_else(|| self.events.iter().position(same))
+        {
             Some(i) => i,
             None => {
                 self.events.push(Event {
@@ -187,6 +200,7 @@ impl EventLog {
                 self.events.len() - 1
             }
         };
+        self.last = i;
         &mut self.events[i]
     }
 
@@ -208,25 +222,118 @@ const EVENT_CALLS: [&str; 7] = [
 ];
 
 /// An [`EventLog`] shared between the store that records into it and the run that reports
-/// it. Recording takes an uncontended lock: nobody else looks until the run is over or
-/// abandoned at its deadline.
+/// it. Recording takes an uncontended lock, or none when the event is the one met last:
+/// nobody else looks until the run is over or abandoned at its deadline.
 #[derive(Clone, Debug, Default)]
-pub struct SharedLog(Arc<Mutex<EventLog>>);
+pub struct SharedLog(Arc<Shared>);
+
+/// Entries whose key the lock-free path knows (a guest meets few distinct events).
+const KEYED: usize = 16;
+/// The low bits of [`Shared::hot`]: occurrences not yet in the log.
+const COUNT: u64 = (1 << 48) - 1;
+/// [`Shared::hot`] naming no entry.
+const NO_SLOT: u64 = (KEYED as u64) << 48;
+
+#[derive(Debug)]
+struct Shared {
+    log: Mutex<EventLog>,
+    /// The entry met last, as `slot << 48`, plus the occurrences of it met since without the
+    /// lock; [`NO_SLOT`] when there is none that path may count (or a journal must see every
+    /// occurrence).
+    hot: AtomicU64,
+    /// The packed key ([`pack`]) of each of the first [`KEYED`] entries, 0 until the entry
+    /// exists; written once, under the lock.
+    keys: [AtomicU64; KEYED],
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            log: Mutex::default(),
+            hot: AtomicU64::new(NO_SLOT),
+            keys: Default::default(),
+        }
+    }
+}
+
+/// An event's identity in one non-zero word: call, fd, handle, errno, injected.
+fn pack(call: &str, fd: u32, handle: Handle, errno: WasiErrno, injected: bool) -> Option<u64> {
+    let call = EVENT_CALLS.iter().position(|c| *c == call)? as u64;
+    Some(
+        1 + (call
+            | (handle as u64) << 3
+            | u64::from(errno.raw()) << 6
+            | u64::from(injected) << 22
+            | u64::from(fd) << 23),
+    )
+}
 
 impl SharedLog {
     fn lock(&self) -> MutexGuard<'_, EventLog> {
         // Every update is one push or one counter: a poisoned lock is still consistent.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        let mut log = self.0.log.lock().unwrap_or_else(|p| p.into_inner());
+        let hot = self.0.hot.fetch_and(!COUNT, Relaxed);
+        Self::fold(&mut log, hot);
+        log
+    }
+
+    /// Adds the occurrences counted in `hot` (a value of [`Shared::hot`]) to its entry.
+    fn fold(log: &mut EventLog, hot: u64) {
+        let (slot, count) = ((hot >> 48) as usize, hot & COUNT);
+        if count > 0 {
+            log.events[slot].count += count;
+        }
+    }
+
+    /// One occurrence: counted without the lock when it is the event met last, else
+    /// recorded under it (and made the one met last).
+    fn occur(
+        &self,
+        (call, fd, handle, errno): (&'static str, u32, Handle, WasiErrno),
+        written: u64,
+        injected: bool,
+    ) {
+        let key = pack(call, fd, handle, errno, injected);
+        if let (0, Some(key)) = (written, key) {
+            let mut hot = self.0.hot.load(Relaxed);
+            loop {
+                let slot = (hot >> 48) as usize;
+                let known = self.0.keys.get(slot).map(|k| k.load(Relaxed));
+                if known != Some(key) || hot & COUNT == COUNT {
+                    break;
+                }
+                match self
+                    .0
+                    .hot
+                    .compare_exchange_weak(hot, hot + 1, Relaxed, Relaxed)
+                {
+                    Ok(_) => return,
+                    Err(now) => hot = now,
+                }
+            }
+        }
+        let mut log = self.lock();
+        log.record_write(call, fd, handle, errno, written, injected);
+        let slot = log.last;
+        let next = match key {
+            Some(key) if slot < KEYED && log.journal.is_none() => {
+                self.0.keys[slot].store(key, Relaxed);
+                (slot as u64) << 48
+            }
+            _ => NO_SLOT,
+        };
+        let hot = self.0.hot.swap(next, Relaxed);
+        Self::fold(&mut log, hot);
     }
 
     /// [`EventLog::record`].
     pub fn record(&self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
-        self.lock().record(call, fd, handle, errno);
+        self.occur((call, fd, handle, errno), 0, false);
     }
 
     /// [`EventLog::record_injected`].
     pub fn record_injected(&self, call: &'static str, fd: u32, handle: Handle, errno: WasiErrno) {
-        self.lock().record_injected(call, fd, handle, errno);
+        self.occur((call, fd, handle, errno), 0, true);
     }
 
     /// [`EventLog::record_write`].
@@ -239,13 +346,16 @@ impl SharedLog {
         written: u64,
         injected: bool,
     ) {
-        self.lock()
-            .record_write(call, fd, handle, errno, written, injected);
+        self.occur((call, fd, handle, errno), written, injected);
     }
 
     /// From now on, keeps every occurrence for [`SharedLog::end_journal`] too.
     pub(crate) fn start_journal(&self) {
-        self.lock().journal = Some(Vec::new());
+        let mut log = self.lock();
+        log.journal = Some(Vec::new());
+        // Every occurrence goes through the lock while the journal keeps them.
+        let hot = self.0.hot.swap(NO_SLOT, Relaxed);
+        Self::fold(&mut log, hot);
     }
 
     /// The occurrences since [`SharedLog::start_journal`], which stops keeping them.
@@ -262,8 +372,7 @@ impl SharedLog {
             .ok_or_else(|| format!("an event of an unknown call `{}`", o.call))?;
         let errno = WasiErrno::parse(&o.errno)
             .ok_or_else(|| format!("an event with an unknown errno `{}`", o.errno))?;
-        self.lock()
-            .record_write(call, o.fd, o.handle, errno, o.written, o.injected);
+        self.occur((call, o.fd, o.handle, errno), o.written, o.injected);
         Ok(())
     }
 
@@ -304,5 +413,82 @@ mod tests {
         assert_eq!(ev.len(), 5);
         assert!(!ev[2].injected && ev[3].injected && ev[4].injected);
         assert_eq!((ev[3].count, ev[3].characters_written), (1, Some(4)));
+    }
+    /// Repeats counted without the lock reach the log, in order of first occurrence, exactly
+    /// as the locked path counts them: alone, interleaved, with writes' byte counts and
+    /// injected twins, and from threads racing each other and the readers.
+    #[test]
+    fn shared_counts_match_the_plain_log() {
+        let shared = SharedLog::default();
+        let mut plain = EventLog::default();
+        let script: Vec<(&'static str, u32, Handle, WasiErrno, u64, bool)> = (0..1000u32)
+            .map(|i| match i % 7 {
+                0..=2 => ("fd_read", 0, Handle::Stdin, WasiErrno::Again, 0, false),
+                3 => (
+                    "fd_write",
+                    1,
+                    Handle::Stdout,
+                    WasiErrno::Again,
+                    u64::from(i % 3),
+                    false,
+                ),
+                4 => ("fd_read", 0, Handle::Stdin, WasiErrno::Again, 0, true),
+                5 if i % 2 == 0 => (
+                    "sock_recv",
+                    1 << 30,
+                    Handle::Socket,
+                    WasiErrno::Again,
+                    0,
+                    false,
+                ),
+                _ => ("fd_read", 0, Handle::Stdin, WasiErrno::Again, 0, false),
+            })
+            .collect();
+        for &(call, fd, handle, errno, written, injected) in &script {
+            shared.record_write(call, fd, handle, errno, written, injected);
+            plain.record_write(call, fd, handle, errno, written, injected);
+        }
+        assert_eq!(shared.snapshot().events(), plain.events());
+        assert!(shared.met_any());
+
+        let shared = SharedLog::default();
+        let threads: Vec<_> = (0..4u32)
+            .map(|t| {
+                let log = shared.clone();
+                std::thread::spawn(move || {
+                    for i in 0..20_000u32 {
+                        log.record("fd_read", t % 2, Handle::Stdin, WasiErrno::Again);
+                        if i % 1000 == 0 {
+                            let _ = log.snapshot();
+                        }
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let counts: Vec<(u32, u64)> = shared
+            .snapshot()
+            .events()
+            .iter()
+            .map(|e| (e.fd, e.count))
+            .collect();
+        let mut counts = counts;
+        counts.sort();
+        assert_eq!(counts, [(0, 40_000), (1, 40_000)]);
+    }
+
+    /// While a journal is kept, every occurrence is in it, repeats too.
+    #[test]
+    fn a_journal_sees_every_repeat() {
+        let shared = SharedLog::default();
+        shared.record("fd_read", 0, Handle::Stdin, WasiErrno::Again);
+        shared.record("fd_read", 0, Handle::Stdin, WasiErrno::Again);
+        shared.start_journal();
+        for _ in 0..3 {
+            shared.record("fd_read", 0, Handle::Stdin, WasiErrno::Again);
+        }
+        assert_eq!(shared.end_journal().len(), 3);
+        shared.record("fd_read", 0, Handle::Stdin, WasiErrno::Again);
+        assert_eq!(shared.snapshot().events()[0].count, 6);
     }
 }

@@ -7,7 +7,7 @@
 //! the OS says EAGAIN.
 
 use crate::errno::WasiErrno;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 
 /// A `--tcplisten` address: `HOST:PORT` with a numeric host (`127.0.0.1:8080`, `[::1]:0`),
@@ -89,16 +89,12 @@ pub fn accept(l: &TcpListener) -> io::Result<TcpStream> {
 
 /// One non-blocking receive (`peek` leaves the data queued).
 pub fn recv(s: &TcpStream, buf: &mut [u8], peek: bool) -> io::Result<usize> {
-    if peek {
-        s.peek(buf)
-    } else {
-        (&*s).read(buf)
-    }
+    crate::sys::socket_recv(s, buf, peek)
 }
 
 /// One non-blocking send.
 pub fn send(s: &TcpStream, buf: &[u8]) -> io::Result<usize> {
-    (&*s).write(buf)
+    crate::sys::socket_send(s, buf)
 }
 
 /// `shutdown(2)` by WASI `sdflags` (1 = read, 2 = write).

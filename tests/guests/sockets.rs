@@ -320,3 +320,36 @@ pub fn p1_rust_echo_server() {
 pub fn p2_rust_echo_server() {
     p2_refuses_tcplisten(P2_RUST_ECHO_SERVER);
 }
+
+/// The socket benchmark's guest: every receive from a client that sends nothing is `again`,
+/// and each is recorded (one event, counted).
+#[test]
+pub fn p1_rust_bench_recv_again() {
+    let l = listening(P1_RUST_BENCH_RECV_AGAIN, &[], &["1000"]);
+    let client = connect(&l);
+    let out = l.wait();
+    drop(client);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let lines = out.wb_lines();
+    let ns = lines
+        .first()
+        .and_then(|l| {
+            l.strip_prefix(
+                "WB op=bench fd=1073741824 errno=6 name=again calls=1000 again=1000 ns_per_call=",
+            )
+        })
+        .and_then(|ns| ns.parse::<f64>().ok());
+    assert!(lines.len() == 1 && ns.is_some_and(|ns| ns > 0.0), "{out:?}");
+    assert_eq!(
+        host_lines(&out),
+        [
+            "wouldblock: sock_recv(fd=1073741824, socket) -> again (6) x1000 = BlockingIOError: \
+          [Errno 11] Resource temporarily unavailable [linux]"
+        ]
+    );
+}
+
+#[test]
+pub fn p2_rust_bench_recv_again() {
+    p2_refuses_tcplisten(P2_RUST_BENCH_RECV_AGAIN);
+}

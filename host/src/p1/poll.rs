@@ -374,9 +374,35 @@ fn wait_for_any(
             _ => None,
         })
         .min();
+    // How long the next wait may last: to the next clock, at most a slice with a deadline
+    // to look at, and a mixed slice when some handles cannot be waited on with the others.
+    let mixed = has_mem || sliced;
+    let wait_limit = |now: Instant| {
+        let next_clock = match (next_clock, deadline) {
+            (c, None) => c,
+            (Some(c), Some(_)) => Some(c.min(now + WAIT_SLICE)),
+            (None, Some(_)) => Some(now + WAIT_SLICE),
+        };
+        (
+            next_clock,
+            next_clock.map(|d| d.saturating_duration_since(now)),
+        )
+    };
+    let host_slice = |now: Instant| match (mixed, wait_limit(now).1) {
+        (true, Some(c)) => c.min(MIXED_SLICE),
+        (true, None) => MIXED_SLICE,
+        (false, Some(c)) => c,
+        (false, None) => Duration::from_secs(3600),
+    };
     // What the last blocking poll of the host's descriptors said, fresh enough to check
-    // without asking the kernel again.
-    let mut polled: Option<Vec<bool>> = None;
+    // without asking the kernel again. When the host's descriptors (and clocks) are all
+    // there is to wait for, the first look is already the blocking poll: it returns at once
+    // when one is ready, and a zero-timeout poll before it was one syscall more per wake-up.
+    let mut polled: Option<Vec<bool>> = if raw.is_empty() || mixed {
+        None
+    } else {
+        sys::poll_many(&raw, host_slice(Instant::now())).ok()
+    };
     loop {
         let seen = signal.generation();
         let host_ready = match polled.take() {
@@ -390,29 +416,16 @@ fn wait_for_any(
             return Ok(ready);
         }
         crate::limits::check(deadline)?;
-        // With a deadline, wake at least every slice to look at it.
-        let next_clock = match (next_clock, deadline) {
-            (c, None) => c,
-            (Some(c), Some(_)) => Some(c.min(now + WAIT_SLICE)),
-            (None, Some(_)) => Some(now + WAIT_SLICE),
-        };
-        let until_clock = next_clock.map(|d| d.saturating_duration_since(now));
         if raw.is_empty() {
             // In-memory pipes and clocks: sleep until a pipe changes or the clock fires (and
             // no longer than a slice when host handles must be asked again).
-            let mut deadline = next_clock.unwrap_or(now + Duration::from_secs(3600));
+            let mut deadline = wait_limit(now).0.unwrap_or(now + Duration::from_secs(3600));
             if sliced {
                 deadline = deadline.min(now + MIXED_SLICE);
             }
             signal.wait_past(seen, deadline);
         } else {
-            let slice = match (has_mem || sliced, until_clock) {
-                (true, Some(c)) => c.min(MIXED_SLICE),
-                (true, None) => MIXED_SLICE,
-                (false, Some(c)) => c,
-                (false, None) => Duration::from_secs(3600),
-            };
-            polled = sys::poll_many(&raw, slice).ok();
+            polled = sys::poll_many(&raw, host_slice(now)).ok();
         }
     }
 }

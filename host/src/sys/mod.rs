@@ -17,8 +17,8 @@ use windows as imp;
 
 pub use imp::{
     host_platform, host_stderr, host_stdin, host_stdout, hostname, kernel_release, poll_many,
-    raw_handle, socket_hung_up, socket_readable_bytes, socket_writable_bytes, wasi_errno, HostFd,
-    RawHandle, HOST_FDS_POLLABLE,
+    raw_handle, socket_hung_up, socket_readable_bytes, socket_recv, socket_send,
+    socket_writable_bytes, wasi_errno, HostFd, RawHandle, HOST_FDS_POLLABLE,
 };
 
 impl HostFd {

@@ -16,8 +16,15 @@
 //!   <https://pubs.opengroup.org/onlinepubs/9799919799/functions/write.html>
 //! - Linux `proc_pid_fd(5)`: opening `/proc/self/fd/N` of a pipe opens the pipe itself;
 //!   `pipe(7)`; `open(2)`: status flags belong to the open file description.
+//!
+//! The calls a guest makes often (`read`, `write`, `recv`, `send`, `poll`) are direct system
+//! calls through rustix, not libc's wrappers: those are cancellation points, and in a
+//! process with more than one thread (the host's is) glibc brackets each with two atomic
+//! updates of the thread's cancellation state, a seventh of an `again` round trip.
 
 use crate::errno::{Posix, WasiErrno};
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fd::BorrowedFd;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
@@ -72,10 +79,7 @@ impl HostFd {
     /// with [`HostFd::wait_readable`] and [`HostFd::read`]).
     pub fn read_now(&self, buf: &mut [u8]) -> Option<io::Result<usize>> {
         let fd = self.twin()?;
-        Some(retry_eintr(|| {
-            // SAFETY: buf is valid for buf.len() bytes.
-            unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) }
-        }))
+        Some(retry_eintr(|| rustix::io::read(borrow(fd), &mut *buf)))
     }
 
     /// A write that never blocks, as the kernel does it on a non-blocking pipe: short when
@@ -83,10 +87,7 @@ impl HostFd {
     /// `None` where the host has no such write for this descriptor.
     pub fn write_now(&self, buf: &[u8]) -> Option<io::Result<usize>> {
         let fd = self.twin()?;
-        Some(retry_eintr(|| {
-            // SAFETY: buf is valid for buf.len() bytes.
-            unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) }
-        }))
+        Some(retry_eintr(|| rustix::io::write(borrow(fd), buf)))
     }
 
     /// One step of a blocking write that returns within about `slice`, so that the caller
@@ -113,28 +114,44 @@ impl HostFd {
     /// Waits up to `timeout` for the descriptor to become readable (data, end-of-file or
     /// error); true if a read would not block now.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
-        self.poll_one(libc::POLLIN, timeout)
+        self.poll_one(PollFlags::IN, timeout)
     }
 
     /// One `read(2)`; call only after [`HostFd::wait_readable`] said readable.
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        retry_eintr(|| {
-            // SAFETY: buf is valid for buf.len() bytes.
-            unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) }
-        })
+        retry_eintr(|| rustix::io::read(borrow(self.fd), &mut *buf))
     }
 }
 
-/// Runs a `read`/`write`-like call again while it fails with `EINTR`; its count.
-fn retry_eintr(mut call: impl FnMut() -> libc::ssize_t) -> io::Result<usize> {
+/// Runs a direct `read`/`write`-like system call again while it fails with `EINTR`; its
+/// count, or its error as an OS error code (`EAGAIN` is `WouldBlock`; nothing allocated).
+fn retry_eintr(mut call: impl FnMut() -> rustix::io::Result<usize>) -> io::Result<usize> {
     loop {
-        let n = call();
-        if n >= 0 {
-            return Ok(n as usize);
+        match call() {
+            Err(rustix::io::Errno::INTR) => {}
+            done => return done.map_err(io::Error::from),
         }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
+    }
+}
+
+/// A descriptor the caller keeps open for the duration of one system call.
+fn borrow<'a>(fd: RawFd) -> BorrowedFd<'a> {
+    // SAFETY: every caller passes a descriptor it owns or borrows for longer than the call.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// `poll(2)` on `fds` for up to `timeout` (rounded up to whole milliseconds, as
+/// [`super::timeout_ms`] says why), again after `EINTR`; how many are ready.
+fn poll_fds(fds: &mut [PollFd<'_>], timeout: Duration) -> io::Result<usize> {
+    let ms = super::timeout_ms(timeout);
+    let ts = Timespec {
+        tv_sec: i64::from(ms / 1000),
+        tv_nsec: i64::from(ms % 1000) * 1_000_000,
+    };
+    loop {
+        match rustix::event::poll(fds, Some(&ts)) {
+            Err(rustix::io::Errno::INTR) => {}
+            done => return done.map_err(io::Error::from),
         }
     }
 }
@@ -205,35 +222,17 @@ impl HostFd {
     /// Waits up to `timeout` for the descriptor to accept a write of `PIPE_BUF` bytes
     /// without blocking (`POLLOUT`); true if it would.
     pub fn wait_writable(&self, timeout: Duration) -> io::Result<bool> {
-        self.poll_one(libc::POLLOUT, timeout)
+        self.poll_one(PollFlags::OUT, timeout)
     }
 
-    fn poll_one(&self, events: libc::c_short, timeout: Duration) -> io::Result<bool> {
-        let mut pfd = libc::pollfd {
-            fd: self.fd,
-            events,
-            revents: 0,
-        };
-        let ms = super::timeout_ms(timeout);
-        loop {
-            // SAFETY: one valid pollfd, count 1.
-            let n = unsafe { libc::poll(&mut pfd, 1, ms) };
-            if n >= 0 {
-                return Ok(n > 0);
-            }
-            let err = io::Error::last_os_error();
-            if err.kind() != io::ErrorKind::Interrupted {
-                return Err(err);
-            }
-        }
+    fn poll_one(&self, events: PollFlags, timeout: Duration) -> io::Result<bool> {
+        let mut pfd = [PollFd::from_borrowed_fd(borrow(self.fd), events)];
+        Ok(poll_fds(&mut pfd, timeout)? > 0)
     }
 
     /// One `write(2)`: the bytes written.
     pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        retry_eintr(|| {
-            // SAFETY: buf is valid for buf.len() bytes.
-            unsafe { libc::write(self.fd, buf.as_ptr().cast(), buf.len()) }
-        })
+        retry_eintr(|| rustix::io::write(borrow(self.fd), buf))
     }
 
     /// Bytes waiting to be read (`FIONREAD`), where the descriptor can tell.
@@ -280,26 +279,19 @@ pub const HOST_FDS_POLLABLE: bool = true;
 /// `poll(2)` over several descriptors (`true`: for writing) for up to `timeout`; whether
 /// each is ready (or in error, so that the next call reports it).
 pub fn poll_many(fds: &[(RawFd, bool)], timeout: Duration) -> io::Result<Vec<bool>> {
-    let mut pfds: Vec<libc::pollfd> = fds
+    let mut pfds: Vec<PollFd<'_>> = fds
         .iter()
-        .map(|(fd, write)| libc::pollfd {
-            fd: *fd,
-            events: if *write { libc::POLLOUT } else { libc::POLLIN },
-            revents: 0,
+        .map(|(fd, write)| {
+            let events = if *write {
+                PollFlags::OUT
+            } else {
+                PollFlags::IN
+            };
+            PollFd::from_borrowed_fd(borrow(*fd), events)
         })
         .collect();
-    let ms = super::timeout_ms(timeout);
-    loop {
-        // SAFETY: pfds is a valid array of pfds.len() entries.
-        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-        if n >= 0 {
-            return Ok(pfds.iter().map(|p| p.revents != 0).collect());
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
+    poll_fds(&mut pfds, timeout)?;
+    Ok(pfds.iter().map(|p| !p.revents().is_empty()).collect())
 }
 
 /// A raw descriptor for `poll(2)`.
@@ -353,6 +345,27 @@ fn send_space(fd: RawFd) -> Option<u64> {
 #[cfg(not(target_os = "linux"))]
 fn send_space(_fd: RawFd) -> Option<u64> {
     None
+}
+
+/// One `recv(2)` on a connected socket (`peek`: `MSG_PEEK`), a direct system call.
+pub fn socket_recv(s: &std::net::TcpStream, buf: &mut [u8], peek: bool) -> io::Result<usize> {
+    use rustix::net::RecvFlags;
+    let flags = if peek {
+        RecvFlags::PEEK
+    } else {
+        RecvFlags::empty()
+    };
+    retry_eintr(|| rustix::net::recv(s, &mut *buf, flags).map(|(n, _)| n))
+}
+
+/// One `send(2)` on a connected socket, a direct system call; no `SIGPIPE` when the peer
+/// is gone (`MSG_NOSIGNAL` on Linux; elsewhere std set `SO_NOSIGPIPE` on the socket).
+pub fn socket_send(s: &std::net::TcpStream, buf: &[u8]) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    let flags = rustix::net::SendFlags::NOSIGNAL;
+    #[cfg(not(target_os = "linux"))]
+    let flags = rustix::net::SendFlags::empty();
+    retry_eintr(|| rustix::net::send(s, buf, flags))
 }
 
 /// Whether the peer of a connected socket has hung up (`POLLHUP` or `POLLRDHUP`).

@@ -297,6 +297,22 @@ pub fn raw_handle<T: AsRawSocket>(t: &T) -> RawHandle {
     t.as_raw_socket() as SOCKET
 }
 
+/// One `recv` on a connected socket (`peek`: `MSG_PEEK`).
+pub fn socket_recv(s: &std::net::TcpStream, buf: &mut [u8], peek: bool) -> io::Result<usize> {
+    use std::io::Read;
+    if peek {
+        s.peek(buf)
+    } else {
+        (&*s).read(buf)
+    }
+}
+
+/// One `send` on a connected socket.
+pub fn socket_send(s: &std::net::TcpStream, buf: &[u8]) -> io::Result<usize> {
+    use std::io::Write;
+    (&*s).write(buf)
+}
+
 /// Bytes queued to read on a socket (`FIONREAD`).
 pub fn socket_readable_bytes<T: AsRawSocket>(t: &T) -> u64 {
     let mut n = 0u32;
