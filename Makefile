@@ -134,6 +134,8 @@ lint-workflows:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
+	$(CARGO) fmt --manifest-path guest/rust/Cargo.toml --check
+	$(CARGO) fmt --manifest-path guest/p3/Cargo.toml --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p wouldblock --no-deps
 
@@ -189,6 +191,8 @@ test-windows: build
 fmt:
 	$(CARGO) fmt --all
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
+	$(CARGO) fmt --manifest-path guest/rust/Cargo.toml
+	$(CARGO) fmt --manifest-path guest/p3/Cargo.toml
 
 clean:
 	$(CARGO) clean

@@ -1,6 +1,8 @@
 //! Builds every guest in `guest/` from source, as wasmtime's test-programs artifacts do:
 //! - Rust (`guest/rust/src/bin/<scenario>.rs`) for wasm32-wasip1 (`p1_rust_<scenario>`) and
 //!   wasm32-wasip2 (`p2_rust_<scenario>`), by a nested cargo with its own target directory;
+//! - Rust for WASI 0.3 (`guest/p3/src/bin/<scenario>.rs`, `p3_rust_<scenario>`): built for
+//!   wasm32-wasip2 with the `wasip3` bindings, componentized by rustc's own linker;
 //! - C (`guest/c/<scenario>.c`) with clang on wasi-libc (`p1_c_<scenario>`);
 //! - WAT (`guest/wat/<scenario>.wat`), used as text by the host (`p1_wat_<scenario>`).
 //!
@@ -24,7 +26,16 @@ fn main() {
     let out = target_dir.join("guests");
     fs::create_dir_all(&out).unwrap();
     println!("cargo:rerun-if-changed={}", guest_dir.display());
-    for sub in ["rust/src", "rust/src/bin", "rust/Cargo.toml", "c", "wat"] {
+    for sub in [
+        "rust/src",
+        "rust/src/bin",
+        "rust/Cargo.toml",
+        "p3/src",
+        "p3/src/bin",
+        "p3/Cargo.toml",
+        "c",
+        "wat",
+    ] {
         println!("cargo:rerun-if-changed={}", guest_dir.join(sub).display());
     }
 
@@ -39,45 +50,29 @@ fn main() {
         v
     };
 
-    // Rust, both targets.
-    let rust_bins = scenarios(&guest_dir.join("rust/src/bin"), ".rs");
-    let rust_target = target_dir.join("guest-build");
-    for (abi, triple) in [("p1", "wasm32-wasip1"), ("p2", "wasm32-wasip2")] {
-        let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.args([
-            "build",
-            "--release",
-            "--quiet",
-            "--target",
-            triple,
-            "--manifest-path",
-        ])
-        .arg(guest_dir.join("rust/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &rust_target);
-        for var in [
-            "CARGO_ENCODED_RUSTFLAGS",
-            "RUSTFLAGS",
-            "CARGO_BUILD_TARGET",
-            "CARGO_MAKEFLAGS",
-            "RUSTC_WORKSPACE_WRAPPER",
-            "CARGO_PRIMARY_PACKAGE",
-        ] {
-            cmd.env_remove(var);
-        }
-        let status = cmd.status().expect("running cargo for the guests");
-        assert!(
-            status.success(),
-            "building the Rust guests for {triple} failed; is the target installed? \
-             (`rustup target add {triple}`, or `make setup`)"
-        );
-        for bin in &rust_bins {
-            let built = rust_target
-                .join(triple)
-                .join("release")
-                .join(format!("{bin}.wasm"));
-            let dest = out.join(format!("{abi}_rust_{bin}.wasm"));
-            fs::copy(&built, &dest).unwrap_or_else(|e| panic!("{}: {e}", built.display()));
-            guests.push((format!("{abi}_rust_{bin}"), dest));
+    // Rust: the scenarios for both targets, and the WASI 0.3 ones (wasm32-wasip2 with the
+    // wasip3 bindings: rustup has no std for wasm32-wasip3).
+    // Each crate has a target directory of its own: both build wasm32-wasip2 binaries, and a
+    // scenario may have the same name in both.
+    for (crate_dir, builds, build_dir) in [
+        (
+            "rust",
+            &[("p1", "wasm32-wasip1"), ("p2", "wasm32-wasip2")][..],
+            "guest-build",
+        ),
+        ("p3", &[("p3", "wasm32-wasip2")][..], "guest-build-p3"),
+    ] {
+        let rust_target = target_dir.join(build_dir);
+        let bins = scenarios(&guest_dir.join(crate_dir).join("src/bin"), ".rs");
+        let manifest = guest_dir.join(crate_dir).join("Cargo.toml");
+        for (abi, triple) in builds {
+            let built = build_rust(&manifest, triple, &rust_target);
+            for bin in &bins {
+                let from = built.join(format!("{bin}.wasm"));
+                let dest = out.join(format!("{abi}_rust_{bin}.wasm"));
+                fs::copy(&from, &dest).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+                guests.push((format!("{abi}_rust_{bin}"), dest));
+            }
         }
     }
 
@@ -122,7 +117,7 @@ fn main() {
     let mut src = String::new();
     for (name, path) in &guests {
         assert!(
-            name.starts_with("p1_") || name.starts_with("p2_"),
+            ["p1_", "p2_", "p3_"].iter().any(|p| name.starts_with(p)),
             "guest {name}: unknown ABI prefix"
         );
         src += &format!(
@@ -145,4 +140,38 @@ fn main() {
         src,
     )
     .unwrap();
+}
+
+/// Builds the guest crate at `manifest` for `triple` by a nested cargo with its own target
+/// directory (under `target_dir`); the directory its binaries land in.
+fn build_rust(manifest: &Path, triple: &str, target_dir: &Path) -> PathBuf {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args([
+        "build",
+        "--release",
+        "--quiet",
+        "--target",
+        triple,
+        "--manifest-path",
+    ])
+    .arg(manifest)
+    .env("CARGO_TARGET_DIR", target_dir);
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().expect("running cargo for the guests");
+    assert!(
+        status.success(),
+        "building the Rust guests of {} for {triple} failed; is the target installed? \
+         (`rustup target add {triple}`, or `make setup`)",
+        manifest.display()
+    );
+    target_dir.join(triple).join("release")
 }

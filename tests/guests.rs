@@ -17,6 +17,8 @@ mod limits;
 mod p2net;
 #[path = "guests/p2stdio.rs"]
 mod p2stdio;
+#[path = "guests/p3.rs"]
+mod p3;
 #[path = "guests/poll.rs"]
 mod poll;
 #[path = "guests/sandbox.rs"]
@@ -33,6 +35,7 @@ pub use chaos::*;
 pub use limits::*;
 pub use p2net::*;
 pub use p2stdio::*;
+pub use p3::*;
 pub use poll::*;
 pub use sandbox::*;
 pub use sockets::*;

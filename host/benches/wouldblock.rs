@@ -6,7 +6,9 @@
 //!    `read()` of an empty O_NONBLOCK pipe: through the host's in-memory pipe (`--stdin
 //!    open`, budget <= 0.5x; and <= 1.5x the empty host call, `sched_yield`), through a real
 //!    pipe the host inherits (`--stdin inherit`, budget <= 1.15x), and `sock_recv` on a silent
-//!    loopback connection against a native `recv()` (budget <= 1.15x). Timed by the guest
+//!    loopback connection against a native `recv()` (budget <= 1.15x); for scale, the
+//!    would-blocks of preview2 (an empty `input-stream.read`) and WASI 0.3 (a `stream.read`
+//!    BLOCKED, then cancelled), in-memory and inherited. Timed by the guest
 //!    itself, per call.
 //! 2. The same with RUST_BACKTRACE=1 in the environment (budget <= 1.2x without).
 //! 3. Wake-up latency: the guest blocked in poll_oneoff on stdin, the benchmark writes a byte,
@@ -165,6 +167,32 @@ fn eagain(c: &mut Criterion) {
             "guest_sock_recv_again",
             P1_RUST_BENCH_RECV_AGAIN,
             AgainFrom::Socket,
+            false,
+        ),
+        // Preview2's would-block: an empty non-blocking input-stream.read.
+        (
+            "guest_p2_stream_read_empty",
+            P2_RUST_BENCH_STREAM_AGAIN,
+            AgainFrom::MemPipe,
+            false,
+        ),
+        (
+            "guest_p2_stream_read_empty_host_pipe",
+            P2_RUST_BENCH_STREAM_AGAIN,
+            AgainFrom::HostPipe,
+            false,
+        ),
+        // WASI 0.3's: a stream.read BLOCKED, then cancelled (two canonical ABI calls).
+        (
+            "guest_p3_stream_read_cancel",
+            P3_RUST_BENCH_STREAM_AGAIN,
+            AgainFrom::MemPipe,
+            false,
+        ),
+        (
+            "guest_p3_stream_read_cancel_host_pipe",
+            P3_RUST_BENCH_STREAM_AGAIN,
+            AgainFrom::HostPipe,
             false,
         ),
     ];
@@ -1027,6 +1055,32 @@ fn table(mem: Memory) {
         "<= 1.15x",
         sock_again / native_recv <= 1.15,
     );
+    // The would-block of each component ABI, for scale (no budget): preview2's empty read,
+    // WASI 0.3's BLOCKED read and its cancel.
+    for (name, what) in [
+        (
+            "guest_p2_stream_read_empty",
+            "p2: empty input-stream.read, in-memory stdin",
+        ),
+        (
+            "guest_p2_stream_read_empty_host_pipe",
+            "p2: empty input-stream.read, inherited pipe",
+        ),
+        (
+            "guest_p3_stream_read_cancel",
+            "p3: stream.read BLOCKED + cancel, in-memory stdin",
+        ),
+        (
+            "guest_p3_stream_read_cancel_host_pipe",
+            "p3: stream.read BLOCKED + cancel, inherited pipe",
+        ),
+    ] {
+        let ns = e("eagain", name);
+        println!(
+            "| {what} vs native read() | {ns:.1} ns vs {native:.1} ns = {:.2}x | (figure) | |",
+            ns / native
+        );
+    }
     for at in Placement::ALL {
         let place = match at {
             Placement::SameCpu => "both on one CPU",

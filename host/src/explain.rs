@@ -19,7 +19,51 @@ pub struct Explanation {
     pub handle_kind: HandleKind,
     /// One per platform asked for.
     pub renderings: Vec<Rendering>,
+    /// For `again`: what "would block" is in each WASI ABI, and how it becomes EAGAIN.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub abis: Vec<AbiWouldBlock>,
 }
+
+/// What "would block" is in one WASI ABI.
+#[derive(Clone, Copy, Serialize)]
+pub struct AbiWouldBlock {
+    /// `p1`, `p2` or `p3`.
+    pub abi: &'static str,
+    /// What the guest is told, and how a libc turns it into EAGAIN.
+    pub would_block: &'static str,
+    /// The calls `wouldblock` records it on.
+    pub recorded_as: &'static str,
+}
+
+/// The three models, oldest first. Sources: the witx of wasi_snapshot_preview1 (`errno`
+/// `again`), the WIT of wasi:io@0.2 (`input-stream.read`, `check-write`), the component
+/// model's Concurrency.md (BLOCKED, `stream.cancel-read`) and wasi-libc's p3 target
+/// (WebAssembly/wasi-libc#782).
+pub const ABI_MODELS: [AbiWouldBlock; 3] = [
+    AbiWouldBlock {
+        abi: "p1",
+        would_block: "errno `again` (6) from a call on a descriptor with FDFLAGS_NONBLOCK: \
+                      wasi-libc hands it on as EAGAIN",
+        recorded_as: "fd_read, fd_write, sock_recv, sock_send, sock_accept -> again",
+    },
+    AbiWouldBlock {
+        abi: "p2",
+        would_block: "no errno: a non-blocking input-stream.read returns an empty list, \
+                      output-stream.check-write a zero permit; the guest polls the stream's \
+                      pollable (wasi-libc's p2 target turns an empty read of a non-blocking \
+                      socket into EAGAIN)",
+        recorded_as: "input-stream.read, input-stream.skip, output-stream.check-write -> again",
+    },
+    AbiWouldBlock {
+        abi: "p3",
+        would_block: "no errno: an async stream.read/stream.write the host cannot complete \
+                      returns BLOCKED; the guest waits, or cancels and gets Cancelled with \
+                      nothing moved, which wasi-libc's p3 target turns into EAGAIN for \
+                      O_NONBLOCK; a zero-length read or write is a readiness probe",
+        recorded_as: "stream.read, stream.write, stream.probe-read, stream.probe-write \
+                      (BLOCKED), stream.cancel-read, stream.cancel-write (Cancelled) -> again",
+    },
+];
 
 /// One platform's rendering.
 #[derive(Serialize)]
@@ -116,6 +160,10 @@ pub fn explain(errno: WasiErrno, platforms: &[Platform], kind: HandleKind) -> Ex
                 python: python::render(*p, kind, errno, None),
             })
             .collect(),
+        abis: match errno {
+            WasiErrno::Again => ABI_MODELS.to_vec(),
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -134,6 +182,13 @@ pub fn human(x: &Explanation) -> String {
         };
         out += &format!("  {:<8} {text}\n", r.platform.name());
     }
+    if !x.abis.is_empty() {
+        out += "would block, in each WASI ABI:\n";
+        for a in &x.abis {
+            out += &format!("  {:<8} {}\n", a.abi, a.would_block);
+            out += &format!("  {:<8} recorded: {}\n", "", a.recorded_as);
+        }
+    }
     out
 }
 
@@ -151,7 +206,23 @@ mod tests {
              \x20 macos    BlockingIOError: [Errno 35] Resource temporarily unavailable  (EAGAIN)\n\
              \x20 freebsd  BlockingIOError: [Errno 35] Resource temporarily unavailable  (EAGAIN)\n\
              \x20 windows  BlockingIOError: [Errno 11] Resource temporarily unavailable  (EAGAIN)\n\
-             \x20 wasi     BlockingIOError: [Errno 6] Resource temporarily unavailable  (EAGAIN)\n"
+             \x20 wasi     BlockingIOError: [Errno 6] Resource temporarily unavailable  (EAGAIN)\n\
+             would block, in each WASI ABI:\n\
+             \x20 p1       errno `again` (6) from a call on a descriptor with FDFLAGS_NONBLOCK: \
+             wasi-libc hands it on as EAGAIN\n\
+             \x20          recorded: fd_read, fd_write, sock_recv, sock_send, sock_accept -> again\n\
+             \x20 p2       no errno: a non-blocking input-stream.read returns an empty list, \
+             output-stream.check-write a zero permit; the guest polls the stream's pollable \
+             (wasi-libc's p2 target turns an empty read of a non-blocking socket into EAGAIN)\n\
+             \x20          recorded: input-stream.read, input-stream.skip, \
+             output-stream.check-write -> again\n\
+             \x20 p3       no errno: an async stream.read/stream.write the host cannot complete \
+             returns BLOCKED; the guest waits, or cancels and gets Cancelled with nothing moved, \
+             which wasi-libc's p3 target turns into EAGAIN for O_NONBLOCK; a zero-length read or \
+             write is a readiness probe\n\
+             \x20          recorded: stream.read, stream.write, stream.probe-read, \
+             stream.probe-write (BLOCKED), stream.cancel-read, stream.cancel-write (Cancelled) \
+             -> again\n"
         );
     }
 

@@ -15,14 +15,17 @@ pub enum Abi {
     P1,
     /// A preview2 component.
     P2,
+    /// A WASI 0.3 component.
+    P3,
 }
 
 impl Abi {
-    /// `p1` or `p2`.
+    /// `p1`, `p2` or `p3`.
     pub fn name(self) -> &'static str {
         match self {
             Abi::P1 => "p1",
             Abi::P2 => "p2",
+            Abi::P3 => "p3",
         }
     }
 }
@@ -34,16 +37,24 @@ pub enum Guest {
     Module(Module),
     /// A preview2 component.
     Component(Component),
+    /// A WASI 0.3 component (it exports `wasi:cli/run@0.3.*`).
+    P3(Component),
 }
 
 impl Guest {
-    /// `p1` or `p2`.
+    /// `p1`, `p2` or `p3`.
     pub fn abi(&self) -> &'static str {
         match self {
             Guest::Module(_) => Abi::P1,
             Guest::Component(_) => Abi::P2,
+            Guest::P3(_) => Abi::P3,
         }
         .name()
+    }
+
+    /// Whether it is a component (preview2 or 0.3).
+    pub fn is_component(&self) -> bool {
+        !matches!(self, Guest::Module(_))
     }
 }
 
@@ -95,9 +106,13 @@ pub fn load(engine: &Engine, path: &Path) -> Result<Guest, RunError> {
             .map_err(|e| input(format!("not a WebAssembly binary, and not valid text: {e}")))?
     };
     if wasmparser::Parser::is_component(&binary) {
-        Component::new(engine, &binary)
-            .map(Guest::Component)
-            .map_err(|e| input(format!("invalid component: {e:#}")))
+        let component = Component::new(engine, &binary)
+            .map_err(|e| input(format!("invalid component: {e:#}")))?;
+        Ok(if crate::p3::is_p3_command(engine, &component) {
+            Guest::P3(component)
+        } else {
+            Guest::Component(component)
+        })
     } else if wasmparser::Parser::is_core_wasm(&binary) {
         Module::new(engine, &binary)
             .map(Guest::Module)

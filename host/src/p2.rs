@@ -38,6 +38,44 @@ impl WasiView for P2State {
     }
 }
 
+impl P2State {
+    /// The state of a component's store: the handles observed ([`crate::p2observe`]), the
+    /// network `--allow-net` opens, the memory limit.
+    pub(crate) fn new(
+        opts: &RunOptions,
+        io: &Handles,
+        events: &SharedLog,
+    ) -> Result<P2State, RunError> {
+        let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
+        let observer = crate::p2observe::Observer {
+            log: events.clone(),
+            chaos: opts.chaos.clone().map(|(spec, seed)| {
+                std::sync::Arc::new(std::sync::Mutex::new(crate::chaos::Chaos::new(spec, seed)))
+            }),
+        };
+        io.configure_p2(&mut builder, &opts.stdin, opts.wasi, &observer);
+        crate::p2net::configure(&mut builder, &opts.allow_net);
+        Ok(P2State {
+            ctx: builder.build(),
+            table: ResourceTable::new(),
+            events: events.clone(),
+            observer,
+            connect_asked: Default::default(),
+            limiter: crate::limits::Limiter::new(opts.limits.max_memory),
+        })
+    }
+
+    /// Whether the memory limit refused a growth.
+    pub(crate) fn memory_denied(&self) -> bool {
+        self.limiter.denied
+    }
+
+    /// The memory and table limits, for `Store::limiter`.
+    pub(crate) fn limiter(&mut self) -> &mut crate::limits::Limiter {
+        &mut self.limiter
+    }
+}
+
 /// Runs `component` to completion: the guest's exit code, or why it stopped; the events it
 /// met go to `events` either way. `Err` when it could not start.
 pub fn run(
@@ -57,23 +95,7 @@ pub fn run(
             .define_unknown_imports_as_traps(component)
             .map_err(RunError::host)?;
     }
-    let mut builder = opts.wasi_builder().map_err(RunError::Input)?;
-    let observer = crate::p2observe::Observer {
-        log: events.clone(),
-        chaos: opts.chaos.clone().map(|(spec, seed)| {
-            std::sync::Arc::new(std::sync::Mutex::new(crate::chaos::Chaos::new(spec, seed)))
-        }),
-    };
-    io.configure_p2(&mut builder, &opts.stdin, opts.wasi, &observer);
-    crate::p2net::configure(&mut builder, &opts.allow_net);
-    let state = P2State {
-        ctx: builder.build(),
-        table: ResourceTable::new(),
-        events: events.clone(),
-        observer,
-        connect_asked: Default::default(),
-        limiter: crate::limits::Limiter::new(opts.limits.max_memory),
-    };
+    let state = P2State::new(opts, io, events)?;
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
     crate::limits::before_instantiate(&mut store);

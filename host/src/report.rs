@@ -17,7 +17,7 @@ pub struct Report {
     pub schema: String,
     /// The guest file as given.
     pub guest: String,
-    /// `p1` or `p2`.
+    /// `p1`, `p2` or `p3`.
     pub abi: String,
     /// Which preview1 implementation ran.
     pub wasi: WasiMode,
@@ -178,7 +178,8 @@ pub fn summary_line(platform: Platform, e: &Event) -> String {
         None if e.errno == crate::errno::WasiErrno::Success => {
             let what = match e.call {
                 "poll_oneoff" => "a spurious wake-up",
-                "fd_write" | "sock_send" => "a short write",
+                "fd_write" | "sock_send" | "stream.write" => "a short write",
+                "stream.probe-read" | "stream.probe-write" => "ready at once",
                 "output-stream.check-write" => "a smaller write permit",
                 _ => "a short read",
             };

@@ -161,6 +161,22 @@ impl Source {
         }
     }
 
+    /// Whether a read would not block now (data or end-of-file is there).
+    pub fn readable_now(&self) -> bool {
+        match self {
+            Source::Mem(pipe) => pipe.is_readable(),
+            Source::Host(fd) => fd.wait_readable(Duration::ZERO).unwrap_or(true),
+        }
+    }
+
+    /// Ready when a read would not block; otherwise `cx` is woken when it would.
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
+        match self {
+            Source::Mem(pipe) => pipe.poll_readable(cx),
+            Source::Host(fd) => poll_host(fd, cx, true),
+        }
+    }
+
     /// Waits up to `timeout`; true when a read would not block.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
         match self {
@@ -200,23 +216,32 @@ const HOST_FD_WAIT_SLICE: Duration = Duration::from_millis(100);
 
 impl SourceReader {
     fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
-        match &self.0 {
-            Source::Mem(pipe) => pipe.poll_readable(cx),
-            Source::Host(fd) => match fd.wait_readable(Duration::ZERO) {
-                Ok(false) => {
-                    // No reactor registration for an arbitrary fd here: a helper waits for it
-                    // (woken by the data at once, or after a slice to look again).
-                    let waker = cx.waker().clone();
-                    let fd = fd.clone();
-                    std::thread::spawn(move || {
-                        let _ = fd.wait_readable(HOST_FD_WAIT_SLICE);
-                        waker.wake();
-                    });
-                    Poll::Pending
-                }
-                Ok(true) | Err(_) => Poll::Ready(()),
-            },
+        self.0.poll_readable(cx)
+    }
+}
+
+/// Whether `fd` is readable (`read`) or writable now; when not, arranges for `cx` to be woken
+/// when it becomes so. No reactor registration for an arbitrary descriptor here: a helper
+/// thread waits for it (woken by the change at once, or after a slice to look again).
+pub fn poll_host(fd: &Arc<HostFd>, cx: &mut Context<'_>, read: bool) -> Poll<()> {
+    let wait = move |fd: &HostFd, t| {
+        if read {
+            fd.wait_readable(t)
+        } else {
+            fd.wait_writable(t)
         }
+    };
+    match wait(fd, Duration::ZERO) {
+        Ok(false) => {
+            let waker = cx.waker().clone();
+            let fd = fd.clone();
+            std::thread::spawn(move || {
+                let _ = wait(&fd, HOST_FD_WAIT_SLICE);
+                waker.wake();
+            });
+            Poll::Pending
+        }
+        Ok(true) | Err(_) => Poll::Ready(()),
     }
 }
 

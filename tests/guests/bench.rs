@@ -165,3 +165,47 @@ pub fn p2_rust_bench_throughput() {
         "{out:?}"
     );
 }
+
+#[test]
+pub fn p1_rust_bench_stream_again() {
+    let out = wouldblock(&["run", P1_RUST_BENCH_STREAM_AGAIN, "1000"]);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (
+            Some(0),
+            vec!["WB op=skip fd=none errno=0 name=success reason=preview2-only"]
+        ),
+        "{out:?}"
+    );
+}
+
+#[test]
+pub fn p2_rust_bench_stream_again() {
+    let out = wouldblock(&["run", "--stdin", "open", P2_RUST_BENCH_STREAM_AGAIN, "1000"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    ns_line(
+        &out,
+        "WB op=bench fd=0 errno=6 name=again calls=1000 empty=1000 ",
+    );
+    assert_eq!(
+        out.host_lines(),
+        ["wouldblock: input-stream.read(fd=0, stdin) -> again (6) x1000 = BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]"]
+    );
+}
+
+#[test]
+pub fn p3_rust_bench_stream_again() {
+    let out = wouldblock(&["run", "--stdin", "open", P3_RUST_BENCH_STREAM_AGAIN, "1000"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    ns_line(
+        &out,
+        "WB op=bench fd=0 errno=6 name=again calls=1000 cancelled=1000 ",
+    );
+    assert_eq!(
+        out.host_lines(),
+        [
+            "wouldblock: stream.read(fd=0, stdin) -> again (6) x1000 = BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]",
+            "wouldblock: stream.cancel-read(fd=0, stdin) -> again (6) x1000 = BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]",
+        ]
+    );
+}

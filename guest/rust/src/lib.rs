@@ -27,7 +27,14 @@ mod raw {
         pub fn fd_write(fd: u32, iovs: *const u32, iovs_len: u32, nwritten: *mut u32) -> u16;
         pub fn poll_oneoff(subs: *const u8, events: *mut u8, n: u32, nevents: *mut u32) -> u16;
         pub fn sock_accept(fd: u32, flags: u32, result: *mut u32) -> u16;
-        pub fn sock_recv(fd: u32, iovs: *const u32, iovs_len: u32, flags: u32, n: *mut u32, roflags: *mut u16) -> u16;
+        pub fn sock_recv(
+            fd: u32,
+            iovs: *const u32,
+            iovs_len: u32,
+            flags: u32,
+            n: *mut u32,
+            roflags: *mut u16,
+        ) -> u16;
         pub fn sock_send(fd: u32, iovs: *const u32, iovs_len: u32, flags: u32, n: *mut u32) -> u16;
         pub fn sock_shutdown(fd: u32, how: u32) -> u16;
     }
@@ -35,16 +42,83 @@ mod raw {
 
 /// The witx names of the 77 preview1 errnos, by value.
 const NAMES: [&str; 77] = [
-    "success", "2big", "acces", "addrinuse", "addrnotavail", "afnosupport", "again", "already",
-    "badf", "badmsg", "busy", "canceled", "child", "connaborted", "connrefused", "connreset",
-    "deadlk", "destaddrreq", "dom", "dquot", "exist", "fault", "fbig", "hostunreach",
-    "idrm", "ilseq", "inprogress", "intr", "inval", "io", "isconn", "isdir",
-    "loop", "mfile", "mlink", "msgsize", "multihop", "nametoolong", "netdown", "netreset",
-    "netunreach", "nfile", "nobufs", "nodev", "noent", "noexec", "nolck", "nolink",
-    "nomem", "nomsg", "noprotoopt", "nospc", "nosys", "notconn", "notdir", "notempty",
-    "notrecoverable", "notsock", "notsup", "notty", "nxio", "overflow", "ownerdead", "perm",
-    "pipe", "proto", "protonosupport", "prototype", "range", "rofs", "spipe", "srch",
-    "stale", "timedout", "txtbsy", "xdev", "notcapable",
+    "success",
+    "2big",
+    "acces",
+    "addrinuse",
+    "addrnotavail",
+    "afnosupport",
+    "again",
+    "already",
+    "badf",
+    "badmsg",
+    "busy",
+    "canceled",
+    "child",
+    "connaborted",
+    "connrefused",
+    "connreset",
+    "deadlk",
+    "destaddrreq",
+    "dom",
+    "dquot",
+    "exist",
+    "fault",
+    "fbig",
+    "hostunreach",
+    "idrm",
+    "ilseq",
+    "inprogress",
+    "intr",
+    "inval",
+    "io",
+    "isconn",
+    "isdir",
+    "loop",
+    "mfile",
+    "mlink",
+    "msgsize",
+    "multihop",
+    "nametoolong",
+    "netdown",
+    "netreset",
+    "netunreach",
+    "nfile",
+    "nobufs",
+    "nodev",
+    "noent",
+    "noexec",
+    "nolck",
+    "nolink",
+    "nomem",
+    "nomsg",
+    "noprotoopt",
+    "nospc",
+    "nosys",
+    "notconn",
+    "notdir",
+    "notempty",
+    "notrecoverable",
+    "notsock",
+    "notsup",
+    "notty",
+    "nxio",
+    "overflow",
+    "ownerdead",
+    "perm",
+    "pipe",
+    "proto",
+    "protonosupport",
+    "prototype",
+    "range",
+    "rofs",
+    "spipe",
+    "srch",
+    "stale",
+    "timedout",
+    "txtbsy",
+    "xdev",
+    "notcapable",
 ];
 
 /// The witx name of `errno`, or `unknown`.
@@ -81,7 +155,11 @@ pub fn read(fd: u32, buf: &mut [u8]) -> (Errno, usize) {
 /// (`fd=none` for calls on no descriptor, passed as `u32::MAX`).
 pub fn report(op: &str, fd: u32, errno: Errno, extra: &str) {
     let sep = if extra.is_empty() { "" } else { " " };
-    let fd = if fd == u32::MAX { "none".to_string() } else { fd.to_string() };
+    let fd = if fd == u32::MAX {
+        "none".to_string()
+    } else {
+        fd.to_string()
+    };
     println!(
         "WB op={op} fd={fd} errno={errno} name={}{sep}{extra}",
         errno_name(errno)
@@ -190,7 +268,12 @@ pub fn poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
     let mut n = 0u32;
     // SAFETY: subscriptions are 48 bytes and events 32, both 8-aligned, as laid out above.
     let errno = unsafe {
-        raw::poll_oneoff(raw.as_ptr().cast(), out.as_mut_ptr().cast(), subs.len() as u32, &mut n)
+        raw::poll_oneoff(
+            raw.as_ptr().cast(),
+            out.as_mut_ptr().cast(),
+            subs.len() as u32,
+            &mut n,
+        )
     };
     let events = (0..n as usize)
         .map(|i| {
@@ -211,7 +294,12 @@ pub fn poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
 pub fn report_poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
     let (errno, mut events) = poll(subs);
     events.sort_by_key(|e| e.index);
-    report("poll_oneoff", u32::MAX, errno, &format!("nevents={}", events.len()));
+    report(
+        "poll_oneoff",
+        u32::MAX,
+        errno,
+        &format!("nevents={}", events.len()),
+    );
     for e in &events {
         let (kind, fd) = match subs.get(e.index as usize) {
             Some(Sub::Read(fd)) => ("fd_read", fd.to_string()),
@@ -222,7 +310,11 @@ pub fn report_poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
             0 => format!("type={kind}"),
             _ => format!("type={kind} nbytes={} hangup={}", e.nbytes, e.flags & 1),
         };
-        println!("WB op=event fd={fd} errno={} name={} {extra}", e.errno, errno_name(e.errno));
+        println!(
+            "WB op=event fd={fd} errno={} name={} {extra}",
+            e.errno,
+            errno_name(e.errno)
+        );
     }
     (errno, events)
 }
@@ -311,7 +403,10 @@ pub mod p2net {
 
     /// `127.0.0.1:port`.
     pub fn loopback(port: u16) -> IpSocketAddress {
-        IpSocketAddress::Ipv4(Ipv4SocketAddress { port, address: (127, 0, 0, 1) })
+        IpSocketAddress::Ipv4(Ipv4SocketAddress {
+            port,
+            address: (127, 0, 0, 1),
+        })
     }
 
     /// The wasi-libc errno for a preview2 error code (what C or Python on WASI would see),
@@ -333,7 +428,10 @@ pub mod p2net {
             Ok(_) => println!("WB op={op} fd=none errno=0 name=success"),
             Err(e) => {
                 let (n, name) = errno(*e);
-                println!("WB op={op} fd=none errno={n} name={name} error={}", e.name());
+                println!(
+                    "WB op={op} fd=none errno={n} name={name} error={}",
+                    e.name()
+                );
             }
         }
     }
@@ -366,5 +464,8 @@ pub fn monotonic_ns() -> u64 {
 
 /// The first argument as a count (default `n`).
 pub fn count_arg(n: u64) -> u64 {
-    std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(n)
+    std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(n)
 }

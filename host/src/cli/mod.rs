@@ -68,7 +68,7 @@ impl ColorWhen {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a guest (.wasm or .wat; a preview1 module or a preview2 component). The default:
+    /// Run a guest (.wasm or .wat; a preview1 module, a preview2 or a WASI 0.3 component). The default:
     /// `wouldblock GUEST [ARGS]` is `wouldblock run GUEST [ARGS]`.
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),

@@ -14,6 +14,8 @@ pub fn engine(epochs: bool, fuel: bool) -> anyhow::Result<Engine> {
         config.cache(Some(cache));
     }
     crate::limits::configure(&mut config, epochs, fuel);
+    // WASI 0.3 components: the component model's async ABI (streams, futures, BLOCKED).
+    config.wasm_component_model_async(true);
     let engine = Engine::new(&config)?;
     if epochs {
         crate::limits::start_ticker(&engine);

@@ -28,7 +28,7 @@ pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Finished, RunError> {
 
 /// A run that started, however it ended: what it produced up to there.
 pub struct Finished {
-    /// `p1` or `p2`.
+    /// `p1`, `p2` or `p3`.
     pub abi: &'static str,
     /// The guest's exit code, or why it stopped.
     pub result: Result<i32, RunError>,
@@ -60,9 +60,15 @@ pub fn run_partial(
     guest: &Guest,
     opts: &RunOptions,
 ) -> Result<Finished, RunError> {
-    if matches!(guest, Guest::Component(_)) && !opts.tcplisten.is_empty() {
+    if guest.is_component() && !opts.tcplisten.is_empty() {
         return Err(RunError::Input(anyhow::anyhow!(
             "--tcplisten hands sockets to preview1 modules; {} is a component",
+            opts.guest.display()
+        )));
+    }
+    if matches!(guest, Guest::P3(_)) && opts.chaos.is_some() {
+        return Err(RunError::Input(anyhow::anyhow!(
+            "--chaos injects into preview1 and preview2 handles; {} is a WASI 0.3 component",
             opts.guest.display()
         )));
     }
@@ -76,7 +82,7 @@ pub fn run_partial(
             TapeOption::Record(_) => "--record",
             TapeOption::Replay(_) => "--replay",
         };
-        let refused = if matches!(guest, Guest::Component(_)) {
+        let refused = if guest.is_component() {
             Some(format!("{} is a component", opts.guest.display()))
         } else if opts.wasi == WasiMode::Stock {
             Some("--wasi stock runs without it".into())
@@ -93,7 +99,7 @@ pub fn run_partial(
             )));
         }
     }
-    if let (Guest::Component(_), Some(name)) = (guest, &opts.invoke) {
+    if let (true, Some(name)) = (guest.is_component(), &opts.invoke) {
         return Err(RunError::Input(anyhow::anyhow!(
             "--invoke {name}: calls functions of preview1 modules; {} is a component",
             opts.guest.display()
@@ -151,5 +157,6 @@ fn execute(
     match guest {
         Guest::Module(m) => crate::p1::run(engine, m, opts, handles, events),
         Guest::Component(c) => crate::p2::run(engine, c, opts, handles, events),
+        Guest::P3(c) => crate::p3::run(engine, c, opts, handles, events),
     }
 }

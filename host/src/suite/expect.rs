@@ -10,7 +10,7 @@
 //! [[case]]
 //! name = "empty-pipe"           # unique in its file (for one selection)
 //! guest = "hello.wasm"          # --cases only: the guest, relative to this file (.wasm/.wat)
-//! abi = "p1"                    # --expectations only: p1 or p2 (default: both)
+//! abi = "p1"                    # --expectations only: p1, p2 or p3 (default: every ABI)
 //! langs = ["rust", "c", "wat"]  # --expectations only (default: every language there is)
 //! wasi = "faithful"             # only in this mode (default: both)
 //! args = ["-c", "pass"]         # guest arguments; {addr} is the case's network address

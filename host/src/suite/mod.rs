@@ -126,7 +126,7 @@ pub struct CaseResult {
     pub id: String,
     /// The scenario.
     pub scenario: String,
-    /// `p1` or `p2`.
+    /// `p1`, `p2` or `p3`.
     pub abi: String,
     /// `rust`, `c` or `wat`.
     pub lang: String,
@@ -632,7 +632,7 @@ fn execute(
         Err(e) => return bad(e.message()),
     };
     // Only preview1 modules are recorded.
-    if matches!(*guest, Guest::Component(_)) {
+    if guest.is_component() {
         run_opts.tape = None;
     }
     let (tx, rx) = std::sync::mpsc::channel();

@@ -42,7 +42,9 @@ fn parse_guest_name(path: &Path) -> Option<(Abi, Lang, String)> {
         .or_else(|| name.strip_suffix(".wat"))?;
     let mut parts = stem.splitn(3, '_');
     let (abi, lang, scenario) = (parts.next()?, parts.next()?, parts.next()?);
-    let abi = [Abi::P1, Abi::P2].into_iter().find(|a| a.name() == abi)?;
+    let abi = [Abi::P1, Abi::P2, Abi::P3]
+        .into_iter()
+        .find(|a| a.name() == abi)?;
     let lang = Lang::ALL.into_iter().find(|l| l.name() == lang)?;
     Some((abi, lang, scenario.to_string()))
 }
@@ -92,7 +94,7 @@ pub(super) fn plan(opts: &SuiteOptions) -> Result<Plan, String> {
         match parse_guest_name(&p) {
             Some(n) => guests.push((p, n)),
             None if is_guest_file(&p) => warnings.push(format!(
-                "{}: not run: not named <p1|p2>_<rust|c|wat>_<scenario> (use --cases for any guest)",
+                "{}: not run: not named <p1|p2|p3>_<rust|c|wat>_<scenario> (use --cases for any guest)",
                 p.display()
             )),
             None => {}

@@ -19,5 +19,8 @@ fn main() {
         }
     }
     let ns = monotonic_ns() - start;
-    println!("WB op=bench fd=0 errno=6 name=again calls={n} again={again} ns_per_call={:.1}", ns as f64 / n as f64);
+    println!(
+        "WB op=bench fd=0 errno=6 name=again calls={n} again={again} ns_per_call={:.1}",
+        ns as f64 / n as f64
+    );
 }

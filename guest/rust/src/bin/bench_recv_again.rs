@@ -10,7 +10,12 @@ fn main() {
     let (errno, fd) = accept(LISTEN_FD, FDFLAGS_NONBLOCK);
     if errno != SUCCESS {
         // Only a failure is reported: the one line on success is the measurement.
-        report("sock_accept", LISTEN_FD, errno, &format!("flags={FDFLAGS_NONBLOCK}"));
+        report(
+            "sock_accept",
+            LISTEN_FD,
+            errno,
+            &format!("flags={FDFLAGS_NONBLOCK}"),
+        );
         std::process::exit(1);
     }
     let mut buf = [0u8; 64];
@@ -21,5 +26,8 @@ fn main() {
         }
     }
     let ns = monotonic_ns() - start;
-    println!("WB op=bench fd={fd} errno=6 name=again calls={n} again={again} ns_per_call={:.1}", ns as f64 / n as f64);
+    println!(
+        "WB op=bench fd={fd} errno=6 name=again calls={n} again={again} ns_per_call={:.1}",
+        ns as f64 / n as f64
+    );
 }

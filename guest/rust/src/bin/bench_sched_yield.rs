@@ -17,5 +17,8 @@ fn main() {
         }
     }
     let ns = monotonic_ns() - start;
-    println!("WB op=bench fd=none errno=0 name=success calls={n} ok={ok} ns_per_call={:.1}", ns as f64 / n as f64);
+    println!(
+        "WB op=bench fd=none errno=0 name=success calls={n} ok={ok} ns_per_call={:.1}",
+        ns as f64 / n as f64
+    );
 }

@@ -46,7 +46,10 @@ fn main() {
             println!("WB op=bench_in fd=0 errno=0 name=success bytes={bytes} again={again}");
         }
         "out" => {
-            let total: u64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(1 << 20);
+            let total: u64 = std::env::args()
+                .nth(2)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(1 << 20);
             nonblock(2);
             while bytes < total {
                 let n = CHUNK.min((total - bytes) as usize);

@@ -12,7 +12,10 @@ struct Conn {
 }
 
 fn main() {
-    let clients: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let clients: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
     if report_set_flags(LISTEN_FD, FDFLAGS_NONBLOCK) != SUCCESS {
         std::process::exit(1);
     }
@@ -24,7 +27,11 @@ fn main() {
             subs.push(Sub::Read(LISTEN_FD));
         }
         for c in &conns {
-            subs.push(if c.pending.is_empty() { Sub::Read(c.fd) } else { Sub::Write(c.fd) });
+            subs.push(if c.pending.is_empty() {
+                Sub::Read(c.fd)
+            } else {
+                Sub::Write(c.fd)
+            });
         }
         let (errno, _) = poll(&subs);
         if errno != SUCCESS {
@@ -36,7 +43,12 @@ fn main() {
             match accept(LISTEN_FD, FDFLAGS_NONBLOCK) {
                 (SUCCESS, fd) => {
                     accepted += 1;
-                    conns.push(Conn { fd, pending: Vec::new(), echoed: 0, eof: false });
+                    conns.push(Conn {
+                        fd,
+                        pending: Vec::new(),
+                        echoed: 0,
+                        eof: false,
+                    });
                 }
                 _ => break,
             }
@@ -63,7 +75,10 @@ fn main() {
         conns.retain(|c| {
             let done = c.eof && c.pending.is_empty();
             if done {
-                println!("WB op=echoed fd={} errno=0 name=success bytes={}", c.fd, c.echoed);
+                println!(
+                    "WB op=echoed fd={} errno=0 name=success bytes={}",
+                    c.fd, c.echoed
+                );
                 shutdown(c.fd, 3);
             }
             !done

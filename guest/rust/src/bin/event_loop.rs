@@ -10,7 +10,10 @@
 use wouldblock_guest::*;
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let read_size = args.first().copied().unwrap_or(4096).max(1);
     let write_size = args.get(1).copied().unwrap_or(4096).max(1);
     let mut mix = args.get(2).copied().unwrap_or(0) as u64;

@@ -9,5 +9,8 @@ fn main() {
             println!("WB op=allocated fd=none errno=0 name=success mib={mib}");
         }
     }
-    println!("WB op=done fd=none errno=0 name=success kept={}", kept.len());
+    println!(
+        "WB op=done fd=none errno=0 name=success kept={}",
+        kept.len()
+    );
 }

@@ -8,7 +8,9 @@ fn main() {
     let port = wouldblock_guest::port_arg();
     let sock = listen(port);
     report("listen", &sock);
-    let Ok(sock) = sock else { std::process::exit(1) };
+    let Ok(sock) = sock else {
+        std::process::exit(1)
+    };
     report("tcp-socket.accept", &sock.accept());
     // One port up was not allowed.
     report("listen-denied", &listen(port.wrapping_add(1)));

@@ -13,7 +13,10 @@ fn main() {
         wasi::sockets::network::IpAddressFamily::Ipv4,
     )
     .expect("a socket");
-    report("tcp-socket.start-connect", &sock.start_connect(&net, loopback(port)));
+    report(
+        "tcp-socket.start-connect",
+        &sock.start_connect(&net, loopback(port)),
+    );
     let first = sock.finish_connect();
     // On loopback the handshake may already be done: then there was nothing to wait for.
     let in_progress = matches!(first, Err(ErrorCode::WouldBlock));

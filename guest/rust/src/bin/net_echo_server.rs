@@ -20,10 +20,15 @@ fn main() {
         _sock: TcpSocket,
     }
     let port = wouldblock_guest::port_arg();
-    let clients: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let clients: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
     let listener = listen(port);
     report("listen", &listener);
-    let Ok(listener) = listener else { std::process::exit(1) };
+    let Ok(listener) = listener else {
+        std::process::exit(1)
+    };
     let (mut conns, mut accepted) = (Vec::<Conn>::new(), 0);
     while accepted < clients || !conns.is_empty() {
         let mut pollables = Vec::new();
@@ -31,7 +36,11 @@ fn main() {
             pollables.push(listener.subscribe());
         }
         for c in &conns {
-            pollables.push(if c.pending.is_empty() { c.input.subscribe() } else { c.output.subscribe() });
+            pollables.push(if c.pending.is_empty() {
+                c.input.subscribe()
+            } else {
+                c.output.subscribe()
+            });
         }
         let refs: Vec<&wasi::io::poll::Pollable> = pollables.iter().collect();
         wasi::io::poll::poll(&refs);
@@ -41,7 +50,14 @@ fn main() {
             match listener.accept() {
                 Ok((sock, input, output)) => {
                     accepted += 1;
-                    conns.push(Conn { input, output, pending: Vec::new(), echoed: 0, eof: false, _sock: sock });
+                    conns.push(Conn {
+                        input,
+                        output,
+                        pending: Vec::new(),
+                        echoed: 0,
+                        eof: false,
+                        _sock: sock,
+                    });
                 }
                 Err(ErrorCode::WouldBlock) => break,
                 Err(e) => {
@@ -82,7 +98,10 @@ fn main() {
             let done = c.eof && c.pending.is_empty();
             if done {
                 let _ = c.output.blocking_flush();
-                println!("WB op=echoed fd=none errno=0 name=success bytes={}", c.echoed);
+                println!(
+                    "WB op=echoed fd=none errno=0 name=success bytes={}",
+                    c.echoed
+                );
             }
             !done
         });

@@ -8,12 +8,18 @@ use wouldblock_guest::*;
 fn main() {
     let t = Instant::now();
     report_poll(&[Sub::Clock(20_000_000)]);
-    println!("WB op=elapsed fd=none errno=0 name=success waited={}", t.elapsed().as_millis() >= 20);
+    println!(
+        "WB op=elapsed fd=none errno=0 name=success waited={}",
+        t.elapsed().as_millis() >= 20
+    );
 
     // An absolute deadline has passed when the poll returns, by the clock it names.
     let deadline = monotonic_ns() + 20_000_000;
     report_poll(&[Sub::ClockAbs(1, deadline)]);
-    println!("WB op=elapsed fd=none errno=0 name=success waited={}", monotonic_ns() >= deadline);
+    println!(
+        "WB op=elapsed fd=none errno=0 name=success waited={}",
+        monotonic_ns() >= deadline
+    );
 
     report_poll(&[Sub::ClockAbs(7, 0)]);
 }

@@ -26,8 +26,14 @@ fn main() {
     attempt("dotdot-dir", std::fs::read_dir("/sandbox/.."));
     attempt("symlink-out", std::fs::read("/sandbox/escape"));
     attempt("inside", std::fs::read("/sandbox/inside.txt"));
-    let host_vars = ["HOME", "PATH", "USER"].iter().filter(|k| std::env::var_os(k).is_some()).count();
-    println!("WB op=env fd=none errno=0 name=success host_vars={host_vars} given={}", std::env::var("GIVEN").unwrap_or_default());
+    let host_vars = ["HOME", "PATH", "USER"]
+        .iter()
+        .filter(|k| std::env::var_os(k).is_some())
+        .count();
+    println!(
+        "WB op=env fd=none errno=0 name=success host_vars={host_vars} given={}",
+        std::env::var("GIVEN").unwrap_or_default()
+    );
     let (e, _) = read(77, &mut [0u8; 4]);
     report("fd_read", 77, e, "never-given");
     // fd 4: the listener when there is one (after the one preopen).

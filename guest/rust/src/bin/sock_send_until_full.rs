@@ -13,7 +13,12 @@ fn main() {
     let mut total = 0;
     for _ in 0..4096 {
         let (errno, n) = send(fd, &chunk);
-        report("sock_send", fd, errno, &format!("len={} n={n}", chunk.len()));
+        report(
+            "sock_send",
+            fd,
+            errno,
+            &format!("len={} n={n}", chunk.len()),
+        );
         if errno != SUCCESS {
             break;
         }

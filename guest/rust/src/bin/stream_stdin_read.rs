@@ -31,7 +31,11 @@ fn main() {
     let readable = stdin.subscribe();
     let timeout = wasi::clocks::monotonic_clock::subscribe_duration(500_000_000);
     let ready = wasi::io::poll::poll(&[&readable, &timeout]);
-    let which = if ready.contains(&0) { "stdin" } else { "timeout" };
+    let which = if ready.contains(&0) {
+        "stdin"
+    } else {
+        "timeout"
+    };
     println!("WB op=poll fd=0 errno=0 name=success ready={which}");
     report(&stdin.read(16));
 }

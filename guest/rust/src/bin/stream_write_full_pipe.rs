@@ -20,7 +20,11 @@ fn main() {
                 let writable = stderr.subscribe();
                 let timeout = wasi::clocks::monotonic_clock::subscribe_duration(500_000_000);
                 let ready = wasi::io::poll::poll(&[&writable, &timeout]);
-                let which = if ready.contains(&0) { "stderr" } else { "timeout" };
+                let which = if ready.contains(&0) {
+                    "stderr"
+                } else {
+                    "timeout"
+                };
                 println!("WB op=poll fd=2 errno=0 name=success ready={which}");
                 match stderr.check_write() {
                     Ok(0) => println!("WB op=output-stream.check-write fd=2 errno=6 name=again"),
@@ -40,7 +44,9 @@ fn main() {
                 written += n;
             }
             Ok(_) => {
-                println!("WB op=output-stream.check-write fd=2 errno=0 name=success written={written}");
+                println!(
+                    "WB op=output-stream.check-write fd=2 errno=0 name=success written={written}"
+                );
                 return;
             }
             Err(_) => {

@@ -1,0 +1,73 @@
+//! What the WASI 0.3 scenarios share: a look at a stream operation that never waits, and the
+//! `WB` lines that say what it returned.
+//!
+//! A non-blocking read or write in 0.3 is an async `stream.read`/`stream.write` polled once:
+//! the host either completes it at once, or the guest gets the canonical ABI's BLOCKED and may
+//! cancel it (wasi-libc's p3 target turns BLOCKED-then-`Cancelled` into EAGAIN for
+//! `O_NONBLOCK`). The report lines go to stdout through std (preview2 stdio): the 0.3 streams
+//! under test stay the scenario's own.
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::task::Poll;
+use wasip3::wit_bindgen::StreamReader;
+
+pub use wasip3;
+pub use wasip3::wit_bindgen::StreamResult;
+
+/// Polls `op` once with the task's own waker: `Pending` is the host's BLOCKED.
+pub async fn poll_once<F: Future>(mut op: Pin<&mut F>) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(op.as_mut().poll(cx))).await
+}
+
+/// The line for a finished read on `fd` (`op` is `stream.read` or `stream.cancel-read`).
+pub fn read_line(op: &str, fd: u32, r: StreamResult, data: &[u8]) -> String {
+    match r {
+        StreamResult::Complete(n) => format!(
+            "WB op={op} fd={fd} errno=0 name=success n={n} data={}",
+            String::from_utf8_lossy(data)
+        ),
+        StreamResult::Dropped => format!("WB op={op} fd={fd} errno=0 name=success n=0 closed=1"),
+        StreamResult::Cancelled => {
+            format!("WB op={op} fd={fd} errno=6 name=again result=cancelled n=0")
+        }
+    }
+}
+
+/// The line for a finished write on `fd` (`op` is `stream.write` or `stream.cancel-write`).
+pub fn write_line(op: &str, fd: u32, r: StreamResult) -> String {
+    match r {
+        StreamResult::Complete(n) => format!("WB op={op} fd={fd} errno=0 name=success n={n}"),
+        StreamResult::Dropped => format!("WB op={op} fd={fd} errno=32 name=pipe result=dropped"),
+        StreamResult::Cancelled => {
+            format!("WB op={op} fd={fd} errno=6 name=again result=cancelled n=0")
+        }
+    }
+}
+
+/// The line for an operation the host answered BLOCKED.
+pub fn blocked_line(op: &str, fd: u32) -> String {
+    format!("WB op={op} fd={fd} result=blocked")
+}
+
+/// One `stream.read` of up to `cap` bytes from `fd`'s stream, looked at once; BLOCKED is
+/// cancelled. Prints what happened; the result, `None` when it was BLOCKED.
+pub async fn read_or_cancel(
+    rx: &mut StreamReader<u8>,
+    fd: u32,
+    cap: usize,
+) -> Option<StreamResult> {
+    let mut read = pin!(rx.read(Vec::with_capacity(cap)));
+    match poll_once(read.as_mut()).await {
+        Poll::Ready((r, data)) => {
+            println!("{}", read_line("stream.read", fd, r, &data));
+            Some(r)
+        }
+        Poll::Pending => {
+            println!("{}", blocked_line("stream.read", fd));
+            let (r, data) = read.as_mut().cancel();
+            println!("{}", read_line("stream.cancel-read", fd, r, &data));
+            None
+        }
+    }
+}

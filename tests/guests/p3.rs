@@ -1,0 +1,292 @@
+//! WASI 0.3 components: stdin read through `read-via-stream`, stderr written through
+//! `write-via-stream`, each operation looked at once. The host answers BLOCKED exactly when a
+//! POSIX non-blocking call would say EAGAIN, and records every BLOCKED, cancel, short write
+//! and readiness probe on its handle; `--wasi stock` is wasmtime-wasi's own 0.3 stdio.
+
+use super::{wouldblock, BIN};
+use std::process::Command;
+use wouldblock_tests::guests::*;
+use wouldblock_tests::{os_pipe, read_json, run_with_deadline, run_with_stdin, temp_dir, DEADLINE};
+
+const BLOCKED: &str = "WB op=stream.read fd=0 result=blocked";
+const CANCELLED: &str = "WB op=stream.cancel-read fd=0 errno=6 name=again result=cancelled n=0";
+
+/// Runs `wouldblock run` with `args` (the guest last) and `--report`: the output and the
+/// report.
+fn run_reported(tag: &str, args: &[&str]) -> (wouldblock_tests::Output, serde_json::Value) {
+    let report = temp_dir(tag).join("r.json");
+    let mut all = vec!["run", "--report", report.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = wouldblock(&all);
+    let r = read_json(&report);
+    (out, r)
+}
+
+/// `(call, handle, wasi_name, count, characters_written)` of each reported event.
+fn events(report: &serde_json::Value) -> Vec<(String, String, String, u64, Option<u64>)> {
+    report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["call"].as_str().unwrap().to_string(),
+                e["handle"].as_str().unwrap().to_string(),
+                e["wasi_name"].as_str().unwrap().to_string(),
+                e["count"].as_u64().unwrap(),
+                e["characters_written"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+fn ev(
+    call: &str,
+    handle: &str,
+    name: &str,
+    count: u64,
+    written: Option<u64>,
+) -> (String, String, String, u64, Option<u64>) {
+    (call.into(), handle.into(), name.into(), count, written)
+}
+
+#[test]
+pub fn p3_rust_stdin_read() {
+    let (out, r) = run_reported(
+        "p3-stdin-read",
+        &["--stdin", "open", "--platform", "macos", P3_RUST_STDIN_READ],
+    );
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (Some(0), vec![BLOCKED, CANCELLED]),
+        "{out:?}"
+    );
+    assert_eq!(
+        out.host_lines(),
+        [
+            "wouldblock: stream.read(fd=0, stdin) -> again (6) x1 = BlockingIOError: \
+             [Errno 35] Resource temporarily unavailable [macos]",
+            "wouldblock: stream.cancel-read(fd=0, stdin) -> again (6) x1 = BlockingIOError: \
+             [Errno 35] Resource temporarily unavailable [macos]",
+        ],
+        "{out:?}"
+    );
+    assert_eq!(r["abi"], "p3");
+    assert_eq!(
+        events(&r),
+        [
+            ev("stream.read", "stdin", "again", 1, None),
+            ev("stream.cancel-read", "stdin", "again", 1, None),
+        ]
+    );
+    assert_eq!(r["events"][1]["python"]["errno"], 35);
+    // Data and end-of-file complete the read at the first look: nothing recorded.
+    for (stdin, line) in [
+        (
+            "data:hello",
+            "WB op=stream.read fd=0 errno=0 name=success n=5 data=hello",
+        ),
+        (
+            "eof",
+            "WB op=stream.read fd=0 errno=0 name=success n=0 closed=1",
+        ),
+    ] {
+        let out = wouldblock(&["run", "--stdin", stdin, P3_RUST_STDIN_READ]);
+        assert_eq!(
+            (out.code, out.wb_lines(), out.host_lines().len()),
+            (Some(0), vec![line], 0),
+            "{stdin}: {out:?}"
+        );
+    }
+    // wasmtime-wasi's own stdio: the same answers, nothing observed.
+    let out = wouldblock(&[
+        "run",
+        "--wasi",
+        "stock",
+        "--stdin",
+        "open",
+        P3_RUST_STDIN_READ,
+    ]);
+    assert_eq!(
+        (out.code, out.wb_lines(), out.host_lines().len()),
+        (Some(0), vec![BLOCKED, CANCELLED], 0),
+        "{out:?}"
+    );
+}
+
+/// The host's own stdin, a real pipe (`--stdin inherit`): open and empty, BLOCKED and
+/// cancelled; with data written before the start, complete at the first look.
+#[cfg(unix)]
+#[test]
+pub fn p3_stdin_read_inherited_pipe() {
+    use std::io::Write as _;
+    let (r, w) = os_pipe();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--stdin", "inherit", P3_RUST_STDIN_READ]);
+    let out = run_with_stdin(cmd, r, DEADLINE);
+    drop(w);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (Some(0), vec![BLOCKED, CANCELLED]),
+        "{out:?}"
+    );
+    let (r, mut w) = os_pipe();
+    w.write_all(b"piped").unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--stdin", "inherit", P3_RUST_STDIN_READ]);
+    let out = run_with_stdin(cmd, r, DEADLINE);
+    drop(w);
+    assert_eq!(
+        (out.code, out.wb_lines(), out.host_lines().len()),
+        (
+            Some(0),
+            vec!["WB op=stream.read fd=0 errno=0 name=success n=5 data=piped"],
+            0
+        ),
+        "{out:?}"
+    );
+}
+
+#[test]
+pub fn p3_rust_stdin_read_wait() {
+    let (out, r) = run_reported(
+        "p3-stdin-read-wait",
+        &["--stdin", "after:100:hi", P3_RUST_STDIN_READ_WAIT],
+    );
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (
+            Some(0),
+            vec![
+                BLOCKED,
+                "WB op=stream.read fd=0 errno=0 name=success n=2 data=hi"
+            ]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(events(&r), [ev("stream.read", "stdin", "again", 1, None)]);
+    // A read that waits forever on an open stdin is stopped at the deadline.
+    let out = wouldblock(&[
+        "run",
+        "--stdin",
+        "open",
+        "--timeout",
+        "300ms",
+        P3_RUST_STDIN_READ_WAIT,
+    ]);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (Some(124), vec![BLOCKED]),
+        "{out:?}"
+    );
+}
+
+#[test]
+pub fn p3_rust_stdin_probe() {
+    let (out, r) = run_reported("p3-stdin-probe", &["--stdin", "open", P3_RUST_STDIN_PROBE]);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (Some(0), vec![BLOCKED, CANCELLED]),
+        "{out:?}"
+    );
+    assert_eq!(
+        events(&r),
+        [
+            ev("stream.probe-read", "stdin", "again", 1, None),
+            ev("stream.cancel-read", "stdin", "again", 1, None),
+        ]
+    );
+    let (out, r) = run_reported(
+        "p3-stdin-probe",
+        &["--stdin", "data:hi", P3_RUST_STDIN_PROBE],
+    );
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (
+            Some(0),
+            vec![
+                "WB op=stream.read fd=0 len=0 result=ready",
+                "WB op=stream.read fd=0 errno=0 name=success n=2 data=hi",
+            ]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        events(&r),
+        [ev("stream.probe-read", "stdin", "success", 1, None)]
+    );
+    // wasmtime-wasi answers the probe "ready" without looking; the read then BLOCKs.
+    let out = wouldblock(&[
+        "run",
+        "--wasi",
+        "stock",
+        "--stdin",
+        "open",
+        P3_RUST_STDIN_PROBE,
+    ]);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (
+            Some(0),
+            vec![
+                "WB op=stream.read fd=0 len=0 result=ready",
+                BLOCKED,
+                CANCELLED
+            ]
+        ),
+        "{out:?}"
+    );
+}
+
+#[test]
+pub fn p3_rust_stderr_write_full() {
+    let (out, r) = run_reported(
+        "p3-stderr-write-full",
+        &[
+            "--stderr",
+            "pipe:8192",
+            "--platform",
+            "linux",
+            P3_RUST_STDERR_WRITE_FULL,
+        ],
+    );
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (
+            Some(0),
+            vec![
+                "WB op=stream.write fd=2 errno=0 name=success n=8192",
+                "WB op=stream.write fd=2 result=blocked written=8192",
+                "WB op=stream.cancel-write fd=2 errno=6 name=again result=cancelled n=0",
+            ]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        events(&r),
+        [
+            ev("stream.write", "stderr", "success", 1, Some(8192)),
+            ev("stream.write", "stderr", "again", 1, Some(8192)),
+            ev("stream.cancel-write", "stderr", "again", 1, Some(8192)),
+        ]
+    );
+    assert_eq!(
+        r["events"][2]["python"]["line"],
+        "BlockingIOError: [Errno 11] Resource temporarily unavailable"
+    );
+    assert_eq!(r["events"][2]["python"]["characters_written"], 8192);
+    // Exactly what fitted went through.
+    assert_eq!(r["captured"]["stderr"], 8192);
+    // Room for all of it: 256 KiB in four complete writes, nothing recorded. (An inherited
+    // pipe the reader drains may fill between writes: then BLOCKED, as POSIX says EAGAIN.)
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--stderr", "pipe:1048576", P3_RUST_STDERR_WRITE_FULL]);
+    let out = run_with_deadline(cmd, None, DEADLINE);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.wb_lines().len(), 5, "{out:?}");
+    assert_eq!(
+        out.wb_lines()[4],
+        "WB op=stream.write fd=2 errno=0 name=success total=262144"
+    );
+    assert_eq!(out.host_lines().len(), 0);
+}
