@@ -140,7 +140,7 @@ print(len(cases))
     let checked = run_with_deadline(py, None, DEADLINE);
     assert_eq!(
         (checked.code, checked.stdout.trim()),
-        (Some(0), "8"),
+        (Some(0), "10"),
         "{checked:?}"
     );
 
@@ -506,7 +506,7 @@ fn compare_markdown_differences_first() {
     let md = &out.stdout;
     let at = |needle: &str| md.find(needle).unwrap_or_else(|| panic!("{needle}: {md}"));
     assert!(md.starts_with(
-        "### wouldblock compare: 10 cases, 2 differing, 1 failing cells, 1 missing\n\n| case | wouldblock faithful · "
+        "### wouldblock compare: 13 cases, 2 differing, 1 failing cells, 1 missing\n\n| case | wouldblock faithful · "
     ), "{md}");
     // Differing rows, then the one missing somewhere, then the rest folded.
     let (open, eof, data) = (
@@ -514,7 +514,7 @@ fn compare_markdown_differences_first() {
         at("| **p2_rust_stdin_nonblock_read/open (differs)** |"),
         at("| `p1_wat_stdin_nonblock_read/data` |"),
     );
-    let details = at("<details><summary>7 cases the same everywhere</summary>");
+    let details = at("<details><summary>10 cases the same everywhere</summary>");
     assert!(open < eof && eof < data && data < details, "{md}");
     assert!(md.contains("**differs** pass: exit 1;"), "{md}");
     assert!(md.contains("**fails** fail: exit 1;"), "{md}");
@@ -582,7 +582,7 @@ fn compare_html_in_a_real_browser() {
     };
     let all = dom("");
     let got = rows(&all);
-    assert_eq!(got.len(), 10, "{all}");
+    assert_eq!(got.len(), 13, "{all}");
     assert_eq!(
         got[..3]
             .iter()
@@ -605,7 +605,7 @@ fn compare_html_in_a_real_browser() {
             "showing"
         ]
         .map(|id| text(&all, id)),
-        ["10", "2", "1", "1", "showing 10 of 10"]
+        ["13", "2", "1", "1", "showing 13 of 13"]
     );
     assert!(
         all.contains("<a href=\"#row-0\">p1_rust_stdin_nonblock_read/open</a>"),
@@ -615,7 +615,7 @@ fn compare_html_in_a_real_browser() {
     let hidden: Vec<bool> = rows(&only).into_iter().map(|(_, _, h)| h).collect();
     assert_eq!(
         hidden,
-        [false, false, false, true, true, true, true, true, true, true]
+        [false, false, false, true, true, true, true, true, true, true, true, true, true]
     );
-    assert_eq!(text(&only, "showing"), "showing 3 of 10");
+    assert_eq!(text(&only, "showing"), "showing 3 of 13");
 }

@@ -51,10 +51,16 @@ fn ev(
 }
 
 #[test]
-pub fn p3_rust_stdin_read() {
+pub fn p3_rust_stdin_nonblock_read() {
     let (out, r) = run_reported(
-        "p3-stdin-read",
-        &["--stdin", "open", "--platform", "macos", P3_RUST_STDIN_READ],
+        "p3-stdin-nonblock-read",
+        &[
+            "--stdin",
+            "open",
+            "--platform",
+            "macos",
+            P3_RUST_STDIN_NONBLOCK_READ,
+        ],
     );
     assert_eq!(
         (out.code, out.wb_lines()),
@@ -91,7 +97,7 @@ pub fn p3_rust_stdin_read() {
             "WB op=stream.read fd=0 errno=0 name=success n=0 closed=1",
         ),
     ] {
-        let out = wouldblock(&["run", "--stdin", stdin, P3_RUST_STDIN_READ]);
+        let out = wouldblock(&["run", "--stdin", stdin, P3_RUST_STDIN_NONBLOCK_READ]);
         assert_eq!(
             (out.code, out.wb_lines(), out.host_lines().len()),
             (Some(0), vec![line], 0),
@@ -105,7 +111,7 @@ pub fn p3_rust_stdin_read() {
         "stock",
         "--stdin",
         "open",
-        P3_RUST_STDIN_READ,
+        P3_RUST_STDIN_NONBLOCK_READ,
     ]);
     assert_eq!(
         (out.code, out.wb_lines(), out.host_lines().len()),
@@ -122,7 +128,7 @@ pub fn p3_stdin_read_inherited_pipe() {
     use std::io::Write as _;
     let (r, w) = os_pipe();
     let mut cmd = Command::new(BIN);
-    cmd.args(["run", "--stdin", "inherit", P3_RUST_STDIN_READ]);
+    cmd.args(["run", "--stdin", "inherit", P3_RUST_STDIN_NONBLOCK_READ]);
     let out = run_with_stdin(cmd, r, DEADLINE);
     drop(w);
     assert_eq!(
@@ -133,7 +139,7 @@ pub fn p3_stdin_read_inherited_pipe() {
     let (r, mut w) = os_pipe();
     w.write_all(b"piped").unwrap();
     let mut cmd = Command::new(BIN);
-    cmd.args(["run", "--stdin", "inherit", P3_RUST_STDIN_READ]);
+    cmd.args(["run", "--stdin", "inherit", P3_RUST_STDIN_NONBLOCK_READ]);
     let out = run_with_stdin(cmd, r, DEADLINE);
     drop(w);
     assert_eq!(
@@ -148,10 +154,10 @@ pub fn p3_stdin_read_inherited_pipe() {
 }
 
 #[test]
-pub fn p3_rust_stdin_read_wait() {
+pub fn p3_rust_stdin_nonblock_then_block() {
     let (out, r) = run_reported(
-        "p3-stdin-read-wait",
-        &["--stdin", "after:100:hi", P3_RUST_STDIN_READ_WAIT],
+        "p3-stdin-nonblock-then-block",
+        &["--stdin", "after:100:hi", P3_RUST_STDIN_NONBLOCK_THEN_BLOCK],
     );
     assert_eq!(
         (out.code, out.wb_lines()),
@@ -172,7 +178,7 @@ pub fn p3_rust_stdin_read_wait() {
         "open",
         "--timeout",
         "300ms",
-        P3_RUST_STDIN_READ_WAIT,
+        P3_RUST_STDIN_NONBLOCK_THEN_BLOCK,
     ]);
     assert_eq!(
         (out.code, out.wb_lines()),
@@ -182,8 +188,8 @@ pub fn p3_rust_stdin_read_wait() {
 }
 
 #[test]
-pub fn p3_rust_stdin_probe() {
-    let (out, r) = run_reported("p3-stdin-probe", &["--stdin", "open", P3_RUST_STDIN_PROBE]);
+pub fn p3_rust_poll_stdin() {
+    let (out, r) = run_reported("p3-poll-stdin", &["--stdin", "open", P3_RUST_POLL_STDIN]);
     assert_eq!(
         (out.code, out.wb_lines()),
         (Some(0), vec![BLOCKED, CANCELLED]),
@@ -196,10 +202,7 @@ pub fn p3_rust_stdin_probe() {
             ev("stream.cancel-read", "stdin", "again", 1, None),
         ]
     );
-    let (out, r) = run_reported(
-        "p3-stdin-probe",
-        &["--stdin", "data:hi", P3_RUST_STDIN_PROBE],
-    );
+    let (out, r) = run_reported("p3-poll-stdin", &["--stdin", "data:hi", P3_RUST_POLL_STDIN]);
     assert_eq!(
         (out.code, out.wb_lines()),
         (
@@ -222,7 +225,7 @@ pub fn p3_rust_stdin_probe() {
         "stock",
         "--stdin",
         "open",
-        P3_RUST_STDIN_PROBE,
+        P3_RUST_POLL_STDIN,
     ]);
     assert_eq!(
         (out.code, out.wb_lines()),
@@ -239,15 +242,15 @@ pub fn p3_rust_stdin_probe() {
 }
 
 #[test]
-pub fn p3_rust_stderr_write_full() {
+pub fn p3_rust_write_full_pipe() {
     let (out, r) = run_reported(
-        "p3-stderr-write-full",
+        "p3-write-full-pipe",
         &[
             "--stderr",
             "pipe:8192",
             "--platform",
             "linux",
-            P3_RUST_STDERR_WRITE_FULL,
+            P3_RUST_WRITE_FULL_PIPE,
         ],
     );
     assert_eq!(
@@ -280,7 +283,7 @@ pub fn p3_rust_stderr_write_full() {
     // Room for all of it: 256 KiB in four complete writes, nothing recorded. (An inherited
     // pipe the reader drains may fill between writes: then BLOCKED, as POSIX says EAGAIN.)
     let mut cmd = Command::new(BIN);
-    cmd.args(["run", "--stderr", "pipe:1048576", P3_RUST_STDERR_WRITE_FULL]);
+    cmd.args(["run", "--stderr", "pipe:1048576", P3_RUST_WRITE_FULL_PIPE]);
     let out = run_with_deadline(cmd, None, DEADLINE);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(out.wb_lines().len(), 5, "{out:?}");

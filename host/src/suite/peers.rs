@@ -20,7 +20,7 @@ pub struct Peer {
     pub name: &'static str,
     /// What it is.
     pub description: &'static str,
-    /// `p1`, `p2`.
+    /// `p1`, `p2`, `p3`.
     pub abis: &'static [&'static str],
     /// How to install it here.
     pub install: &'static str,
@@ -50,8 +50,8 @@ pub const PEERS: &[Peer] = &[
     },
     Peer {
         name: "wasmtime",
-        description: "the wasmtime CLI (preview1 and preview2)",
-        abis: &["p1", "p2"],
+        description: "the wasmtime CLI (preview1, preview2 and WASI 0.3)",
+        abis: &["p1", "p2", "p3"],
         install: "cargo install wasmtime-cli --locked (about 17 minutes here)",
         find: |_| {
             let version = version_of(Command::new("wasmtime").arg("--version"))?;

@@ -1,4 +1,4 @@
-//! Scenario `stdin_read` (WASI 0.3): the Python docs' example in 0.3 terms. One 16-byte
+//! Scenario `stdin_nonblock_read` (WASI 0.3): the Python docs' example in 0.3 terms. One 16-byte
 //! `stream.read` of stdin, looked at once: data or end-of-file completes it at once; an open,
 //! empty stdin gives BLOCKED, and the guest cancels, which completes as `Cancelled` with
 //! nothing read: EAGAIN for wasi-libc's `O_NONBLOCK` (Python: BlockingIOError).

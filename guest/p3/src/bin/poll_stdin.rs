@@ -1,4 +1,4 @@
-//! Scenario `stdin_probe` (WASI 0.3): a zero-length `stream.read` of stdin, the readiness
+//! Scenario `poll_stdin` (WASI 0.3): a zero-length `stream.read` of stdin, the readiness
 //! probe wasi-libc's p3 target uses for `poll` and `O_NONBLOCK`, looked at once; BLOCKED is
 //! cancelled. When the probe says ready, a 16-byte read is looked at once too: a faithful host
 //! never says ready and then BLOCKED (wasmtime-wasi answers every probe "ready").

@@ -1,4 +1,4 @@
-//! Scenario `stderr_write_full` (WASI 0.3): stderr written through `write-via-stream`, 64 KiB
+//! Scenario `write_full_pipe` (WASI 0.3): stderr written through `write-via-stream`, 64 KiB
 //! at a time, each `stream.write` looked at once, until 256 KiB went through or the host said
 //! BLOCKED; a BLOCKED write is cancelled. Into a bounded pipe nobody drains: a short write
 //! (what fitted), then BLOCKED and `Cancelled` with nothing written: EAGAIN, Python's

@@ -1,4 +1,4 @@
-//! Scenario `stdin_read_wait` (WASI 0.3): one 16-byte `stream.read` of stdin, looked at once,
+//! Scenario `stdin_nonblock_then_block` (WASI 0.3): one 16-byte `stream.read` of stdin, looked at once,
 //! then, if the host said BLOCKED, awaited: a blocking read. With stdin delivered later the
 //! read completes with that data as soon as it comes; with data already there it completes at
 //! the first look (a host that reads stdin on a task of its own says BLOCKED even then).
