@@ -622,3 +622,59 @@ fn peers_leave_no_converted_guests_behind() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// A WASI 0.3 guest reading its stdin (an open, empty host pipe) in a loop of `stream.read`
+/// answered BLOCKED and cancelled at once. Each BLOCKED used to start a host thread waiting
+/// 100 ms for the pipe: the loop piled up thousands of threads (and cost ~29 us a call).
+/// Now one helper waits per descriptor at a time: the host's thread count stays small.
+#[test]
+fn a_guest_cannot_pile_up_host_threads() {
+    use wouldblock_tests::guests::P3_RUST_BENCH_STREAM_AGAIN;
+    const CALLS: &str = "20000";
+    let (r, w) = wouldblock_tests::os_pipe();
+    let mut child = Command::new(bin())
+        .args([
+            "run",
+            "--stdin",
+            "inherit",
+            P3_RUST_BENCH_STREAM_AGAIN,
+            CALLS,
+        ])
+        .stdin(r)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let threads = || -> Option<u32> {
+        let status = std::fs::read_to_string(&status_file).ok()?;
+        let line = status.lines().find(|l| l.starts_with("Threads:"))?;
+        line["Threads:".len()..].trim().parse().ok()
+    };
+    let (started, mut most) = (Instant::now(), 0);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        most = most.max(threads().unwrap_or(0));
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("deadline of {DEADLINE:?} exceeded; most threads seen: {most}");
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    drop(w);
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(status.success(), "{status:?}: {out}");
+    assert!(
+        out.contains(&format!("calls={CALLS} cancelled={CALLS} ")),
+        "{out}"
+    );
+    assert!(most <= 16, "the host ran {most} threads at once");
+}

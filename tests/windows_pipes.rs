@@ -21,20 +21,20 @@ use std::sync::mpsc;
 use windows_sys::Win32::Foundation::HANDLE;
 use windows_sys::Win32::System::Pipes::{CreatePipe, GetNamedPipeHandleStateW, PIPE_NOWAIT};
 use wouldblock_tests::guests::*;
-use wouldblock_tests::DEADLINE;
+use wouldblock_tests::{spawn, DEADLINE};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
 
 /// Runs `wouldblock run --stdin inherit GUEST` with a pipe as stdin holding `data`, its write
 /// end open until the guest is done (killed at the deadline): exit code, stdout, stderr.
 fn run_with(guest: &str, data: &[u8]) -> (i32, String, String) {
-    let mut child = Command::new(BIN)
-        .args(["run", "--stdin", "inherit", guest])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting wouldblock");
+    let mut child = spawn(
+        Command::new(BIN)
+            .args(["run", "--stdin", "inherit", guest])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let _disarm = arm(&child);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(data).unwrap();
@@ -179,13 +179,13 @@ impl Stderr {
     fn spawn(args: &[&str]) -> Stderr {
         let (rx, tx) = anonymous_pipe(4096);
         let shared = tx.try_clone().unwrap();
-        let mut child = Command::new(BIN)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(tx))
-            .spawn()
-            .expect("starting wouldblock");
+        let mut child = spawn(
+            Command::new(BIN)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::from(tx)),
+        );
         let _disarm = arm(&child);
         let stdout = BufReader::new(child.stdout.take().unwrap());
         Stderr {

@@ -33,6 +33,7 @@ mod compare;
 mod errno;
 mod events;
 mod explain;
+mod fdwait;
 mod guest;
 mod limits;
 mod net;

@@ -222,7 +222,8 @@ impl SourceReader {
 
 /// Whether `fd` is readable (`read`) or writable now; when not, arranges for `cx` to be woken
 /// when it becomes so. No reactor registration for an arbitrary descriptor here: a helper
-/// thread waits for it (woken by the change at once, or after a slice to look again).
+/// thread waits for it (woken by the change at once, or after a slice to look again), one
+/// per descriptor and direction at a time ([`crate::fdwait`]).
 pub fn poll_host(fd: &Arc<HostFd>, cx: &mut Context<'_>, read: bool) -> Poll<()> {
     let wait = move |fd: &HostFd, t| {
         if read {
@@ -231,18 +232,23 @@ pub fn poll_host(fd: &Arc<HostFd>, cx: &mut Context<'_>, read: bool) -> Poll<()>
             fd.wait_writable(t)
         }
     };
-    match wait(fd, Duration::ZERO) {
-        Ok(false) => {
-            let waker = cx.waker().clone();
-            let fd = fd.clone();
-            std::thread::spawn(move || {
-                let _ = wait(&fd, HOST_FD_WAIT_SLICE);
-                waker.wake();
-            });
-            Poll::Pending
-        }
-        Ok(true) | Err(_) => Poll::Ready(()),
+    if !matches!(wait(fd, Duration::ZERO), Ok(false)) {
+        return Poll::Ready(());
     }
+    if fd.waiters().get(read).register(cx.waker()) {
+        let helper = fd.clone();
+        let started = std::thread::Builder::new()
+            .name("wouldblock-fd-wait".into())
+            .spawn(move || {
+                let _ = wait(&helper, HOST_FD_WAIT_SLICE);
+                helper.waiters().get(read).done();
+            });
+        if started.is_err() {
+            // No thread to wait with: wake at once, so the task looks again.
+            fd.waiters().get(read).done();
+        }
+    }
+    Poll::Pending
 }
 
 impl tokio::io::AsyncRead for SourceReader {

@@ -8,7 +8,7 @@ pub mod guests {
 }
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long any one command may take before the test fails. Generous: CI machines are slow,
@@ -67,6 +67,26 @@ pub fn run_with_feed(cmd: Command, chunks: Vec<(Duration, Vec<u8>)>, deadline: D
     run_inner(cmd, Stdio::piped(), Some(chunks), deadline)
 }
 
+/// `cmd.spawn()`, panicking with the command on failure. Under Wine, `CreateProcess`
+/// occasionally fails with `ERROR_INTERNAL_ERROR` (1359) when several test threads start
+/// processes at once (seen once in a CI run of the Windows suite tests, never on Linux or
+/// on the next try): that error alone is retried, a few times, 100 ms apart. Any other
+/// error, and the same one a fifth time, is the test's failure.
+pub fn spawn(cmd: &mut Command) -> Child {
+    const WINE_TRANSIENT: i32 = 1359;
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Ok(child) => return child,
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(WINE_TRANSIENT) && tries < 4 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("spawning {cmd:?}: {e}"),
+        }
+    }
+}
+
 fn run_inner(
     mut cmd: Command,
     stdin: Stdio,
@@ -76,7 +96,7 @@ fn run_inner(
     cmd.stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawning the command");
+    let mut child = spawn(&mut cmd);
     let child_stdin = child.stdin.take();
     let feeder = std::thread::spawn(move || {
         if let (Some(mut pipe), Some(chunks)) = (child_stdin, feed) {
@@ -188,7 +208,7 @@ impl Listening {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let text = format!("{cmd:?}");
-        let mut child = cmd.spawn().expect("spawning the command");
+        let mut child = spawn(&mut cmd);
         let out = child.stdout.take().unwrap();
         let err = child.stderr.take().unwrap();
         let (out_tx, stdout_lines) = std::sync::mpsc::channel();

@@ -23,6 +23,7 @@
 //! updates of the thread's cancellation state, a seventh of an `again` round trip.
 
 use crate::errno::{Posix, WasiErrno};
+use crate::fdwait::Waiters;
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fd::BorrowedFd;
 use std::io;
@@ -39,6 +40,8 @@ pub struct HostFd {
     // for the access `access` names; `None` inside when there is none to have.
     nonblocking: OnceLock<Option<OwnedFd>>,
     access: libc::c_int,
+    // Who waits for it to be readable or writable, from async code.
+    waiters: Waiters,
 }
 
 /// The host's own stdin.
@@ -53,6 +56,7 @@ impl HostFd {
             _owned: None,
             nonblocking: OnceLock::new(),
             access,
+            waiters: Waiters::default(),
         }
     }
 
@@ -64,6 +68,11 @@ impl HostFd {
             _owned: Some(fd),
             ..HostFd::borrowed(raw, libc::O_RDONLY)
         }
+    }
+
+    /// Who waits for it to be readable or writable, from async code.
+    pub fn waiters(&self) -> &Waiters {
+        &self.waiters
     }
 
     /// The private non-blocking twin of a pipe, if the host could open one.

@@ -17,6 +17,7 @@
 //! down by a Unix parent) cannot be peeked: it reads as always ready, and reads of it block.
 
 use super::pump::Pump;
+use crate::fdwait::Waiters;
 use std::io;
 use std::os::windows::io::{AsRawHandle, AsRawSocket, OwnedHandle};
 use std::sync::{Arc, OnceLock};
@@ -51,6 +52,8 @@ pub struct HostFd {
     _owned: Option<OwnedHandle>,
     /// The room in front of an output pipe, shared by every `HostFd` of that std handle.
     pump: Option<Arc<Pump>>,
+    /// Who waits for it to be readable or writable, from async code.
+    waiters: Waiters,
 }
 
 // SAFETY: a Win32 handle may be used from any thread.
@@ -64,6 +67,7 @@ fn std_handle(which: u32) -> HostFd {
         handle: unsafe { GetStdHandle(which) },
         _owned: None,
         pump: None,
+        waiters: Waiters::default(),
     }
 }
 
@@ -122,7 +126,13 @@ impl HostFd {
             handle: owned.as_raw_handle() as HANDLE,
             _owned: Some(owned),
             pump: None,
+            waiters: Waiters::default(),
         }
+    }
+
+    /// Who waits for it to be readable or writable, from async code.
+    pub fn waiters(&self) -> &Waiters {
+        &self.waiters
     }
 
     /// A read that never blocks, done by the system: none on Windows (the caller waits with
