@@ -69,6 +69,17 @@ fn empty_file() {
     assert_input_error(&out, "empty file");
 }
 
+/// Refused from its length, before any of it is read or mapped (a sparse file: no disk).
+#[test]
+fn too_large_file() {
+    let dir = temp_dir("too-large");
+    let path = dir.join("huge.wasm");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len((512 << 20) + 1).unwrap();
+    let out = wouldblock(&["run", path.to_str().unwrap()]);
+    assert_input_error(&out, "huge.wasm: larger than 512 MiB");
+}
+
 #[test]
 fn not_wasm() {
     let dir = temp_dir("notwasm");

@@ -42,6 +42,15 @@ pub enum Guest {
 }
 
 impl Guest {
+    /// A compiled component: a WASI 0.3 command when it exports `wasi:cli/run@0.3.*`.
+    pub fn from_component(engine: &Engine, component: Component) -> Guest {
+        if crate::p3::is_p3_command(engine, &component) {
+            Guest::P3(component)
+        } else {
+            Guest::Component(component)
+        }
+    }
+
     /// `p1`, `p2` or `p3`.
     pub fn abi(&self) -> &'static str {
         match self {
@@ -62,10 +71,9 @@ impl Guest {
 /// it is read.
 pub const MAX_GUEST_BYTES: u64 = 512 << 20;
 
-/// Reads a regular file of at most `max` bytes: never a FIFO or a device (which could block
-/// or never end), never more than `max` bytes into memory. The error is one line.
-pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
+/// Opens a regular file of at most `max` bytes: never a FIFO or a device (which could block
+/// or never end). Its length as opened. The error is one line.
+fn open_regular(path: &Path, max: u64) -> Result<(std::fs::File, u64), String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.is_dir() {
         return Err("is a directory, not a file".into());
@@ -73,16 +81,30 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     if !meta.is_file() {
         return Err("not a regular file (a FIFO, socket or device is not read)".into());
     }
-    let too_big = || format!("larger than {} MiB", max >> 20);
-    if meta.len() > max {
-        return Err(too_big());
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    // Looked at again as opened: the path may name another file by now.
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a FIFO, socket or device is not read)".into());
     }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+    if meta.len() > max {
+        return Err(format!("larger than {} MiB", max >> 20));
+    }
+    Ok((file, meta.len()))
+}
+
+/// Reads a regular file of at most `max` bytes (see [`open_regular`]), never more than `max`
+/// bytes into memory. The error is one line.
+pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let (file, len) = open_regular(path, max)?;
+    // Sized up front: one read, not a doubling buffer copied as it grows.
+    let mut bytes = Vec::with_capacity(usize::try_from(len).map_or(0, |n| n.saturating_add(1)));
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| e.to_string())?;
     if bytes.len() as u64 > max {
-        return Err(too_big());
+        return Err(format!("larger than {} MiB", max >> 20));
     }
     Ok(bytes)
 }
@@ -91,33 +113,43 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 pub fn load(engine: &Engine, path: &Path) -> Result<Guest, RunError> {
     let shown = path.display();
     let input = |msg: String| RunError::Input(anyhow!("{shown}: {msg}"));
-    let bytes = read_regular(path, MAX_GUEST_BYTES).map_err(input)?;
-    let binary = if bytes.starts_with(b"\0asm") {
-        bytes
+    let (file, len) = open_regular(path, MAX_GUEST_BYTES).map_err(input)?;
+    let cached = crate::modcache::Entry::for_file(engine, &file);
+    if let Some(guest) = cached.as_ref().and_then(|c| c.load(engine)) {
+        return Ok(guest);
+    }
+    let guest = compile(engine, &file, len).map_err(input)?;
+    if let Some(c) = cached {
+        c.store(&guest);
+    }
+    Ok(guest)
+}
+
+/// Compiles the guest in `file` (`len` bytes): the error is one line.
+fn compile(engine: &Engine, file: &std::fs::File, len: u64) -> Result<Guest, String> {
+    let bytes = crate::sys::map_file(file, len).map_err(|e| e.to_string())?;
+    let text_binary;
+    let binary: &[u8] = if bytes.starts_with(b"\0asm") {
+        &bytes
     } else {
         if bytes.is_empty() {
-            return Err(input(
-                "empty file, not a WebAssembly module or component".into(),
-            ));
+            return Err("empty file, not a WebAssembly module or component".into());
         }
         let text = std::str::from_utf8(&bytes)
-            .map_err(|_| input("not a WebAssembly binary (no \\0asm header) nor text".into()))?;
-        wat::parse_str(text)
-            .map_err(|e| input(format!("not a WebAssembly binary, and not valid text: {e}")))?
+            .map_err(|_| "not a WebAssembly binary (no \\0asm header) nor text".to_string())?;
+        text_binary = wat::parse_str(text)
+            .map_err(|e| format!("not a WebAssembly binary, and not valid text: {e}"))?;
+        &text_binary
     };
-    if wasmparser::Parser::is_component(&binary) {
-        let component = Component::new(engine, &binary)
-            .map_err(|e| input(format!("invalid component: {e:#}")))?;
-        Ok(if crate::p3::is_p3_command(engine, &component) {
-            Guest::P3(component)
-        } else {
-            Guest::Component(component)
-        })
-    } else if wasmparser::Parser::is_core_wasm(&binary) {
-        Module::new(engine, &binary)
+    if wasmparser::Parser::is_component(binary) {
+        Component::new(engine, binary)
+            .map(|c| Guest::from_component(engine, c))
+            .map_err(|e| format!("invalid component: {e:#}"))
+    } else if wasmparser::Parser::is_core_wasm(binary) {
+        Module::new(engine, binary)
             .map(Guest::Module)
-            .map_err(|e| input(format!("invalid module: {e:#}")))
+            .map_err(|e| format!("invalid module: {e:#}"))
     } else {
-        Err(input("unsupported WebAssembly version or layer".into()))
+        Err("unsupported WebAssembly version or layer".into())
     }
 }

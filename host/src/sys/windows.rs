@@ -420,3 +420,34 @@ pub fn wasi_errno(e: &io::Error) -> crate::errno::WasiErrno {
 pub fn host_platform() -> Option<crate::errno::Platform> {
     Some(crate::errno::Platform::Windows)
 }
+
+/// A guest file's bytes, read into memory (one read, the buffer sized up front).
+pub struct FileBytes(Vec<u8>);
+
+/// Reads the first `len` bytes of `file` (a regular file at least that long).
+pub fn map_file(file: &std::fs::File, len: u64) -> io::Result<FileBytes> {
+    use std::io::Read as _;
+    let cap = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+    let mut bytes = Vec::with_capacity(cap);
+    file.take(len).read_to_end(&mut bytes)?;
+    Ok(FileBytes(bytes))
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// No identity that every write to a file changes (Windows has no status-change time in
+/// std, and its file index is not stable there): the compiled-guest cache is not used.
+pub fn file_identity(_file: &std::fs::File) -> Option<[i64; 7]> {
+    None
+}
+
+/// The user's local application data (`%LOCALAPPDATA%`).
+pub fn cache_home() -> Option<std::path::PathBuf> {
+    std::env::var_os("LOCALAPPDATA").map(std::path::PathBuf::from)
+}

@@ -1,0 +1,115 @@
+#![cfg(unix)]
+//! The compiled-guest cache (`host/src/modcache.rs`): a guest file compiled once is loaded
+//! from `$XDG_CACHE_HOME/wouldblock/` the next time; a file rewritten in place (even to the
+//! same length, with its modification time put back) is compiled again; a bad entry or no
+//! usable cache directory falls back to compiling. Each test has a cache directory of its own.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wouldblock_tests::{run_with_deadline, temp_dir, Output, DEADLINE};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
+
+/// A preview1 module that writes `text` (4 bytes) to stdout.
+fn printer(text: &str) -> String {
+    assert_eq!(text.len(), 4);
+    format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "{text}")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 4))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#
+    )
+}
+
+fn run(cache: &Path, guest: &Path) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.env("XDG_CACHE_HOME", cache).arg("run").arg(guest);
+    run_with_deadline(cmd, None, DEADLINE)
+}
+
+/// The cache's entries, sorted.
+fn entries(cache: &Path) -> Vec<PathBuf> {
+    let root = cache.join("wouldblock");
+    let Ok(dirs) = std::fs::read_dir(&root) else {
+        return Vec::new();
+    };
+    let mut all: Vec<PathBuf> = dirs
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    all.sort();
+    all
+}
+
+fn assert_prints(out: &Output, text: &str) {
+    assert_eq!((out.code, out.stdout.as_str()), (Some(0), text), "{out:?}");
+}
+
+#[test]
+fn a_compiled_guest_is_loaded_from_the_cache_next_time() {
+    let dir = temp_dir("modcache-hit");
+    let cache = dir.join("cache");
+    let (a, b) = (dir.join("a.wat"), dir.join("b.wat"));
+    std::fs::write(&a, printer("AAAA")).unwrap();
+    std::fs::write(&b, printer("BBBB")).unwrap();
+    assert_prints(&run(&cache, &a), "AAAA");
+    let first = entries(&cache);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(first[0].to_string_lossy().ends_with(".module"), "{first:?}");
+    assert_prints(&run(&cache, &a), "AAAA");
+    assert_eq!(entries(&cache), first, "a hit adds nothing");
+    // The entry is what runs: B's artifact under A's name makes A print B's text.
+    assert_prints(&run(&cache, &b), "BBBB");
+    let b_entry = entries(&cache)
+        .into_iter()
+        .find(|e| *e != first[0])
+        .unwrap();
+    std::fs::copy(&b_entry, &first[0]).unwrap();
+    assert_prints(&run(&cache, &a), "BBBB");
+}
+
+#[test]
+fn a_guest_rewritten_in_place_is_compiled_again() {
+    let dir = temp_dir("modcache-rewrite");
+    let cache = dir.join("cache");
+    let guest = dir.join("g.wat");
+    std::fs::write(&guest, printer("AAAA")).unwrap();
+    assert_prints(&run(&cache, &guest), "AAAA");
+    let modified = std::fs::metadata(&guest).unwrap().modified().unwrap();
+    // Same inode, same length, the modification time put back: only the status-change
+    // time tells.
+    std::fs::write(&guest, printer("BBBB")).unwrap();
+    let f = std::fs::File::options().write(true).open(&guest).unwrap();
+    f.set_modified(modified).unwrap();
+    drop(f);
+    assert_eq!(
+        std::fs::metadata(&guest).unwrap().modified().unwrap(),
+        modified
+    );
+    assert_prints(&run(&cache, &guest), "BBBB");
+    assert_eq!(entries(&cache).len(), 2);
+}
+
+#[test]
+fn a_bad_entry_or_no_cache_directory_falls_back_to_compiling() {
+    let dir = temp_dir("modcache-bad");
+    let cache = dir.join("cache");
+    let guest = dir.join("g.wat");
+    std::fs::write(&guest, printer("AAAA")).unwrap();
+    assert_prints(&run(&cache, &guest), "AAAA");
+    let entry = entries(&cache).remove(0);
+    std::fs::write(&entry, b"not a compiled module").unwrap();
+    assert_prints(&run(&cache, &guest), "AAAA");
+    assert!(
+        std::fs::read(&entry).unwrap().starts_with(b"\x7fELF"),
+        "the bad entry was replaced by a good one"
+    );
+    // The cache home is a file: nothing can be stored, everything still runs.
+    let not_a_dir = dir.join("file");
+    std::fs::write(&not_a_dir, b"").unwrap();
+    assert_prints(&run(&not_a_dir, &guest), "AAAA");
+}
