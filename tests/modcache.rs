@@ -49,6 +49,16 @@ fn assert_prints(out: &Output, text: &str) {
     assert_eq!((out.code, out.stdout.as_str()), (Some(0), text), "{out:?}");
 }
 
+/// A fresh directory named after `tag` with a guest `g.wat` printing `AAAA`, run once with
+/// the cache in `cache/` beside it: the directory, the cache, the guest.
+fn run_once(tag: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = temp_dir(tag);
+    let (cache, guest) = (dir.join("cache"), dir.join("g.wat"));
+    std::fs::write(&guest, printer("AAAA")).unwrap();
+    assert_prints(&run(&cache, &guest), "AAAA");
+    (dir, cache, guest)
+}
+
 #[test]
 fn a_compiled_guest_is_loaded_from_the_cache_next_time() {
     let dir = temp_dir("modcache-hit");
@@ -74,11 +84,7 @@ fn a_compiled_guest_is_loaded_from_the_cache_next_time() {
 
 #[test]
 fn a_guest_rewritten_in_place_is_compiled_again() {
-    let dir = temp_dir("modcache-rewrite");
-    let cache = dir.join("cache");
-    let guest = dir.join("g.wat");
-    std::fs::write(&guest, printer("AAAA")).unwrap();
-    assert_prints(&run(&cache, &guest), "AAAA");
+    let (_, cache, guest) = run_once("modcache-rewrite");
     let modified = std::fs::metadata(&guest).unwrap().modified().unwrap();
     // Same inode, same length, the modification time put back: only the status-change
     // time tells.
@@ -96,11 +102,7 @@ fn a_guest_rewritten_in_place_is_compiled_again() {
 
 #[test]
 fn a_bad_entry_or_no_cache_directory_falls_back_to_compiling() {
-    let dir = temp_dir("modcache-bad");
-    let cache = dir.join("cache");
-    let guest = dir.join("g.wat");
-    std::fs::write(&guest, printer("AAAA")).unwrap();
-    assert_prints(&run(&cache, &guest), "AAAA");
+    let (dir, cache, guest) = run_once("modcache-bad");
     let entry = entries(&cache).remove(0);
     std::fs::write(&entry, b"not a compiled module").unwrap();
     assert_prints(&run(&cache, &guest), "AAAA");

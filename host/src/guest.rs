@@ -72,39 +72,46 @@ impl Guest {
 pub const MAX_GUEST_BYTES: u64 = 512 << 20;
 
 /// Opens a regular file of at most `max` bytes: never a FIFO or a device (which could block
-/// or never end). Its length as opened. The error is one line.
-fn open_regular(path: &Path, max: u64) -> Result<(std::fs::File, u64), String> {
+/// or never end). Its metadata as opened. The error is one line.
+fn open_regular(path: &Path, max: u64) -> Result<(std::fs::File, std::fs::Metadata), String> {
+    const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device is not read)";
+    // The path first: opening a FIFO would block.
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.is_dir() {
         return Err("is a directory, not a file".into());
     }
     if !meta.is_file() {
-        return Err("not a regular file (a FIFO, socket or device is not read)".into());
+        return Err(NOT_REGULAR.into());
     }
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     // Looked at again as opened: the path may name another file by now.
     let meta = file.metadata().map_err(|e| e.to_string())?;
     if !meta.is_file() {
-        return Err("not a regular file (a FIFO, socket or device is not read)".into());
+        return Err(NOT_REGULAR.into());
     }
     if meta.len() > max {
-        return Err(format!("larger than {} MiB", max >> 20));
+        return Err(too_large(max));
     }
-    Ok((file, meta.len()))
+    Ok((file, meta))
+}
+
+fn too_large(max: u64) -> String {
+    format!("larger than {} MiB", max >> 20)
 }
 
 /// Reads a regular file of at most `max` bytes (see [`open_regular`]), never more than `max`
 /// bytes into memory. The error is one line.
 pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     use std::io::Read as _;
-    let (file, len) = open_regular(path, max)?;
+    let (file, meta) = open_regular(path, max)?;
     // Sized up front: one read, not a doubling buffer copied as it grows.
-    let mut bytes = Vec::with_capacity(usize::try_from(len).map_or(0, |n| n.saturating_add(1)));
+    let mut bytes =
+        Vec::with_capacity(usize::try_from(meta.len()).map_or(0, |n| n.saturating_add(1)));
     file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| e.to_string())?;
     if bytes.len() as u64 > max {
-        return Err(format!("larger than {} MiB", max >> 20));
+        return Err(too_large(max));
     }
     Ok(bytes)
 }
@@ -113,12 +120,12 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 pub fn load(engine: &Engine, path: &Path) -> Result<Guest, RunError> {
     let shown = path.display();
     let input = |msg: String| RunError::Input(anyhow!("{shown}: {msg}"));
-    let (file, len) = open_regular(path, MAX_GUEST_BYTES).map_err(input)?;
-    let cached = crate::modcache::Entry::for_file(engine, &file);
+    let (file, meta) = open_regular(path, MAX_GUEST_BYTES).map_err(input)?;
+    let cached = crate::modcache::Entry::for_file(engine, &meta);
     if let Some(guest) = cached.as_ref().and_then(|c| c.load(engine)) {
         return Ok(guest);
     }
-    let guest = compile(engine, &file, len).map_err(input)?;
+    let guest = compile(engine, &file, meta.len()).map_err(input)?;
     if let Some(c) = cached {
         c.store(&guest);
     }

@@ -43,9 +43,10 @@ const MODULE: &str = "module";
 const COMPONENT: &str = "component";
 
 impl Entry {
-    /// The entry for `file` (just opened) on `engine`; `None` when there is no cache to use.
-    pub fn for_file(engine: &Engine, file: &std::fs::File) -> Option<Entry> {
-        let identity = crate::sys::file_identity(file)?;
+    /// The entry for the file whose metadata (as opened) is `meta`, on `engine`; `None` when
+    /// there is no cache to use.
+    pub fn for_file(engine: &Engine, meta: &std::fs::Metadata) -> Option<Entry> {
+        let identity = crate::sys::file_identity(meta)?;
         let dir = crate::sys::cache_home()?.join("wouldblock").join(format!(
             "modules-{}-wasmtime-{}",
             env!("CARGO_PKG_VERSION"),

@@ -2,8 +2,8 @@
 //!
 //! Both backends offer the same items: `HostFd` (the host's stdio or an opened file, read and
 //! written without changing its flags), readiness waits, `poll_many` over raw sockets and host
-//! descriptors, socket queue sizes, the kernel release, the host's errno table, guest files mapped and
-//! identified, and the user's cache directory.
+//! descriptors, socket queue sizes, the kernel release, the host's errno table, guest files
+//! mapped and identified, and the user's cache directory.
 //! `pump.rs` is platform-neutral (non-blocking writes over a blocking writer), used on Windows.
 
 mod pump;

@@ -535,9 +535,8 @@ impl Drop for FileBytes {
 /// What identifies a file's contents as they are: device, inode, size, modification and
 /// status-change times. Any write to the file changes its status-change time, which no one
 /// can set back (`utimensat` sets the modification time, and itself changes the other).
-pub fn file_identity(file: &std::fs::File) -> Option<[i64; 7]> {
+pub fn file_identity(m: &std::fs::Metadata) -> Option<[i64; 7]> {
     use std::os::unix::fs::MetadataExt;
-    let m = file.metadata().ok()?;
     Some([
         m.dev() as i64,
         m.ino() as i64,

@@ -443,7 +443,7 @@ impl std::ops::Deref for FileBytes {
 
 /// No identity that every write to a file changes (Windows has no status-change time in
 /// std, and its file index is not stable there): the compiled-guest cache is not used.
-pub fn file_identity(_file: &std::fs::File) -> Option<[i64; 7]> {
+pub fn file_identity(_meta: &std::fs::Metadata) -> Option<[i64; 7]> {
     None
 }
 
