@@ -195,7 +195,7 @@ impl Chaos {
             let freq = rule.freq;
             self.seen[i] += 1;
             let hit = match freq {
-                Freq::Every(n) => self.seen[i] % n == 0,
+                Freq::Every(n) => self.seen[i].is_multiple_of(n),
                 // 53 random bits, as a double in [0, 1).
                 Freq::Chance(p) => ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p,
             };

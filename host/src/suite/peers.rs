@@ -314,6 +314,10 @@ pub struct Subprocess {
     pub stderr: Vec<u8>,
 }
 
+/// The bytes a write into an empty pipe takes at once on every platform (POSIX's minimum
+/// PIPE_BUF).
+const PIPE_BUF: usize = 512;
+
 /// Runs `guest` under `peer` with stdin fed as `stdin` says, until `deadline`.
 pub fn run(
     peer: &Peer,
@@ -323,47 +327,29 @@ pub fn run(
     stdin: &StdinSpec,
     deadline: Instant,
 ) -> Subprocess {
+    let crash = |what: String| Subprocess {
+        exit: Err(("crash", what)),
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+    };
+    let (reader, feed) = match Feed::prepare(stdin) {
+        Ok(f) => f,
+        Err(e) => return crash(format!("filling a stdin pipe for {}: {e}", peer.name)),
+    };
     let mut cmd = (peer.command)(found, guest, args);
-    cmd.stdin(Stdio::piped())
+    cmd.stdin(reader)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = match cmd.spawn() {
+    let spawned = cmd.spawn();
+    // The parent's copy of the read end goes with the command: a feeder writing to a runtime
+    // that has exited then gets EPIPE instead of blocking on a pipe no one drains.
+    drop(cmd);
+    let mut child = match spawned {
         Ok(c) => c,
-        Err(e) => {
-            return Subprocess {
-                exit: Err(("crash", format!("starting {}: {e}", peer.name))),
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-            };
-        }
+        Err(e) => return crash(format!("starting {}: {e}", peer.name)),
     };
-    let pipe = child.stdin.take();
-    let spec = stdin.clone();
     let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
-    let feeder = std::thread::spawn(move || {
-        let Some(mut pipe) = pipe else { return };
-        match spec {
-            StdinSpec::Eof | StdinSpec::Inherit => {}
-            StdinSpec::Data(bytes) => {
-                let _ = pipe.write_all(&bytes);
-            }
-            StdinSpec::After(delay, bytes) => {
-                if hold_rx.recv_timeout(delay).is_err() {
-                    let _ = pipe.write_all(&bytes);
-                }
-            }
-            StdinSpec::File(path) => {
-                if let Ok(bytes) = std::fs::read(path) {
-                    let _ = pipe.write_all(&bytes);
-                }
-            }
-            // Open and never written: held until the run is over.
-            StdinSpec::Open => {
-                let _ = hold_rx.recv();
-            }
-        }
-        drop(pipe);
-    });
+    let feeder = std::thread::spawn(move || feed.run(hold_rx));
     let out_t = read_all(child.stdout.take().expect("piped"));
     let err_t = read_all(child.stderr.take().expect("piped"));
     let exit = loop {
@@ -398,6 +384,63 @@ pub fn run(
     }
 }
 
+/// A runtime's stdin: a pipe filled before the runtime starts with what the case says is
+/// waiting, so a fast runtime's first poll never races the feeder, and what comes later.
+struct Feed {
+    /// The write end, when anything remains to be done with it; `None` once the pipe is
+    /// complete (end-of-file already behind the data).
+    writer: Option<std::io::PipeWriter>,
+    /// Bytes beyond what an empty pipe takes at once.
+    rest: Vec<u8>,
+    /// Bytes written after a delay (`after:MS:TEXT`).
+    later: Option<(Duration, Vec<u8>)>,
+    /// Held open and never written until the run is over (`open`).
+    hold: bool,
+}
+
+impl Feed {
+    /// The pipe's read end for the runtime, filled with up to [`PIPE_BUF`] bytes of what is
+    /// waiting (closed behind them when that is all), and the feed for the rest.
+    fn prepare(stdin: &StdinSpec) -> std::io::Result<(std::io::PipeReader, Feed)> {
+        let (reader, mut writer) = std::io::pipe()?;
+        let (now, later) = match stdin {
+            StdinSpec::Data(bytes) => (bytes.clone(), None),
+            StdinSpec::File(path) => (std::fs::read(path)?, None),
+            StdinSpec::After(delay, bytes) => (Vec::new(), Some((*delay, bytes.clone()))),
+            StdinSpec::Eof | StdinSpec::Inherit | StdinSpec::Open => (Vec::new(), None),
+        };
+        let head = now.len().min(PIPE_BUF);
+        writer.write_all(&now[..head])?;
+        let rest = now[head..].to_vec();
+        let hold = matches!(stdin, StdinSpec::Open);
+        let done = rest.is_empty() && later.is_none() && !hold;
+        let feed = Feed {
+            writer: (!done).then_some(writer),
+            rest,
+            later,
+            hold,
+        };
+        Ok((reader, feed))
+    }
+
+    /// Writes the rest, then what comes later, or holds the pipe open until `hold` is
+    /// dropped (the run is over); then closes it.
+    fn run(self, hold: std::sync::mpsc::Receiver<()>) {
+        let Some(mut pipe) = self.writer else { return };
+        let _ = pipe.write_all(&self.rest);
+        match self.later {
+            Some((delay, bytes)) if hold.recv_timeout(delay).is_err() => {
+                let _ = pipe.write_all(&bytes);
+            }
+            Some(_) => {}
+            None if self.hold => {
+                let _ = hold.recv();
+            }
+            None => {}
+        }
+    }
+}
+
 /// Reads `r` to its end on a thread of its own; what it read.
 fn read_all(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
@@ -409,8 +452,67 @@ fn read_all(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8
 
 #[cfg(test)]
 mod tests {
-    use super::PEERS;
+    use super::{Feed, PEERS, PIPE_BUF};
+    use crate::spec::StdinSpec;
     use crate::suite::expect;
+    use std::time::Duration;
+
+    /// Data a case says is waiting is in the pipe, end-of-file behind it, before the
+    /// runtime starts: read here with no feeder running at all.
+    #[test]
+    fn waiting_data_is_in_the_pipe_before_the_runtime_starts() {
+        use std::io::Read;
+        let (mut reader, feed) = Feed::prepare(&StdinSpec::Data(b"hi".to_vec())).unwrap();
+        assert!(
+            feed.writer.is_none(),
+            "the pipe is complete before the start"
+        );
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"hi");
+
+        let (mut reader, feed) = Feed::prepare(&StdinSpec::Eof).unwrap();
+        assert!(feed.writer.is_none());
+        assert_eq!(reader.read(&mut [0; 8]).unwrap(), 0, "end-of-file at once");
+    }
+
+    /// What does not fit an empty pipe at once goes to the feeder, in order; `after` and
+    /// `open` keep the write end for later.
+    #[test]
+    fn the_feeder_writes_what_does_not_fit_and_what_comes_later() {
+        let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let (reader, feed) = Feed::prepare(&StdinSpec::Data(big.clone())).unwrap();
+        assert_eq!(feed.rest.len(), big.len() - PIPE_BUF);
+        let (_tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || feed.run(rx));
+        assert!(
+            read_within(reader) == big,
+            "the bytes arrive whole and in order"
+        );
+
+        let after = StdinSpec::After(Duration::from_millis(1), b"late".to_vec());
+        let (reader, feed) = Feed::prepare(&after).unwrap();
+        assert!(feed.writer.is_some() && feed.rest.is_empty());
+        let (_tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || feed.run(rx));
+        assert_eq!(read_within(reader), b"late");
+
+        let (_reader, feed) = Feed::prepare(&StdinSpec::Open).unwrap();
+        assert!(feed.writer.is_some() && feed.hold);
+    }
+
+    /// Everything `reader` gives up to its end-of-file; a failure after 10 s (a hang).
+    fn read_within(mut reader: std::io::PipeReader) -> Vec<u8> {
+        use std::io::Read;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut got = Vec::new();
+            let _ = reader.read_to_end(&mut got);
+            let _ = tx.send(got);
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("end-of-file within 10 s")
+    }
 
     /// Every runtime's recorded expectations load, and every case names a guest the build has:
     /// this keeps the recordings of runtimes CI does not install (the wasmtime CLI) well-formed.
