@@ -31,6 +31,7 @@ use wasmtime::{Engine, Module};
 use wouldblock::{ChaosSpec, FaithfulCtx, OutputSpec, StdinSpec};
 use wouldblock_tests::guests::{
     P1_RUST_COPY_LOOP, P1_RUST_ECHO_SERVER, P1_RUST_EVENT_LOOP, P2_RUST_STREAM_COPY_LOOP,
+    P3_RUST_COPY_LOOP,
 };
 use wouldblock_tests::{run_with_deadline, temp_dir, DEADLINE};
 
@@ -279,17 +280,21 @@ fn a_short_write_taken_for_whole_is_caught() {
 /// One command-line run of the preview2 `stream_copy_loop [bug]` over `input()` from a file,
 /// into an in-memory 64 KiB stdout (the same room on every host): exit code, stdout, and the
 /// injected events as `call/errno` names, read from the summary lines.
-fn p2_run(bug: Option<&str>, spec: &str, seed: u64) -> Ran {
-    let dir = temp_dir("chaos-p2");
-    let file = dir.join("input");
-    if !file.exists() {
+/// One run of a component `guest [bug]` through the command line: the input as stdin (a
+/// file), stdout a 64 KiB pipe.
+fn cli_run(guest: &str, bug: Option<&str>, spec: &str, seed: u64) -> Ran {
+    // Written once for every test of this binary (each temp_dir call empties its directory).
+    static INPUT: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let file = INPUT.get_or_init(|| {
+        let file = temp_dir("chaos-cli").join("input");
         std::fs::write(&file, input()).unwrap();
-    }
+        file
+    });
     let mut cmd = Command::new(BIN);
     cmd.args(["run", "--stdout", "pipe:64K", "--stdin"])
         .arg(format!("file:{}", file.display()))
         .args(["--chaos", spec, "--chaos-seed", &seed.to_string()])
-        .arg(P2_RUST_STREAM_COPY_LOOP)
+        .arg(guest)
         .args(bug);
     let out = run_with_deadline(cmd, None, DEADLINE);
     let injected = out
@@ -309,17 +314,24 @@ fn p2_run(bug: Option<&str>, spec: &str, seed: u64) -> Ran {
     }
 }
 
-/// The correct preview2 copy is exact under 200 seeds of every fault that applies to streams,
-/// and across them each kind of injection happens.
-#[test]
-fn a_correct_preview2_copy_is_exact_under_any_seed() {
+/// Runs the correct copy `guest` under seeds 0..200 of `spec`: each run exits 0 with the
+/// input copied byte for byte; the kinds of injection that happened across them.
+fn exact_under_seeds(guest: &str, spec: &str) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     for seed in 0..200 {
-        let ran = p2_run(None, "again=0.3,short=0.5", seed);
+        let ran = cli_run(guest, None, spec, seed);
         assert_eq!(ran.code, 0, "seed {seed}");
         assert!(ran.stdout == input(), "seed {seed}: the copy differs");
         seen.extend(ran.injected);
     }
+    seen
+}
+
+/// The correct preview2 copy is exact under 200 seeds of every fault that applies to streams,
+/// and across them each kind of injection happens.
+#[test]
+fn a_correct_preview2_copy_is_exact_under_any_seed() {
+    let seen = exact_under_seeds(P2_RUST_STREAM_COPY_LOOP, "again=0.3,short=0.5");
     let all: BTreeSet<String> = [
         "input-stream.read/again",
         "input-stream.read/success",
@@ -334,8 +346,14 @@ fn a_correct_preview2_copy_is_exact_under_any_seed() {
 /// The first of seeds 0..200 under which the preview2 `bug` changes the output; the same seed
 /// again gives the same wrong output.
 fn p2_caught(bug: &str, spec: &str) {
+    cli_caught(P2_RUST_STREAM_COPY_LOOP, bug, spec);
+}
+
+/// The first of seeds 0..200 under which the copy `guest`'s `bug` changes the output; the
+/// same seed again gives the same wrong output. Its injections.
+fn cli_caught(guest: &str, bug: &str, spec: &str) -> BTreeSet<String> {
     let (seed, wrong) = (0..200u64)
-        .map(|seed| (seed, p2_run(Some(bug), spec, seed)))
+        .map(|seed| (seed, cli_run(guest, Some(bug), spec, seed)))
         .find(|(_, ran)| ran.stdout != input())
         .unwrap_or_else(|| panic!("{bug}: no seed of 200 caught it"));
     eprintln!(
@@ -344,7 +362,8 @@ fn p2_caught(bug: &str, spec: &str) {
         input().len()
     );
     assert!(wrong.stdout.len() < input().len());
-    assert_eq!(p2_run(Some(bug), spec, seed).stdout, wrong.stdout);
+    assert_eq!(cli_run(guest, Some(bug), spec, seed).stdout, wrong.stdout);
+    wrong.injected
 }
 
 #[test]
@@ -355,4 +374,77 @@ fn preview2_again_taken_for_end_of_file_is_caught() {
 #[test]
 fn preview2_a_permit_taken_for_the_whole_write_is_caught() {
     p2_caught("permit-is-whole", "short@stdout=0.5");
+}
+
+/// WASI 0.3: the non-blocking copy (each read looked at once, BLOCKED cancelled, a zero-length
+/// read to wait) is exact under 200 seeds of every fault, and across them each kind of
+/// injection that applies happens: BLOCKED on a read or a write that could complete, short
+/// reads and writes. (Its stdin, a file, is always ready: no probe can be woken spuriously;
+/// `wake` is tested on an open stdin below.)
+#[test]
+fn a_correct_wasi_0_3_copy_is_exact_under_any_seed() {
+    let seen = exact_under_seeds(P3_RUST_COPY_LOOP, EVERYTHING);
+    let all: BTreeSet<String> = [
+        "stream.read/again",
+        "stream.read/success",
+        "stream.write/again",
+        "stream.write/success",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(seen, all);
+}
+
+/// The 0.3 copy that takes a cancelled read for end-of-file copies everything on a quiet run,
+/// and stops short under `again` on stdin; the seed repeats it.
+#[test]
+fn wasi_0_3_again_taken_for_end_of_file_is_caught() {
+    let quiet = cli_run(
+        P3_RUST_COPY_LOOP,
+        Some("again-is-eof"),
+        "short@stderr=/1",
+        0,
+    );
+    assert!(quiet.stdout == input(), "a quiet run copies it all");
+    let injected = cli_caught(P3_RUST_COPY_LOOP, "again-is-eof", "again@stdin=0.3");
+    assert!(injected.contains("stream.read/again"), "{injected:?}");
+}
+
+/// `wake` on a 0.3 probe of an open, empty stdin: answered ready at once (injected), and the
+/// read that follows is BLOCKED, as after a spurious `select(2)` wake-up.
+#[test]
+fn a_wasi_0_3_probe_is_woken_spuriously() {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "run",
+        "--stdin",
+        "open",
+        "--chaos",
+        "wake@stdin=/1",
+        "--chaos-seed",
+        "1",
+    ])
+    .arg(wouldblock_tests::guests::P3_RUST_POLL_STDIN);
+    let out = run_with_deadline(cmd, None, DEADLINE);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (
+            Some(0),
+            vec![
+                "WB op=stream.read fd=0 len=0 result=ready",
+                "WB op=stream.read fd=0 result=blocked",
+                "WB op=stream.cancel-read fd=0 errno=6 name=again result=cancelled n=0",
+            ]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        out.host_lines()[1..],
+        [
+            "wouldblock: stream.probe-read(fd=0, stdin) -> success (0) x1 injected = ready at once, no exception [linux]",
+            "wouldblock: stream.read(fd=0, stdin) -> again (6) x1 = BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]",
+            "wouldblock: stream.cancel-read(fd=0, stdin) -> again (6) x1 = BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]",
+        ],
+        "{out:?}"
+    );
 }

@@ -16,7 +16,8 @@
 //! Nothing injected is wrong for POSIX: a correct program produces the same output, no byte
 //! is lost or reordered. A `--chaos-seed` fixes every random choice (SplitMix64, part of this
 //! format: the same seed and the same calls give the same injections in every version).
-//! Preview1 only: preview2 components run without injection.
+//! Preview1 handles, preview2 streams (`crate::p2observe`) and WASI 0.3 stdio streams
+//! (`crate::p3stdio`); never in `--wasi stock`.
 
 use crate::events::Handle;
 use crate::pipe::PIPE_BUF;

@@ -68,13 +68,16 @@ pub fn run(
             .define_unknown_imports_as_traps(component)
             .map_err(RunError::host)?;
     }
+    let p2 = P2State::new(opts, io, events)?;
+    let chaos = p2.observer.chaos.clone();
     let state = P3State {
-        p2: P2State::new(opts, io, events)?,
+        p2,
         stdio: Stdio {
             stdin: io.stdin.clone(),
             stdout: io.stdout.clone(),
             stderr: io.stderr.clone(),
             log: events.clone(),
+            chaos,
         },
     };
     // Time for --timeout; I/O for wasmtime-wasi's 0.3 sockets, which register with the

@@ -27,14 +27,24 @@
 //!   preview1 write does;
 //! - `stream.probe-read`/`stream.probe-write`: a zero-length operation, `success` when the
 //!   host answered ready at once, `again` when it answered BLOCKED.
+//!
+//! `--chaos` ([`crate::chaos`]) injects what 0.3 allows, marked `injected`: `again` answers
+//! BLOCKED to the first look of a read or write that could complete (the guest is woken at
+//! once: one that waits only goes round again, one that cancels sees EAGAIN); `short` cuts a
+//! read, or a write (one of at most `PIPE_BUF` bytes on a pipe stays whole); `wake` answers a
+//! probe ready when it is not (the next read or write is then BLOCKED, as after a spurious
+//! `select(2)` wake-up).
 
+use crate::chaos::Chaos;
 use crate::errno::WasiErrno;
 use crate::events::{Handle, SharedLog};
 use crate::output::Sink;
 use crate::pipe::ReadOutcome;
 use crate::stdin::Source;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use wasmtime::component::{
     Destination, FutureReader, Linker, Source as Items, StreamConsumer, StreamProducer,
@@ -63,6 +73,14 @@ pub struct Stdio {
     pub stderr: Sink,
     /// The run's events.
     pub log: SharedLog,
+    /// The run's `--chaos`, shared with its preview2 streams (one random sequence).
+    pub chaos: Option<Arc<Mutex<Chaos>>>,
+}
+
+/// `f` on the run's injector, when `--chaos` was given.
+fn chaos<R>(c: &Option<Arc<Mutex<Chaos>>>, f: impl FnOnce(&mut Chaos) -> R) -> Option<R> {
+    let c = c.as_ref()?;
+    Some(f(&mut c.lock().unwrap_or_else(|p| p.into_inner())))
 }
 
 /// Shadows wasmtime-wasi's `read-via-stream` and `write-via-stream` (add wasmtime-wasi's p3
@@ -78,7 +96,9 @@ pub fn add_to_linker<T: P3Stdio>(linker: &mut Linker<T>) -> wasmtime::Result<()>
             let producer = StdinProducer {
                 source: stdio.stdin,
                 log: stdio.log,
+                chaos: stdio.chaos,
                 blocked: false,
+                injected: Injected::default(),
             };
             let stream = StreamReader::new(&mut store, producer)?;
             // Reading stdin never fails here: end-of-file and errors end the stream.
@@ -108,7 +128,9 @@ pub fn add_to_linker<T: P3Stdio>(linker: &mut Linker<T>) -> wasmtime::Result<()>
                         sink,
                         handle: which,
                         log: stdio.log,
+                        chaos: stdio.chaos,
                         blocked: false,
+                        injected: Injected::default(),
                         short: 0,
                         failed: Some(tx),
                     },
@@ -126,12 +148,49 @@ pub fn add_to_linker<T: P3Stdio>(linker: &mut Linker<T>) -> wasmtime::Result<()>
     Ok(())
 }
 
+/// A BLOCKED that `--chaos` injected, held for a millisecond of the runtime's timer: a guest
+/// that cancels at once sees EAGAIN (the cancel moves nothing), one that waits is woken when
+/// it ends. The timer runs only while the guest waits, so it never races a cancel (an
+/// immediate wake-up does: the host may complete the operation before the guest cancels).
+#[derive(Default)]
+struct Injected(Option<Pin<Box<tokio::time::Sleep>>>);
+
+impl Injected {
+    /// Holds from now; `cx` is woken when the hold ends.
+    fn start(&mut self, cx: &mut Context<'_>) {
+        let mut hold = Box::pin(tokio::time::sleep(std::time::Duration::from_millis(1)));
+        let _ = hold.as_mut().poll(cx);
+        self.0 = Some(hold);
+    }
+
+    /// Whether the hold goes on (`cx` woken when it ends); it is over once this says no.
+    fn holding(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(hold) = &mut self.0 else {
+            return false;
+        };
+        if hold.as_mut().poll(cx).is_pending() {
+            return true;
+        }
+        self.0 = None;
+        false
+    }
+
+    /// Ends the hold (a cancel): whether there was one.
+    fn end(&mut self) -> bool {
+        self.0.take().is_some()
+    }
+}
+
 /// stdin's side of the guest's `stream<u8>`.
 struct StdinProducer {
     source: Source,
     log: SharedLog,
+    chaos: Option<Arc<Mutex<Chaos>>>,
     /// The operation in progress was answered BLOCKED (recorded once).
     blocked: bool,
+    /// That BLOCKED was `--chaos`'s: a cancel then moves nothing (EAGAIN), as if the data
+    /// had come just after it.
+    injected: Injected,
 }
 
 impl StdinProducer {
@@ -143,6 +202,7 @@ impl StdinProducer {
     ) -> Poll<wasmtime::Result<StreamResult>> {
         if finish {
             self.blocked = false;
+            self.injected.end();
             self.log
                 .record("stream.cancel-read", 0, Handle::Stdin, WasiErrno::Again);
             return Poll::Ready(Ok(StreamResult::Cancelled));
@@ -167,8 +227,41 @@ impl StdinProducer {
                 }
                 return Poll::Ready(Ok(StreamResult::Completed));
             }
+            if !finish
+                && !self.blocked
+                && chaos(&self.chaos, |c| c.wake(Handle::Stdin)) == Some(true)
+            {
+                self.log
+                    .record_injected("stream.probe-read", 0, Handle::Stdin, WasiErrno::Success);
+                return Poll::Ready(Ok(StreamResult::Completed));
+            }
             if finish || self.source.poll_readable(cx).is_pending() {
                 return self.not_ready("stream.probe-read", finish);
+            }
+        }
+    }
+
+    /// `--chaos` on the first look of a read that can complete (not a cancel's): BLOCKED
+    /// (the guest woken at once), or how many of `cap` bytes to ask for.
+    fn inject(&mut self, cx: &mut Context<'_>, cap: usize, finish: bool) -> Result<usize, ()> {
+        if finish || self.blocked || !self.source.readable_now() {
+            return Ok(cap);
+        }
+        match chaos(&self.chaos, |c| {
+            if c.again(Handle::Stdin) {
+                None
+            } else {
+                Some(c.read_len(Handle::Stdin, cap))
+            }
+        }) {
+            None => Ok(cap),
+            Some(Some(ask)) => Ok(ask),
+            Some(None) => {
+                self.log
+                    .record_injected("stream.read", 0, Handle::Stdin, WasiErrno::Again);
+                self.blocked = true;
+                self.injected.start(cx);
+                Err(())
             }
         }
     }
@@ -190,11 +283,26 @@ impl<D> StreamProducer<D> for StdinProducer {
             return self.probe(cx, finish);
         }
         let mut dst = dst.as_direct(store, want.unwrap_or(READ_CHUNK).min(READ_CHUNK));
+        if finish && self.injected.end() || !finish && self.injected.holding(cx) {
+            return self.not_ready("stream.read", finish);
+        }
+        let cap = dst.remaining().len();
+        let Ok(ask) = self.inject(cx, cap, finish) else {
+            return Poll::Pending;
+        };
         loop {
-            match self.source.try_read(dst.remaining()) {
+            match self.source.try_read(&mut dst.remaining()[..ask]) {
                 Ok(ReadOutcome::Data(n)) => {
                     dst.mark_written(n);
                     self.blocked = false;
+                    if ask < cap && n == ask {
+                        self.log.record_injected(
+                            "stream.read",
+                            0,
+                            Handle::Stdin,
+                            WasiErrno::Success,
+                        );
+                    }
                     return Poll::Ready(Ok(StreamResult::Completed));
                 }
                 Ok(ReadOutcome::Eof) | Err(_) => return Poll::Ready(Ok(StreamResult::Dropped)),
@@ -213,8 +321,11 @@ struct SinkConsumer {
     sink: Sink,
     handle: Handle,
     log: SharedLog,
+    chaos: Option<Arc<Mutex<Chaos>>>,
     /// The operation in progress was answered BLOCKED (recorded once).
     blocked: bool,
+    /// That BLOCKED was `--chaos`'s: a cancel then moves nothing (EAGAIN).
+    injected: Injected,
     /// Bytes of the short writes since the last would-block.
     short: u64,
     /// Tells `write-via-stream`'s future the stream failed.
@@ -250,6 +361,39 @@ impl SinkConsumer {
         }
     }
 
+    /// `--chaos` on the first look of a write that can take something (not a cancel's):
+    /// BLOCKED (the guest woken at once), or how many of `len` bytes to offer.
+    fn inject(&mut self, cx: &mut Context<'_>, len: usize, finish: bool) -> Result<usize, ()> {
+        if finish || self.blocked || !self.sink.has_room(1) {
+            return Ok(len);
+        }
+        let handle = self.handle;
+        match chaos(&self.chaos, |c| {
+            if c.again(handle) {
+                None
+            } else {
+                Some(c.write_len(handle, len))
+            }
+        }) {
+            None => Ok(len),
+            Some(Some(take)) => Ok(take),
+            Some(None) => {
+                let fd = self.fd();
+                self.log.record_write(
+                    "stream.write",
+                    fd,
+                    handle,
+                    WasiErrno::Again,
+                    self.short,
+                    true,
+                );
+                self.blocked = true;
+                self.injected.start(cx);
+                Err(())
+            }
+        }
+    }
+
     fn not_ready(
         &mut self,
         call: &'static str,
@@ -258,6 +402,7 @@ impl SinkConsumer {
         let fd = self.fd();
         if finish {
             self.blocked = false;
+            self.injected.end();
             self.log.record_write(
                 "stream.cancel-write",
                 fd,
@@ -299,13 +444,32 @@ impl<D> StreamConsumer<D> for SinkConsumer {
                     }
                     return Poll::Ready(Ok(StreamResult::Completed));
                 }
+                if !finish
+                    && !self.blocked
+                    && chaos(&self.chaos, |c| c.wake(self.handle)) == Some(true)
+                {
+                    let fd = self.fd();
+                    self.log.record_injected(
+                        "stream.probe-write",
+                        fd,
+                        self.handle,
+                        WasiErrno::Success,
+                    );
+                    return Poll::Ready(Ok(StreamResult::Completed));
+                }
                 if finish || self.poll_writable(cx).is_pending() {
                     return self.not_ready("stream.probe-write", finish);
                 }
             }
         }
+        if finish && self.injected.end() || !finish && self.injected.holding(cx) {
+            return self.not_ready("stream.write", finish);
+        }
+        let Ok(take) = self.inject(cx, len, finish) else {
+            return Poll::Pending;
+        };
         loop {
-            match self.write_now(src.remaining()) {
+            match self.write_now(&src.remaining()[..take]) {
                 Ok(0) => {
                     if finish || self.poll_writable(cx).is_pending() {
                         return self.not_ready("stream.write", finish);
@@ -322,7 +486,7 @@ impl<D> StreamConsumer<D> for SinkConsumer {
                             self.handle,
                             WasiErrno::Success,
                             n as u64,
-                            false,
+                            take < len && n == take,
                         );
                         self.short += n as u64;
                     } else {

@@ -124,11 +124,7 @@ pub fn blocked_in_the_host() {
     }
     // A preview2 guest blocked inside wasmtime-wasi's own poll: abandoned just after the
     // deadline, reported the same way.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = wouldblock_tests::free_port();
     let addr = format!("127.0.0.1:{port}");
     let out = wouldblock(&[
         "run",

@@ -8,18 +8,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use wouldblock_tests::guests::*;
-use wouldblock_tests::{run_with_deadline, Output, DEADLINE};
+use wouldblock_tests::{free_port, run_with_deadline, Output, DEADLINE};
 
 const SKIP: &str = "WB op=skip fd=none errno=0 name=success reason=preview2-only";
-
-/// A loopback port nobody listens on now (the kernel does not hand it out again at once).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn run(args: &[&str]) -> Output {
     let mut cmd = Command::new(BIN);

@@ -1,7 +1,9 @@
-//! WASI 0.3 components: stdin read through `read-via-stream`, stderr written through
-//! `write-via-stream`, each operation looked at once. The host answers BLOCKED exactly when a
-//! POSIX non-blocking call would say EAGAIN, and records every BLOCKED, cancel, short write
-//! and readiness probe on its handle; `--wasi stock` is wasmtime-wasi's own 0.3 stdio.
+//! WASI 0.3 components: stdin read through `read-via-stream`, stdout and stderr written
+//! through `write-via-stream`, each operation looked at once. The host answers BLOCKED exactly
+//! when a POSIX non-blocking call would say EAGAIN, and records every BLOCKED, cancel, short
+//! write and readiness probe on its handle; `--wasi stock` is wasmtime-wasi's own 0.3 stdio.
+//! A non-blocking copy loop over the host's own pipe; 0.3 TCP sockets (accept and receive
+//! streams BLOCKED with nothing there, wasmtime-wasi's own and not recorded).
 
 use super::{wouldblock, BIN};
 use std::process::Command;
@@ -292,4 +294,165 @@ pub fn p3_rust_write_full_pipe() {
         "WB op=stream.write fd=2 errno=0 name=success total=262144"
     );
     assert_eq!(out.host_lines().len(), 0);
+}
+
+/// The same through stdout's `write-via-stream` (its own handle and sink): the report goes to
+/// stderr.
+#[test]
+pub fn p3_rust_write_full_pipe_stdout() {
+    let (out, r) = run_reported(
+        "p3-write-full-pipe-stdout",
+        &[
+            "--stdout",
+            "pipe:8192",
+            "--platform",
+            "linux",
+            P3_RUST_WRITE_FULL_PIPE,
+            "stdout",
+        ],
+    );
+    let wb: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("WB "))
+        .collect();
+    assert_eq!(
+        (out.code, wb),
+        (
+            Some(0),
+            vec![
+                "WB op=stream.write fd=1 errno=0 name=success n=8192",
+                "WB op=stream.write fd=1 result=blocked written=8192",
+                "WB op=stream.cancel-write fd=1 errno=6 name=again result=cancelled n=0",
+            ]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        events(&r),
+        [
+            ev("stream.write", "stdout", "success", 1, Some(8192)),
+            ev("stream.write", "stdout", "again", 1, Some(8192)),
+            ev("stream.cancel-write", "stdout", "again", 1, Some(8192)),
+        ]
+    );
+    assert_eq!(r["events"][2]["python"]["characters_written"], 8192);
+    assert_eq!(r["captured"]["stdout"], 8192);
+}
+
+/// WASI 0.3 sockets with `--allow-net`, in both modes: the stream of accepted connections
+/// and a connection's receive stream, each read once with nothing there, are BLOCKED and
+/// cancelled (EAGAIN for wasi-libc's non-blocking `accept` and `recv`); a client of the
+/// guest's own is accepted, its "hi" received; a port not allowed is access-denied. These
+/// streams are wasmtime-wasi's own in both modes: the host does not record them yet.
+#[test]
+pub fn p3_rust_net_accept_nonblocking() {
+    let port = wouldblock_tests::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    for mode in ["faithful", "stock"] {
+        let (out, r) = run_reported(
+            "p3-net-accept",
+            &[
+                "--wasi",
+                mode,
+                "--allow-net",
+                &addr,
+                P3_RUST_NET_ACCEPT_NONBLOCKING,
+                &addr,
+            ],
+        );
+        assert_eq!(
+            (out.code, out.wb_lines()),
+            (
+                Some(0),
+                vec![
+                    "WB op=listen fd=none errno=0 name=success",
+                    "WB op=stream.read fd=listener result=blocked",
+                    "WB op=stream.cancel-read fd=listener errno=6 name=again result=cancelled n=0",
+                    "WB op=connect fd=none errno=0 name=success",
+                    "WB op=stream.read fd=listener errno=0 name=success n=1 data=",
+                    "WB op=stream.read fd=conn result=blocked",
+                    "WB op=stream.cancel-read fd=conn errno=6 name=again result=cancelled n=0",
+                    "WB op=stream.write fd=client errno=0 name=success n=2",
+                    "WB op=send fd=none errno=0 name=success",
+                    "WB op=stream.read fd=conn errno=0 name=success n=2 data=hi",
+                    "WB op=listen-denied fd=none errno=2 name=acces error=access-denied",
+                ]
+            ),
+            "{mode}: {out:?}"
+        );
+        assert_eq!(events(&r), [], "{mode}");
+        assert_eq!(r["abi"], "p3");
+    }
+    // Without --allow-net nothing is allowed.
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", P3_RUST_NET_ACCEPT_NONBLOCKING, &addr]);
+    let out = run_with_deadline(cmd, None, DEADLINE);
+    assert_eq!(
+        (out.code, out.wb_lines()),
+        (
+            Some(1),
+            vec!["WB op=listen fd=none errno=2 name=acces error=access-denied"]
+        ),
+        "{out:?}"
+    );
+}
+
+/// The 0.3 non-blocking copy over the host's own stdin pipe, fed in two chunks 150 ms apart:
+/// between them its look at the empty pipe is BLOCKED and cancelled, its zero-length read
+/// waits for the second chunk, and the copy is whole. The `again-is-eof` variant stops at that
+/// cancel, after the first chunk.
+#[test]
+pub fn p3_rust_copy_loop() {
+    let chunks = || {
+        vec![
+            (std::time::Duration::ZERO, b"first chunk, ".to_vec()),
+            (
+                std::time::Duration::from_millis(150),
+                b"second chunk".to_vec(),
+            ),
+        ]
+    };
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--platform", "linux", P3_RUST_COPY_LOOP]);
+    let out = wouldblock_tests::run_with_feed(cmd, chunks(), DEADLINE);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "first chunk, second chunk"),
+        "{out:?}"
+    );
+    // Once at least (twice if the first look came before the first chunk).
+    let calls: Vec<&str> = out
+        .host_lines()
+        .iter()
+        .map(|l| {
+            let (call, rest) = l
+                .split_once(" -> again (6) x")
+                .unwrap_or_else(|| panic!("{l}"));
+            assert!(
+                rest.ends_with(
+                    " = BlockingIOError: [Errno 11] Resource temporarily unavailable [linux]"
+                ),
+                "{l}"
+            );
+            call
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "wouldblock: stream.read(fd=0, stdin)",
+            "wouldblock: stream.cancel-read(fd=0, stdin)",
+            "wouldblock: stream.probe-read(fd=0, stdin)",
+        ],
+        "{out:?}"
+    );
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", P3_RUST_COPY_LOOP, "again-is-eof"]);
+    let out = wouldblock_tests::run_with_feed(cmd, chunks(), DEADLINE);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "first chunk, "),
+        "{out:?}"
+    );
 }

@@ -7,6 +7,7 @@
 //! `O_NONBLOCK`). The report lines go to stdout through std (preview2 stdio): the 0.3 streams
 //! under test stay the scenario's own.
 
+use std::fmt::Display;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::task::Poll;
@@ -21,7 +22,7 @@ pub async fn poll_once<F: Future>(mut op: Pin<&mut F>) -> Poll<F::Output> {
 }
 
 /// The line for a finished read on `fd` (`op` is `stream.read` or `stream.cancel-read`).
-pub fn read_line(op: &str, fd: u32, r: StreamResult, data: &[u8]) -> String {
+pub fn read_line(op: &str, fd: impl Display, r: StreamResult, data: &[u8]) -> String {
     match r {
         StreamResult::Complete(n) => format!(
             "WB op={op} fd={fd} errno=0 name=success n={n} data={}",
@@ -35,7 +36,7 @@ pub fn read_line(op: &str, fd: u32, r: StreamResult, data: &[u8]) -> String {
 }
 
 /// The line for a finished write on `fd` (`op` is `stream.write` or `stream.cancel-write`).
-pub fn write_line(op: &str, fd: u32, r: StreamResult) -> String {
+pub fn write_line(op: &str, fd: impl Display, r: StreamResult) -> String {
     match r {
         StreamResult::Complete(n) => format!("WB op={op} fd={fd} errno=0 name=success n={n}"),
         StreamResult::Dropped => format!("WB op={op} fd={fd} errno=32 name=pipe result=dropped"),
@@ -46,7 +47,7 @@ pub fn write_line(op: &str, fd: u32, r: StreamResult) -> String {
 }
 
 /// The line for an operation the host answered BLOCKED.
-pub fn blocked_line(op: &str, fd: u32) -> String {
+pub fn blocked_line(op: &str, fd: impl Display) -> String {
     format!("WB op={op} fd={fd} result=blocked")
 }
 
@@ -54,20 +55,74 @@ pub fn blocked_line(op: &str, fd: u32) -> String {
 /// cancelled. Prints what happened; the result, `None` when it was BLOCKED.
 pub async fn read_or_cancel(
     rx: &mut StreamReader<u8>,
-    fd: u32,
+    fd: impl Display,
     cap: usize,
 ) -> Option<StreamResult> {
     let mut read = pin!(rx.read(Vec::with_capacity(cap)));
     match poll_once(read.as_mut()).await {
         Poll::Ready((r, data)) => {
-            println!("{}", read_line("stream.read", fd, r, &data));
+            println!("{}", read_line("stream.read", &fd, r, &data));
             Some(r)
         }
         Poll::Pending => {
-            println!("{}", blocked_line("stream.read", fd));
+            println!("{}", blocked_line("stream.read", &fd));
             let (r, data) = read.as_mut().cancel();
             println!("{}", read_line("stream.cancel-read", fd, r, &data));
             None
         }
+    }
+}
+
+/// WASI 0.3 sockets for the `net_*` scenarios, reported as the preview2 ones are.
+pub mod net {
+    use wasip3::sockets::types::{
+        ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, TcpSocket,
+    };
+
+    /// The port of the first argument, `127.0.0.1:PORT`.
+    pub fn port_arg() -> u16 {
+        std::env::args()
+            .nth(1)
+            .and_then(|a| a.rsplit(':').next().map(str::to_string))
+            .and_then(|p| p.parse().ok())
+            .expect("an argument 127.0.0.1:PORT")
+    }
+
+    /// `127.0.0.1:port`.
+    pub fn loopback(port: u16) -> IpSocketAddress {
+        IpSocketAddress::Ipv4(Ipv4SocketAddress {
+            port,
+            address: (127, 0, 0, 1),
+        })
+    }
+
+    /// The wasi-libc errno for an error code (what C or Python on WASI would see), its witx
+    /// name, and the code's own WIT name: the preview2 scenarios' mapping.
+    pub fn errno(code: &ErrorCode) -> (u16, &'static str, &'static str) {
+        match code {
+            ErrorCode::AccessDenied => (2, "acces", "access-denied"),
+            ErrorCode::ConnectionRefused => (14, "connrefused", "connection-refused"),
+            ErrorCode::AddressInUse => (3, "addrinuse", "address-in-use"),
+            ErrorCode::InvalidState => (28, "inval", "invalid-state"),
+            _ => (29, "io", "other"),
+        }
+    }
+
+    /// Reports a call's result in the `WB` format.
+    pub fn report<T>(op: &str, r: &Result<T, ErrorCode>) {
+        match r {
+            Ok(_) => println!("WB op={op} fd=none errno=0 name=success"),
+            Err(e) => {
+                let (n, name, wit) = errno(e);
+                println!("WB op={op} fd=none errno={n} name={name} error={wit}");
+            }
+        }
+    }
+
+    /// A socket bound to `127.0.0.1:port`, not yet listening.
+    pub fn bound(port: u16) -> Result<TcpSocket, ErrorCode> {
+        let sock = TcpSocket::create(IpAddressFamily::Ipv4)?;
+        sock.bind(loopback(port))?;
+        Ok(sock)
     }
 }

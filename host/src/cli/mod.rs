@@ -254,7 +254,7 @@ struct RunArgs {
     /// The guest's argv[0] (default: GUEST as given).
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
-    /// Inject at the boundary what POSIX allows, into a faithful preview1 run: rules
+    /// Inject at the boundary what POSIX allows, into a faithful run: rules
     /// FAULT[@HANDLES]=FREQ, comma-separated. FAULT: again, short, wake; HANDLES: stdin,
     /// stdout, stderr, listener, socket, pipes, sockets, joined by +; FREQ: 0.1, 10% or /N
     /// (every Nth). Each injection is an event marked injected.

@@ -66,12 +66,6 @@ pub fn run_partial(
             opts.guest.display()
         )));
     }
-    if matches!(guest, Guest::P3(_)) && opts.chaos.is_some() {
-        return Err(RunError::Input(anyhow::anyhow!(
-            "--chaos injects into preview1 and preview2 handles; {} is a WASI 0.3 component",
-            opts.guest.display()
-        )));
-    }
     if opts.wasi == WasiMode::Stock && opts.chaos.is_some() {
         return Err(RunError::Input(anyhow::anyhow!(
             "--chaos injects into the faithful preview1 layer; --wasi stock runs without it"

@@ -78,7 +78,7 @@ pub struct RunOptions {
     pub trap_unknown_imports: bool,
     /// Deadline, memory and fuel.
     pub limits: crate::limits::Limits,
-    /// `--chaos` and its seed: what a faithful preview1 run injects at the boundary.
+    /// `--chaos` and its seed: what a faithful run injects at the boundary.
     pub chaos: Option<(crate::chaos::ChaosSpec, u64)>,
     /// `--record FILE` or `--replay FILE`.
     pub tape: Option<TapeOption>,

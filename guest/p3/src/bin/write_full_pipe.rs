@@ -3,7 +3,8 @@
 //! BLOCKED; a BLOCKED write is cancelled. Into a bounded pipe nobody drains: a short write
 //! (what fitted), then BLOCKED and `Cancelled` with nothing written: EAGAIN, Python's
 //! BlockingIOError with `characters_written` the bytes of the short write. Its report goes to
-//! stdout.
+//! stdout. With the argument `stdout`, the same through stdout's `write-via-stream`, and the
+//! report to stderr.
 
 #![no_main]
 
@@ -21,27 +22,45 @@ const LIMIT: usize = 256 * 1024;
 impl wasip3::exports::cli::run::Guest for Run {
     async fn run() -> Result<(), ()> {
         let (mut tx, rx) = wasip3::wit_stream::new::<u8>();
-        let _done = wasip3::cli::stderr::write_via_stream(rx);
+        let stdout = std::env::args().nth(1).as_deref() == Some("stdout");
+        let (fd, _done) = if stdout {
+            (1, wasip3::cli::stdout::write_via_stream(rx))
+        } else {
+            (2, wasip3::cli::stderr::write_via_stream(rx))
+        };
+        // The report goes to the other stream (through std's preview2 stdio).
+        let say = |line: String| {
+            if stdout {
+                eprintln!("{line}")
+            } else {
+                println!("{line}")
+            }
+        };
         let mut written = 0;
         while written < LIMIT {
             let mut write = pin!(tx.write(vec![b'x'; CHUNK]));
             match poll_once(write.as_mut()).await {
                 Poll::Ready((r, _)) => {
-                    println!("{}", write_line("stream.write", 2, r));
+                    say(write_line("stream.write", fd, r));
                     match r {
                         StreamResult::Complete(n) => written += n,
                         _ => return Ok(()),
                     }
                 }
                 Poll::Pending => {
-                    println!("{} written={written}", blocked_line("stream.write", 2));
+                    say(format!(
+                        "{} written={written}",
+                        blocked_line("stream.write", fd)
+                    ));
                     let (r, _) = write.as_mut().cancel();
-                    println!("{}", write_line("stream.cancel-write", 2, r));
+                    say(write_line("stream.cancel-write", fd, r));
                     return Ok(());
                 }
             }
         }
-        println!("WB op=stream.write fd=2 errno=0 name=success total={written}");
+        say(format!(
+            "WB op=stream.write fd={fd} errno=0 name=success total={written}"
+        ));
         Ok(())
     }
 }
