@@ -29,11 +29,11 @@
 //!   host answered ready at once, `again` when it answered BLOCKED.
 //!
 //! `--chaos` ([`crate::chaos`]) injects what 0.3 allows, marked `injected`: `again` answers
-//! BLOCKED to the first look of a read or write that could complete (the guest is woken at
-//! once: one that waits only goes round again, one that cancels sees EAGAIN); `short` cuts a
-//! read, or a write (one of at most `PIPE_BUF` bytes on a pipe stays whole); `wake` answers a
-//! probe ready when it is not (the next read or write is then BLOCKED, as after a spurious
-//! `select(2)` wake-up).
+//! BLOCKED to the first look of a read or write that could complete (held a millisecond: one
+//! that waits then completes, one that cancels sees EAGAIN); `short` cuts a read, or a write
+//! (one of at most `PIPE_BUF` bytes on a pipe stays whole); `wake` answers a probe ready when
+//! it is not (the next read or write is then BLOCKED, as after a spurious `select(2)`
+//! wake-up). Without `--chaos` nothing of this costs a system call.
 
 use crate::chaos::Chaos;
 use crate::errno::WasiErrno;
@@ -242,9 +242,9 @@ impl StdinProducer {
     }
 
     /// `--chaos` on the first look of a read that can complete (not a cancel's): BLOCKED
-    /// (the guest woken at once), or how many of `cap` bytes to ask for.
+    /// (held, see [`Injected`]), or how many of `cap` bytes to ask for.
     fn inject(&mut self, cx: &mut Context<'_>, cap: usize, finish: bool) -> Result<usize, ()> {
-        if finish || self.blocked || !self.source.readable_now() {
+        if self.chaos.is_none() || finish || self.blocked || !self.source.readable_now() {
             return Ok(cap);
         }
         match chaos(&self.chaos, |c| {
@@ -362,9 +362,9 @@ impl SinkConsumer {
     }
 
     /// `--chaos` on the first look of a write that can take something (not a cancel's):
-    /// BLOCKED (the guest woken at once), or how many of `len` bytes to offer.
+    /// BLOCKED (held, see [`Injected`]), or how many of `len` bytes to offer.
     fn inject(&mut self, cx: &mut Context<'_>, len: usize, finish: bool) -> Result<usize, ()> {
-        if finish || self.blocked || !self.sink.has_room(1) {
+        if self.chaos.is_none() || finish || self.blocked || !self.sink.has_room(1) {
             return Ok(len);
         }
         let handle = self.handle;
