@@ -69,16 +69,14 @@ pub fn run(
             .map_err(RunError::host)?;
     }
     let p2 = P2State::new(opts, io, events)?;
-    let chaos = p2.observer.chaos.clone();
     let state = P3State {
-        p2,
         stdio: Stdio {
             stdin: io.stdin.clone(),
             stdout: io.stdout.clone(),
             stderr: io.stderr.clone(),
-            log: events.clone(),
-            chaos,
+            obs: p2.observer.clone(),
         },
+        p2,
     };
     // Time for --timeout; I/O for wasmtime-wasi's 0.3 sockets, which register with the
     // current runtime's reactor (without one, a guest's first socket would panic the host).

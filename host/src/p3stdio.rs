@@ -35,16 +35,15 @@
 //! it is not (the next read or write is then BLOCKED, as after a spurious `select(2)`
 //! wake-up). Without `--chaos` nothing of this costs a system call.
 
-use crate::chaos::Chaos;
 use crate::errno::WasiErrno;
-use crate::events::{Handle, SharedLog};
+use crate::events::Handle;
 use crate::output::Sink;
+use crate::p2observe::Observer;
 use crate::pipe::ReadOutcome;
 use crate::stdin::Source;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use wasmtime::component::{
     Destination, FutureReader, Linker, Source as Items, StreamConsumer, StreamProducer,
@@ -71,16 +70,9 @@ pub struct Stdio {
     pub stdout: Sink,
     /// stderr's sink.
     pub stderr: Sink,
-    /// The run's events.
-    pub log: SharedLog,
-    /// The run's `--chaos`, shared with its preview2 streams (one random sequence).
-    pub chaos: Option<Arc<Mutex<Chaos>>>,
-}
-
-/// `f` on the run's injector, when `--chaos` was given.
-fn chaos<R>(c: &Option<Arc<Mutex<Chaos>>>, f: impl FnOnce(&mut Chaos) -> R) -> Option<R> {
-    let c = c.as_ref()?;
-    Some(f(&mut c.lock().unwrap_or_else(|p| p.into_inner())))
+    /// Where the run's events go and its `--chaos`: its preview2 streams' observer (one
+    /// random sequence for both).
+    pub obs: Observer,
 }
 
 /// Shadows wasmtime-wasi's `read-via-stream` and `write-via-stream` (add wasmtime-wasi's p3
@@ -95,8 +87,7 @@ pub fn add_to_linker<T: P3Stdio>(linker: &mut Linker<T>) -> wasmtime::Result<()>
             let stdio = store.data().stdio().clone();
             let producer = StdinProducer {
                 source: stdio.stdin,
-                log: stdio.log,
-                chaos: stdio.chaos,
+                obs: stdio.obs,
                 blocked: false,
                 injected: Injected::default(),
             };
@@ -127,8 +118,7 @@ pub fn add_to_linker<T: P3Stdio>(linker: &mut Linker<T>) -> wasmtime::Result<()>
                     SinkConsumer {
                         sink,
                         handle: which,
-                        log: stdio.log,
-                        chaos: stdio.chaos,
+                        obs: stdio.obs,
                         blocked: false,
                         injected: Injected::default(),
                         short: 0,
@@ -184,8 +174,7 @@ impl Injected {
 /// stdin's side of the guest's `stream<u8>`.
 struct StdinProducer {
     source: Source,
-    log: SharedLog,
-    chaos: Option<Arc<Mutex<Chaos>>>,
+    obs: Observer,
     /// The operation in progress was answered BLOCKED (recorded once).
     blocked: bool,
     /// That BLOCKED was `--chaos`'s: a cancel then moves nothing (EAGAIN), as if the data
@@ -203,12 +192,15 @@ impl StdinProducer {
         if finish {
             self.blocked = false;
             self.injected.end();
-            self.log
+            self.obs
+                .log
                 .record("stream.cancel-read", 0, Handle::Stdin, WasiErrno::Again);
             return Poll::Ready(Ok(StreamResult::Cancelled));
         }
         if !std::mem::replace(&mut self.blocked, true) {
-            self.log.record(call, 0, Handle::Stdin, WasiErrno::Again);
+            self.obs
+                .log
+                .record(call, 0, Handle::Stdin, WasiErrno::Again);
         }
         Poll::Pending
     }
@@ -222,17 +214,19 @@ impl StdinProducer {
         loop {
             if self.source.readable_now() {
                 if !std::mem::take(&mut self.blocked) {
-                    self.log
+                    self.obs
+                        .log
                         .record("stream.probe-read", 0, Handle::Stdin, WasiErrno::Success);
                 }
                 return Poll::Ready(Ok(StreamResult::Completed));
             }
-            if !finish
-                && !self.blocked
-                && chaos(&self.chaos, |c| c.wake(Handle::Stdin)) == Some(true)
-            {
-                self.log
-                    .record_injected("stream.probe-read", 0, Handle::Stdin, WasiErrno::Success);
+            if !finish && !self.blocked && self.obs.chaos(|c| c.wake(Handle::Stdin)) == Some(true) {
+                self.obs.log.record_injected(
+                    "stream.probe-read",
+                    0,
+                    Handle::Stdin,
+                    WasiErrno::Success,
+                );
                 return Poll::Ready(Ok(StreamResult::Completed));
             }
             if finish || self.source.poll_readable(cx).is_pending() {
@@ -244,10 +238,10 @@ impl StdinProducer {
     /// `--chaos` on the first look of a read that can complete (not a cancel's): BLOCKED
     /// (held, see [`Injected`]), or how many of `cap` bytes to ask for.
     fn inject(&mut self, cx: &mut Context<'_>, cap: usize, finish: bool) -> Result<usize, ()> {
-        if self.chaos.is_none() || finish || self.blocked || !self.source.readable_now() {
+        if self.obs.chaos.is_none() || finish || self.blocked || !self.source.readable_now() {
             return Ok(cap);
         }
-        match chaos(&self.chaos, |c| {
+        match self.obs.chaos(|c| {
             if c.again(Handle::Stdin) {
                 None
             } else {
@@ -257,7 +251,8 @@ impl StdinProducer {
             None => Ok(cap),
             Some(Some(ask)) => Ok(ask),
             Some(None) => {
-                self.log
+                self.obs
+                    .log
                     .record_injected("stream.read", 0, Handle::Stdin, WasiErrno::Again);
                 self.blocked = true;
                 self.injected.start(cx);
@@ -296,7 +291,7 @@ impl<D> StreamProducer<D> for StdinProducer {
                     dst.mark_written(n);
                     self.blocked = false;
                     if ask < cap && n == ask {
-                        self.log.record_injected(
+                        self.obs.log.record_injected(
                             "stream.read",
                             0,
                             Handle::Stdin,
@@ -320,8 +315,7 @@ impl<D> StreamProducer<D> for StdinProducer {
 struct SinkConsumer {
     sink: Sink,
     handle: Handle,
-    log: SharedLog,
-    chaos: Option<Arc<Mutex<Chaos>>>,
+    obs: Observer,
     /// The operation in progress was answered BLOCKED (recorded once).
     blocked: bool,
     /// That BLOCKED was `--chaos`'s: a cancel then moves nothing (EAGAIN).
@@ -364,11 +358,11 @@ impl SinkConsumer {
     /// `--chaos` on the first look of a write that can take something (not a cancel's):
     /// BLOCKED (held, see [`Injected`]), or how many of `len` bytes to offer.
     fn inject(&mut self, cx: &mut Context<'_>, len: usize, finish: bool) -> Result<usize, ()> {
-        if self.chaos.is_none() || finish || self.blocked || !self.sink.has_room(1) {
+        if self.obs.chaos.is_none() || finish || self.blocked || !self.sink.has_room(1) {
             return Ok(len);
         }
         let handle = self.handle;
-        match chaos(&self.chaos, |c| {
+        match self.obs.chaos(|c| {
             if c.again(handle) {
                 None
             } else {
@@ -379,7 +373,7 @@ impl SinkConsumer {
             Some(Some(take)) => Ok(take),
             Some(None) => {
                 let fd = self.fd();
-                self.log.record_write(
+                self.obs.log.record_write(
                     "stream.write",
                     fd,
                     handle,
@@ -403,7 +397,7 @@ impl SinkConsumer {
         if finish {
             self.blocked = false;
             self.injected.end();
-            self.log.record_write(
+            self.obs.log.record_write(
                 "stream.cancel-write",
                 fd,
                 self.handle,
@@ -415,7 +409,8 @@ impl SinkConsumer {
             return Poll::Ready(Ok(StreamResult::Cancelled));
         }
         if !std::mem::replace(&mut self.blocked, true) {
-            self.log
+            self.obs
+                .log
                 .record_write(call, fd, self.handle, WasiErrno::Again, self.short, false);
         }
         Poll::Pending
@@ -439,17 +434,19 @@ impl<D> StreamConsumer<D> for SinkConsumer {
                 if self.sink.has_room(1) {
                     if !std::mem::take(&mut self.blocked) {
                         let fd = self.fd();
-                        self.log
-                            .record("stream.probe-write", fd, self.handle, WasiErrno::Success);
+                        self.obs.log.record(
+                            "stream.probe-write",
+                            fd,
+                            self.handle,
+                            WasiErrno::Success,
+                        );
                     }
                     return Poll::Ready(Ok(StreamResult::Completed));
                 }
-                if !finish
-                    && !self.blocked
-                    && chaos(&self.chaos, |c| c.wake(self.handle)) == Some(true)
+                if !finish && !self.blocked && self.obs.chaos(|c| c.wake(self.handle)) == Some(true)
                 {
                     let fd = self.fd();
-                    self.log.record_injected(
+                    self.obs.log.record_injected(
                         "stream.probe-write",
                         fd,
                         self.handle,
@@ -480,7 +477,7 @@ impl<D> StreamConsumer<D> for SinkConsumer {
                     self.blocked = false;
                     if n < len {
                         let fd = self.fd();
-                        self.log.record_write(
+                        self.obs.log.record_write(
                             "stream.write",
                             fd,
                             self.handle,

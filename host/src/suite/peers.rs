@@ -403,15 +403,14 @@ impl Feed {
     /// waiting (closed behind them when that is all), and the feed for the rest.
     fn prepare(stdin: &StdinSpec) -> std::io::Result<(std::io::PipeReader, Feed)> {
         let (reader, mut writer) = std::io::pipe()?;
-        let (now, later) = match stdin {
+        let (mut now, later) = match stdin {
             StdinSpec::Data(bytes) => (bytes.clone(), None),
             StdinSpec::File(path) => (std::fs::read(path)?, None),
             StdinSpec::After(delay, bytes) => (Vec::new(), Some((*delay, bytes.clone()))),
             StdinSpec::Eof | StdinSpec::Inherit | StdinSpec::Open => (Vec::new(), None),
         };
-        let head = now.len().min(PIPE_BUF);
-        writer.write_all(&now[..head])?;
-        let rest = now[head..].to_vec();
+        let rest = now.split_off(now.len().min(PIPE_BUF));
+        writer.write_all(&now)?;
         let hold = matches!(stdin, StdinSpec::Open);
         let done = rest.is_empty() && later.is_none() && !hold;
         let feed = Feed {
