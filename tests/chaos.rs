@@ -448,3 +448,46 @@ fn a_wasi_0_3_probe_is_woken_spuriously() {
         "{out:?}"
     );
 }
+
+/// WASI 0.3 sockets take `--chaos` too: with `again` on every connection's first look, the
+/// send and the read of "hi" (both of which could complete) are each answered BLOCKED once
+/// (injected, held a millisecond); the guest waits on them and sees exactly what a quiet run
+/// sees. Its looks at nothing (no client, no data yet) stay real would-blocks.
+#[test]
+fn wasi_0_3_sockets_take_chaos() {
+    let addr = format!("127.0.0.1:{}", wouldblock_tests::free_port());
+    let run = |chaos: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["run", "--allow-net", &addr])
+            .args(chaos)
+            .arg(wouldblock_tests::guests::P3_RUST_NET_ACCEPT_NONBLOCKING)
+            .arg(&addr);
+        run_with_deadline(cmd, None, DEADLINE)
+    };
+    let quiet = run(&[]);
+    let noisy = run(&["--chaos", "again@socket=1", "--chaos-seed", "3"]);
+    assert_eq!(quiet.code, Some(0), "{quiet:?}");
+    assert_eq!(
+        (noisy.code, noisy.wb_lines()),
+        (quiet.code, quiet.wb_lines()),
+        "{noisy:?}"
+    );
+    let injected: Vec<&str> = noisy
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" injected = "))
+        .map(|l| &l["wouldblock: ".len()..l.find(" = ").unwrap()])
+        .collect();
+    assert_eq!(
+        injected
+            .iter()
+            .map(|l| l.replace(|c: char| c.is_ascii_digit(), "N"))
+            .collect::<Vec<_>>(),
+        [
+            "stream.write(fd=N, socket) -> again (N) xN injected",
+            "stream.read(fd=N, socket) -> again (N) xN injected",
+        ],
+        "{noisy:?}"
+    );
+    assert!(!quiet.stderr.contains("injected"), "{quiet:?}");
+}

@@ -5,7 +5,8 @@
 Runs, for each SCENARIO (default: those RUNTIME has recordings of), the cases of its
 recording (the same cases again: a re-recording rewrites the file, comments included), or
 for a new scenario the cases of tests/expectations/SCENARIO.toml that need nothing only
-wouldblock provides (no bounded pipes, sockets, preopens or limits), with the longest deadline
+wouldblock provides (no bounded pipes, listeners or clients, preopens, limits or chaos; a
+guest's own sockets, `net = "allow-net"`, only where the runtime gives the network), with the longest deadline
 of RUNTIME's recordings (at least 3 s), under
 RUNTIME with `wouldblock suite --runtime RUNTIME`, twice, and
 writes what each guest saw (its exit code or how it stopped, and its `WB` lines) as
@@ -27,8 +28,11 @@ import tomllib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTATIONS = os.path.join(ROOT, "tests", "expectations")
 WOULDBLOCK = os.path.join(ROOT, "target", "debug", "wouldblock")
-KEYS = ("abi", "stdin", "args", "timeout_ms")
-WOULDBLOCK_ONLY = ("net", "preopen", "stdout_spec", "stderr_spec", "max_memory", "fuel")
+KEYS = ("abi", "net", "stdin", "args", "timeout_ms")
+WOULDBLOCK_ONLY = ("net", "client", "preopen", "stdout_spec", "stderr_spec", "max_memory", "fuel",
+                   "chaos")
+# Runtimes that can give a guest the network (the suite's `Peer::network`).
+NETWORK = ("wasmtime",)
 
 
 def template(runtime, scenario):
@@ -39,8 +43,12 @@ def template(runtime, scenario):
             return tomllib.load(f)["case"]
     with open(os.path.join(EXPECTATIONS, f"{scenario}.toml"), "rb") as f:
         cases = tomllib.load(f)["case"]
+    def own_sockets(c):
+        return runtime in NETWORK and c.get("net") == "allow-net" and "client" not in c
+
     runnable = [c for c in cases
-                if not any(k in c for k in WOULDBLOCK_ONLY) and c.get("wasi", "faithful") == "faithful"]
+                if not any(k in c and not (k == "net" and own_sockets(c)) for k in WOULDBLOCK_ONLY)
+                and c.get("wasi", "faithful") == "faithful"]
     return [dict(c, timeout_ms=deadline(runtime)) for c in runnable]
 
 

@@ -619,3 +619,123 @@ fn compare_html_in_a_real_browser() {
     );
     assert_eq!(text(&only, "showing"), "showing 3 of 13");
 }
+
+/// A peer runtime that can give a guest the network runs the cases whose guest opens sockets
+/// of its own (`net = "allow-net"`), with its network options and `{addr}` a free loopback
+/// port; cases the suite serves or connects to, or with `--chaos`, and runtimes without
+/// network options, are not run there. The "wasmtime" here is a script on `PATH` that prints
+/// its arguments as `WB` lines.
+#[cfg(unix)]
+#[test]
+fn peers_with_the_network_run_guests_that_open_their_own_sockets() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("peer-network");
+    let bin_dir = dir.join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let fake = bin_dir.join("wasmtime");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'wasmtime 48.0.8 (a script)'; exit 0; }\n\
+         for a in \"$@\"; do case \"$a\" in *.wasm) a=GUEST;; esac; echo \"WB arg=$a\"; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exp = dir.join("exp");
+    for runtime in ["wasmtime", "node"] {
+        std::fs::create_dir_all(exp.join(runtime)).unwrap();
+    }
+    let case = |name: &str, abi: &str, extra: &str| {
+        format!(
+            "[[case]]\nname = \"{name}\"\nabi = \"{abi}\"\nargs = [\"{{addr}}\", \"x\"]\n{extra}\
+             exit = 0\nwb = [\"*\", \"*\", \"*\", \"*\", \"*\", \"*\"]\n\n"
+        )
+    };
+    let allow = "net = \"allow-net\"\n";
+    std::fs::write(
+        exp.join("wasmtime/net_accept_nonblocking.toml"),
+        case("own", "p3", allow)
+            + &case("chaos", "p3", &format!("{allow}chaos = \"again=1\"\n"))
+            + &case("served", "p3", "net = \"server\"\nclient = \"accept\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        exp.join("node/net_accept_nonblocking.toml"),
+        case("own", "p1", allow),
+    )
+    .unwrap();
+    let report = dir.join("r.json");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(repo()).env("PATH", path).args([
+        "suite",
+        "--runtime",
+        "wasmtime",
+        "--runtime",
+        "node",
+        "--expectations",
+        exp.to_str().unwrap(),
+        "--format",
+        "json",
+        "--output",
+        report.to_str().unwrap(),
+    ]);
+    let out = run_with_deadline(cmd, None, DEADLINE);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let mut seen = std::collections::BTreeMap::new();
+    for r in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
+        let name = r.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        for c in read_json(&r.path())["cases"].as_array().unwrap() {
+            let wb: Vec<String> = c["wb"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap().to_string())
+                .collect();
+            let error = c["error"].as_str().unwrap_or_default().to_string();
+            // The guests of the other ABIs, which these files have no cases for.
+            if error.starts_with("no case in net_accept_nonblocking.toml applies to p") {
+                continue;
+            }
+            seen.insert(format!("{name} {}", c["id"].as_str().unwrap()), (wb, error));
+        }
+    }
+    let own = &seen["r-wasmtime.json p3_rust_net_accept_nonblocking/own"];
+    assert_eq!(own.1, "", "{seen:?}");
+    assert_eq!(
+        own.0[..4],
+        [
+            "WB arg=run",
+            "WB arg=-S",
+            "WB arg=inherit-network",
+            "WB arg=GUEST"
+        ],
+        "{seen:?}"
+    );
+    let port: u16 = own.0[4]
+        .strip_prefix("WB arg=127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{seen:?}"));
+    assert_ne!(port, 0);
+    assert_eq!(own.0[5], "WB arg=x", "{seen:?}");
+    for id in [
+        "r-wasmtime.json p3_rust_net_accept_nonblocking/chaos",
+        "r-wasmtime.json p3_rust_net_accept_nonblocking/served",
+        "r-node.json p1_rust_net_accept_nonblocking/own",
+    ] {
+        let (wb, error) = &seen[id];
+        assert!(wb.is_empty(), "{id}: {seen:?}");
+        assert!(
+            error.ends_with("needs what only wouldblock provides; wasmtime cannot run it")
+                || error.ends_with("needs what only wouldblock provides; node cannot run it"),
+            "{id}: {seen:?}"
+        );
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+}

@@ -44,6 +44,7 @@ mod p2;
 mod p2net;
 mod p2observe;
 mod p3;
+mod p3net;
 mod p3stdio;
 mod pipe;
 mod python;

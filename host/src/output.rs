@@ -274,7 +274,7 @@ impl tokio::io::AsyncWrite for PipeWriter {
             if n > 0 || buf.is_empty() {
                 return Poll::Ready(Ok(n));
             }
-            if self.0.poll_writable(cx).is_pending() {
+            if self.0.poll_writable(cx, buf.len()).is_pending() {
                 return Poll::Pending;
             }
         }
@@ -312,6 +312,6 @@ impl OutputStream for PipeWriter {
 #[wasmtime_wasi::async_trait]
 impl Pollable for PipeWriter {
     async fn ready(&mut self) {
-        std::future::poll_fn(|cx| self.0.poll_writable(cx)).await
+        std::future::poll_fn(|cx| self.0.poll_writable(cx, 1)).await
     }
 }

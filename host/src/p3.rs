@@ -7,10 +7,12 @@
 //! answering BLOCKED exactly when POSIX would say EAGAIN and recording every would-block.
 //! `--wasi stock`: wasmtime-wasi's own 0.3 stdio over the same sources, unobserved (it reads
 //! stdin on a task of its own and answers every zero-length probe "ready").
+//! TCP sockets are the host's own too ([`crate::p3net`]), their streams observed alike.
 //! The 0.2 interfaces are observed as for a preview2 component ([`crate::p2observe`]).
 
 use crate::events::SharedLog;
 use crate::p2::P2State;
+use crate::p3net::{Net, P3Net};
 use crate::p3stdio::{P3Stdio, Stdio};
 use crate::run::{exit_status, Handles, RunError, RunOptions, WasiMode};
 use wasmtime::component::{Component, Linker};
@@ -23,11 +25,22 @@ use wasmtime_wasi::{WasiCtxView, WasiView};
 struct P3State {
     p2: P2State,
     stdio: Stdio,
+    net: Net,
 }
 
 impl WasiView for P3State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         self.p2.ctx()
+    }
+}
+
+impl P3Net for P3State {
+    fn table(&mut self) -> &mut wasmtime::component::ResourceTable {
+        self.p2.ctx().table
+    }
+
+    fn net(&self) -> &Net {
+        &self.net
     }
 }
 
@@ -61,6 +74,7 @@ pub fn run(
     if opts.wasi == WasiMode::Faithful {
         linker.allow_shadowing(true);
         crate::p3stdio::add_to_linker(&mut linker).map_err(RunError::host)?;
+        crate::p3net::add_to_linker(&mut linker).map_err(RunError::host)?;
         linker.allow_shadowing(false);
     }
     if opts.trap_unknown_imports {
@@ -74,6 +88,10 @@ pub fn run(
             stdin: io.stdin.clone(),
             stdout: io.stdout.clone(),
             stderr: io.stderr.clone(),
+            obs: p2.observer.clone(),
+        },
+        net: Net {
+            allow: opts.allow_net.clone().into(),
             obs: p2.observer.clone(),
         },
         p2,

@@ -85,12 +85,7 @@ pub fn add_to_linker<T: P3Stdio>(linker: &mut Linker<T>) -> wasmtime::Result<()>
          (): ()|
          -> wasmtime::Result<((StreamReader<u8>, Done),)> {
             let stdio = store.data().stdio().clone();
-            let producer = StdinProducer {
-                source: stdio.stdin,
-                obs: stdio.obs,
-                blocked: false,
-                injected: Injected::default(),
-            };
+            let producer = ReadProducer::new(stdio.stdin, stdio.obs);
             let stream = StreamReader::new(&mut store, producer)?;
             // Reading stdin never fails here: end-of-file and errors end the stream.
             let done = FutureReader::new(&mut store, async { wasmtime::error::Ok(Ok(())) })?;
@@ -115,15 +110,14 @@ pub fn add_to_linker<T: P3Stdio>(linker: &mut Linker<T>) -> wasmtime::Result<()>
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 data.pipe(
                     &mut store,
-                    SinkConsumer {
-                        sink,
-                        handle: which,
-                        obs: stdio.obs,
-                        blocked: false,
-                        injected: Injected::default(),
-                        short: 0,
-                        failed: Some(tx),
-                    },
+                    WriteConsumer::new(
+                        StdSink {
+                            sink,
+                            handle: which,
+                            failed: Some(tx),
+                        },
+                        stdio.obs,
+                    ),
                 )?;
                 let done = FutureReader::new(&mut store, async move {
                     wasmtime::error::Ok(match rx.await {
@@ -171,9 +165,102 @@ impl Injected {
     }
 }
 
-/// stdin's side of the guest's `stream<u8>`.
-struct StdinProducer {
-    source: Source,
+/// The host end a 0.3 `stream<u8>` reads from: stdin's source, or a TCP connection
+/// ([`crate::p3net`]).
+pub(crate) trait ReadEnd: Send + 'static {
+    /// The handle events name, and its number (the fd, or the socket's resource).
+    fn handle(&self) -> (Handle, u32);
+    /// Whether a read would not block now.
+    fn readable_now(&self) -> bool;
+    /// Ready when a read would not block; otherwise `cx` is woken when it would.
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()>;
+    /// A read that does not wait.
+    fn try_read(&mut self, buf: &mut [u8]) -> io::Result<ReadOutcome>;
+    /// The stream ended: end-of-file (`None`) or an error.
+    fn ended(&mut self, error: Option<io::Error>);
+}
+
+/// The host end a 0.3 `stream<u8>` writes to: stdout's or stderr's sink, or a TCP
+/// connection ([`crate::p3net`]).
+pub(crate) trait WriteEnd: Send + 'static {
+    /// The handle events name, and its number (the fd, or the socket's resource).
+    fn handle(&self) -> (Handle, u32);
+    /// Whether a write would take something now.
+    fn writable_now(&self) -> bool;
+    /// Ready when a write of `len` bytes would take something (an in-memory pipe takes a
+    /// write of at most `PIPE_BUF` bytes whole or not at all); otherwise `cx` is woken when
+    /// it would.
+    fn poll_writable(&self, cx: &mut Context<'_>, len: usize) -> Poll<()>;
+    /// Writes what fits now: `Ok(0)` when nothing does.
+    fn write_now(&mut self, buf: &[u8]) -> io::Result<usize>;
+    /// The stream failed: the guest's future learns why.
+    fn failed(&mut self, error: io::Error);
+}
+
+impl ReadEnd for Source {
+    fn handle(&self) -> (Handle, u32) {
+        (Handle::Stdin, 0)
+    }
+
+    fn readable_now(&self) -> bool {
+        Source::readable_now(self)
+    }
+
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
+        Source::poll_readable(self, cx)
+    }
+
+    fn try_read(&mut self, buf: &mut [u8]) -> io::Result<ReadOutcome> {
+        Source::try_read(self, buf)
+    }
+
+    // Reading stdin never fails: end-of-file and errors just end the stream.
+    fn ended(&mut self, _: Option<io::Error>) {}
+}
+
+/// How a probe (a zero-length read or write) looks at its end: the call it records, the end,
+/// whether it is ready now, and (registering `cx`'s waker) whether it is still not ready.
+struct Look<N, W> {
+    call: &'static str,
+    at: (Handle, u32),
+    now: N,
+    wait: W,
+}
+
+impl<N: FnMut() -> bool, W: FnMut(&mut Context<'_>) -> bool> Look<N, W> {
+    /// Whether the probe is ready: at once when it is now (recorded `success` unless it was
+    /// answered BLOCKED first), or when `--chaos` wakes it on its first look; `false` when
+    /// the caller is to answer BLOCKED or, when `finish`, cancel.
+    fn ready(
+        mut self,
+        blocked: &mut bool,
+        obs: &Observer,
+        cx: &mut Context<'_>,
+        finish: bool,
+    ) -> bool {
+        let (handle, id) = self.at;
+        loop {
+            if (self.now)() {
+                if !std::mem::take(blocked) {
+                    obs.log.record(self.call, id, handle, WasiErrno::Success);
+                }
+                return true;
+            }
+            if !finish && !*blocked && obs.chaos(|c| c.wake(handle)) == Some(true) {
+                obs.log
+                    .record_injected(self.call, id, handle, WasiErrno::Success);
+                return true;
+            }
+            if finish || (self.wait)(cx) {
+                return false;
+            }
+        }
+    }
+}
+
+/// A guest's 0.3 `stream<u8>` read from a [`ReadEnd`], observed.
+pub(crate) struct ReadProducer<R> {
+    end: R,
     obs: Observer,
     /// The operation in progress was answered BLOCKED (recorded once).
     blocked: bool,
@@ -182,25 +269,33 @@ struct StdinProducer {
     injected: Injected,
 }
 
-impl StdinProducer {
+impl<R: ReadEnd> ReadProducer<R> {
+    pub(crate) fn new(end: R, obs: Observer) -> Self {
+        ReadProducer {
+            end,
+            obs,
+            blocked: false,
+            injected: Injected::default(),
+        }
+    }
+
     /// BLOCKED, recorded once per operation; or `Cancelled` when the guest cancels.
     fn not_ready(
         &mut self,
         call: &'static str,
         finish: bool,
     ) -> Poll<wasmtime::Result<StreamResult>> {
+        let (handle, id) = self.end.handle();
         if finish {
             self.blocked = false;
             self.injected.end();
             self.obs
                 .log
-                .record("stream.cancel-read", 0, Handle::Stdin, WasiErrno::Again);
+                .record("stream.cancel-read", id, handle, WasiErrno::Again);
             return Poll::Ready(Ok(StreamResult::Cancelled));
         }
         if !std::mem::replace(&mut self.blocked, true) {
-            self.obs
-                .log
-                .record(call, 0, Handle::Stdin, WasiErrno::Again);
+            self.obs.log.record(call, id, handle, WasiErrno::Again);
         }
         Poll::Pending
     }
@@ -211,41 +306,32 @@ impl StdinProducer {
         cx: &mut Context<'_>,
         finish: bool,
     ) -> Poll<wasmtime::Result<StreamResult>> {
-        loop {
-            if self.source.readable_now() {
-                if !std::mem::take(&mut self.blocked) {
-                    self.obs
-                        .log
-                        .record("stream.probe-read", 0, Handle::Stdin, WasiErrno::Success);
-                }
-                return Poll::Ready(Ok(StreamResult::Completed));
-            }
-            if !finish && !self.blocked && self.obs.chaos(|c| c.wake(Handle::Stdin)) == Some(true) {
-                self.obs.log.record_injected(
-                    "stream.probe-read",
-                    0,
-                    Handle::Stdin,
-                    WasiErrno::Success,
-                );
-                return Poll::Ready(Ok(StreamResult::Completed));
-            }
-            if finish || self.source.poll_readable(cx).is_pending() {
-                return self.not_ready("stream.probe-read", finish);
-            }
+        let end = &self.end;
+        let look = Look {
+            call: "stream.probe-read",
+            at: end.handle(),
+            now: || end.readable_now(),
+            wait: |cx: &mut Context<'_>| end.poll_readable(cx).is_pending(),
+        };
+        let call = look.call;
+        if look.ready(&mut self.blocked, &self.obs, cx, finish) {
+            return Poll::Ready(Ok(StreamResult::Completed));
         }
+        self.not_ready(call, finish)
     }
 
     /// `--chaos` on the first look of a read that can complete (not a cancel's): BLOCKED
     /// (held, see [`Injected`]), or how many of `cap` bytes to ask for.
     fn inject(&mut self, cx: &mut Context<'_>, cap: usize, finish: bool) -> Result<usize, ()> {
-        if self.obs.chaos.is_none() || finish || self.blocked || !self.source.readable_now() {
+        if self.obs.chaos.is_none() || finish || self.blocked || !self.end.readable_now() {
             return Ok(cap);
         }
+        let (handle, id) = self.end.handle();
         match self.obs.chaos(|c| {
-            if c.again(Handle::Stdin) {
+            if c.again(handle) {
                 None
             } else {
-                Some(c.read_len(Handle::Stdin, cap))
+                Some(c.read_len(handle, cap))
             }
         }) {
             None => Ok(cap),
@@ -253,7 +339,7 @@ impl StdinProducer {
             Some(None) => {
                 self.obs
                     .log
-                    .record_injected("stream.read", 0, Handle::Stdin, WasiErrno::Again);
+                    .record_injected("stream.read", id, handle, WasiErrno::Again);
                 self.blocked = true;
                 self.injected.start(cx);
                 Err(())
@@ -262,7 +348,7 @@ impl StdinProducer {
     }
 }
 
-impl<D> StreamProducer<D> for StdinProducer {
+impl<R: ReadEnd + Unpin, D> StreamProducer<D> for ReadProducer<R> {
     type Item = u8;
     type Buffer = VecBuffer<u8>;
 
@@ -286,23 +372,28 @@ impl<D> StreamProducer<D> for StdinProducer {
             return Poll::Pending;
         };
         loop {
-            match self.source.try_read(&mut dst.remaining()[..ask]) {
+            match self.end.try_read(&mut dst.remaining()[..ask]) {
                 Ok(ReadOutcome::Data(n)) => {
                     dst.mark_written(n);
                     self.blocked = false;
                     if ask < cap && n == ask {
-                        self.obs.log.record_injected(
-                            "stream.read",
-                            0,
-                            Handle::Stdin,
-                            WasiErrno::Success,
-                        );
+                        let (handle, id) = self.end.handle();
+                        self.obs
+                            .log
+                            .record_injected("stream.read", id, handle, WasiErrno::Success);
                     }
                     return Poll::Ready(Ok(StreamResult::Completed));
                 }
-                Ok(ReadOutcome::Eof) | Err(_) => return Poll::Ready(Ok(StreamResult::Dropped)),
+                Ok(ReadOutcome::Eof) => {
+                    self.end.ended(None);
+                    return Poll::Ready(Ok(StreamResult::Dropped));
+                }
+                Err(e) => {
+                    self.end.ended(Some(e));
+                    return Poll::Ready(Ok(StreamResult::Dropped));
+                }
                 Ok(ReadOutcome::WouldBlock) => {
-                    if finish || self.source.poll_readable(cx).is_pending() {
+                    if finish || self.end.poll_readable(cx).is_pending() {
                         return self.not_ready("stream.read", finish);
                     }
                 }
@@ -311,32 +402,34 @@ impl<D> StreamProducer<D> for StdinProducer {
     }
 }
 
-/// stdout's or stderr's side of the guest's `stream<u8>`.
-struct SinkConsumer {
+/// stdout's or stderr's sink as the end of a 0.3 stream.
+struct StdSink {
     sink: Sink,
     handle: Handle,
-    obs: Observer,
-    /// The operation in progress was answered BLOCKED (recorded once).
-    blocked: bool,
-    /// That BLOCKED was `--chaos`'s: a cancel then moves nothing (EAGAIN).
-    injected: Injected,
-    /// Bytes of the short writes since the last would-block.
-    short: u64,
     /// Tells `write-via-stream`'s future the stream failed.
     failed: Option<tokio::sync::oneshot::Sender<ErrorCode>>,
 }
 
-impl SinkConsumer {
-    fn fd(&self) -> u32 {
-        if self.handle == Handle::Stdout {
-            1
-        } else {
-            2
+impl WriteEnd for StdSink {
+    fn handle(&self) -> (Handle, u32) {
+        (
+            self.handle,
+            if self.handle == Handle::Stdout { 1 } else { 2 },
+        )
+    }
+
+    fn writable_now(&self) -> bool {
+        self.sink.has_room(1)
+    }
+
+    fn poll_writable(&self, cx: &mut Context<'_>, len: usize) -> Poll<()> {
+        match &self.sink {
+            Sink::Pipe(pipe) => pipe.poll_writable(cx, len),
+            Sink::Host(fd) => crate::stdin::poll_host(fd, cx, false),
         }
     }
 
-    /// Writes what fits now: `Ok(0)` when nothing does.
-    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+    fn write_now(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &self.sink {
             Sink::Pipe(pipe) => Ok(pipe.try_write(buf)),
             Sink::Host(fd) => match fd.write_now(buf) {
@@ -348,20 +441,47 @@ impl SinkConsumer {
         }
     }
 
-    fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<()> {
-        match &self.sink {
-            Sink::Pipe(pipe) => pipe.poll_writable(cx),
-            Sink::Host(fd) => crate::stdin::poll_host(fd, cx, false),
+    fn failed(&mut self, e: io::Error) {
+        if let Some(tx) = self.failed.take() {
+            let _ = tx.send(if e.kind() == io::ErrorKind::BrokenPipe {
+                ErrorCode::Pipe
+            } else {
+                ErrorCode::Io
+            });
+        }
+    }
+}
+
+/// A guest's 0.3 `stream<u8>` written to a [`WriteEnd`], observed.
+pub(crate) struct WriteConsumer<W> {
+    end: W,
+    obs: Observer,
+    /// The operation in progress was answered BLOCKED (recorded once).
+    blocked: bool,
+    /// That BLOCKED was `--chaos`'s: a cancel then moves nothing (EAGAIN).
+    injected: Injected,
+    /// Bytes of the short writes since the last would-block.
+    short: u64,
+}
+
+impl<W: WriteEnd> WriteConsumer<W> {
+    pub(crate) fn new(end: W, obs: Observer) -> Self {
+        WriteConsumer {
+            end,
+            obs,
+            blocked: false,
+            injected: Injected::default(),
+            short: 0,
         }
     }
 
     /// `--chaos` on the first look of a write that can take something (not a cancel's):
     /// BLOCKED (held, see [`Injected`]), or how many of `len` bytes to offer.
     fn inject(&mut self, cx: &mut Context<'_>, len: usize, finish: bool) -> Result<usize, ()> {
-        if self.obs.chaos.is_none() || finish || self.blocked || !self.sink.has_room(1) {
+        if self.obs.chaos.is_none() || finish || self.blocked || !self.end.writable_now() {
             return Ok(len);
         }
-        let handle = self.handle;
+        let (handle, id) = self.end.handle();
         match self.obs.chaos(|c| {
             if c.again(handle) {
                 None
@@ -372,10 +492,9 @@ impl SinkConsumer {
             None => Ok(len),
             Some(Some(take)) => Ok(take),
             Some(None) => {
-                let fd = self.fd();
                 self.obs.log.record_write(
                     "stream.write",
-                    fd,
+                    id,
                     handle,
                     WasiErrno::Again,
                     self.short,
@@ -393,14 +512,14 @@ impl SinkConsumer {
         call: &'static str,
         finish: bool,
     ) -> Poll<wasmtime::Result<StreamResult>> {
-        let fd = self.fd();
+        let (handle, id) = self.end.handle();
         if finish {
             self.blocked = false;
             self.injected.end();
             self.obs.log.record_write(
                 "stream.cancel-write",
-                fd,
-                self.handle,
+                id,
+                handle,
                 WasiErrno::Again,
                 self.short,
                 false,
@@ -411,13 +530,33 @@ impl SinkConsumer {
         if !std::mem::replace(&mut self.blocked, true) {
             self.obs
                 .log
-                .record_write(call, fd, self.handle, WasiErrno::Again, self.short, false);
+                .record_write(call, id, handle, WasiErrno::Again, self.short, false);
         }
         Poll::Pending
     }
+
+    /// A zero-length write's answer: ready (recorded `success` when at once) or BLOCKED.
+    fn probe(
+        &mut self,
+        cx: &mut Context<'_>,
+        finish: bool,
+    ) -> Poll<wasmtime::Result<StreamResult>> {
+        let end = &self.end;
+        let look = Look {
+            call: "stream.probe-write",
+            at: end.handle(),
+            now: || end.writable_now(),
+            wait: |cx: &mut Context<'_>| end.poll_writable(cx, 0).is_pending(),
+        };
+        let call = look.call;
+        if look.ready(&mut self.blocked, &self.obs, cx, finish) {
+            return Poll::Ready(Ok(StreamResult::Completed));
+        }
+        self.not_ready(call, finish)
+    }
 }
 
-impl<D> StreamConsumer<D> for SinkConsumer {
+impl<W: WriteEnd + Unpin, D> StreamConsumer<D> for WriteConsumer<W> {
     type Item = u8;
 
     fn poll_consume(
@@ -430,34 +569,7 @@ impl<D> StreamConsumer<D> for SinkConsumer {
         let mut src = src.as_direct(store);
         let len = src.remaining().len();
         if len == 0 {
-            loop {
-                if self.sink.has_room(1) {
-                    if !std::mem::take(&mut self.blocked) {
-                        let fd = self.fd();
-                        self.obs.log.record(
-                            "stream.probe-write",
-                            fd,
-                            self.handle,
-                            WasiErrno::Success,
-                        );
-                    }
-                    return Poll::Ready(Ok(StreamResult::Completed));
-                }
-                if !finish && !self.blocked && self.obs.chaos(|c| c.wake(self.handle)) == Some(true)
-                {
-                    let fd = self.fd();
-                    self.obs.log.record_injected(
-                        "stream.probe-write",
-                        fd,
-                        self.handle,
-                        WasiErrno::Success,
-                    );
-                    return Poll::Ready(Ok(StreamResult::Completed));
-                }
-                if finish || self.poll_writable(cx).is_pending() {
-                    return self.not_ready("stream.probe-write", finish);
-                }
-            }
+            return self.probe(cx, finish);
         }
         if finish && self.injected.end() || !finish && self.injected.holding(cx) {
             return self.not_ready("stream.write", finish);
@@ -466,9 +578,9 @@ impl<D> StreamConsumer<D> for SinkConsumer {
             return Poll::Pending;
         };
         loop {
-            match self.write_now(&src.remaining()[..take]) {
+            match self.end.write_now(&src.remaining()[..take]) {
                 Ok(0) => {
-                    if finish || self.poll_writable(cx).is_pending() {
+                    if finish || self.end.poll_writable(cx, take).is_pending() {
                         return self.not_ready("stream.write", finish);
                     }
                 }
@@ -476,11 +588,11 @@ impl<D> StreamConsumer<D> for SinkConsumer {
                     src.mark_read(n);
                     self.blocked = false;
                     if n < len {
-                        let fd = self.fd();
+                        let (handle, id) = self.end.handle();
                         self.obs.log.record_write(
                             "stream.write",
-                            fd,
-                            self.handle,
+                            id,
+                            handle,
                             WasiErrno::Success,
                             n as u64,
                             take < len && n == take,
@@ -492,13 +604,7 @@ impl<D> StreamConsumer<D> for SinkConsumer {
                     return Poll::Ready(Ok(StreamResult::Completed));
                 }
                 Err(e) => {
-                    if let Some(tx) = self.failed.take() {
-                        let _ = tx.send(if e.kind() == io::ErrorKind::BrokenPipe {
-                            ErrorCode::Pipe
-                        } else {
-                            ErrorCode::Io
-                        });
-                    }
+                    self.end.failed(e);
                     return Poll::Ready(Ok(StreamResult::Dropped));
                 }
             }

@@ -273,10 +273,15 @@ impl MemPipe {
         self.poll_until(cx, |st| !st.buf.is_empty() || st.writer_closed)
     }
 
-    /// Async readiness for writing: at least one byte of space.
-    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let cap = self.capacity;
-        self.poll_until(cx, move |st| st.buf.len() < cap)
+    /// Async readiness for a write of `len` bytes: ready when [`MemPipe::try_write`] would
+    /// take something (room for all of a write of at most [`PIPE_BUF`] bytes, see
+    /// [`accepted`]); for `len` 0 or 1, at least one byte of space. (Ready on any room, a
+    /// writer looping on `try_write` of 1000 bytes into 96 free spun until the reader drained.)
+    pub fn poll_writable(&self, cx: &mut Context<'_>, len: usize) -> Poll<()> {
+        let (cap, len) = (self.capacity, len.max(1));
+        self.poll_until(cx, move |st| {
+            accepted(len, cap.saturating_sub(st.buf.len()), cap) > 0
+        })
     }
 }
 
@@ -301,6 +306,26 @@ mod tests {
         assert_eq!(p.try_read(&mut buf), ReadOutcome::Data(1));
         assert_eq!(buf[0], b'o');
         assert_eq!(p.try_read(&mut buf), ReadOutcome::Eof);
+    }
+
+    /// Writable for a write of `len` bytes exactly when `try_write` of it takes something:
+    /// a writer that waits for "writable" and then tries again never spins.
+    #[test]
+    fn writable_means_a_write_of_that_length_goes_in() {
+        let p = pipe(4096);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert_eq!(p.try_write(&[1; 4000]), 4000);
+        for (len, ready) in [(0, true), (1, true), (96, true), (97, false), (1000, false)] {
+            assert_eq!(p.poll_writable(&mut cx, len).is_ready(), ready, "{len}");
+            assert_eq!(p.try_write(&vec![2; len]) > 0, ready && len > 0, "{len}");
+            if ready && len > 0 {
+                p.take(len);
+            }
+        }
+        // Larger than PIPE_BUF: what fits goes in, so any room will do.
+        assert!(p.poll_writable(&mut cx, 5000).is_ready());
+        assert_eq!(p.take(4000).len(), 4000);
+        assert!(p.poll_writable(&mut cx, 1000).is_ready());
     }
 
     #[test]

@@ -21,6 +21,27 @@ pub async fn poll_once<F: Future>(mut op: Pin<&mut F>) -> Poll<F::Output> {
     std::future::poll_fn(|cx| Poll::Ready(op.as_mut().poll(cx))).await
 }
 
+/// Which of two operations finished first.
+pub enum First<A, B> {
+    A(A),
+    B(B),
+}
+
+/// Polls `a` and `b` (in that order, with the task's own waker) until one finishes; the other
+/// is left as it is, for the caller to cancel or await.
+pub async fn first<FA: Future, FB: Future>(
+    mut a: Pin<&mut FA>,
+    mut b: Pin<&mut FB>,
+) -> First<FA::Output, FB::Output> {
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(x) = a.as_mut().poll(cx) {
+            return Poll::Ready(First::A(x));
+        }
+        b.as_mut().poll(cx).map(First::B)
+    })
+    .await
+}
+
 /// The line for a finished read on `fd` (`op` is `stream.read` or `stream.cancel-read`).
 pub fn read_line(op: &str, fd: impl Display, r: StreamResult, data: &[u8]) -> String {
     match r {
@@ -104,6 +125,7 @@ pub mod net {
             ErrorCode::ConnectionRefused => (14, "connrefused", "connection-refused"),
             ErrorCode::AddressInUse => (3, "addrinuse", "address-in-use"),
             ErrorCode::InvalidState => (28, "inval", "invalid-state"),
+            ErrorCode::InvalidArgument => (28, "inval", "invalid-argument"),
             _ => (29, "io", "other"),
         }
     }

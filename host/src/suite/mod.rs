@@ -438,7 +438,12 @@ fn execute_peer(
     c: &Case,
     deadline: Instant,
 ) -> Result<run::Finished, NotRun> {
-    if c.net.is_some()
+    // A guest that opens sockets of its own runs where the runtime can give it the network;
+    // one the suite connects to or serves, or one given listeners, only under wouldblock.
+    let own_sockets =
+        c.net == Some(Net::AllowNet) && c.client.is_none() && !peer.network.is_empty();
+    if (c.net.is_some() && !own_sockets)
+        || c.chaos.is_some()
         || c.preopen
         || c.stdout_spec.is_some()
         || c.stderr_spec.is_some()
@@ -455,7 +460,13 @@ fn execute_peer(
         )));
     }
     let stdin = c.stdin();
-    let args: Vec<String> = c.args.clone();
+    let (options, args): (&[&str], Vec<String>) = if own_sockets {
+        let addr = driver::free_addr().map_err(NotRun::Error)?.to_string();
+        let args = c.args.iter().map(|a| a.replace("{addr}", &addr)).collect();
+        (peer.network, args)
+    } else {
+        (&[], c.args.clone())
+    };
     // Other runtimes read binaries only: a WAT guest goes to them compiled to one, in a
     // temporary file removed when this case is done.
     let error = |e: String| NotRun::Error(e);
@@ -472,7 +483,7 @@ fn execute_peer(
         None
     };
     let guest = converted.as_deref().unwrap_or(&p.guest);
-    let sub = peers::run(peer, found, guest, &args, &stdin, deadline);
+    let sub = peers::run(peer, found, options, guest, &args, &stdin, deadline);
     let result = sub.exit.map_err(|(how, why)| match how {
         "blocked" => RunError::Timeout(anyhow::anyhow!("blocked: {why}")),
         _ => RunError::Host(anyhow::anyhow!("crash: {why}")),

@@ -24,8 +24,12 @@ pub struct Peer {
     pub abis: &'static [&'static str],
     /// How to install it here.
     pub install: &'static str,
+    /// The options that give a guest the network (any loopback address), for cases with
+    /// `net = "allow-net"`; empty: this runtime has none, and such cases are not run on it.
+    pub network: &'static [&'static str],
     find: fn(&Path) -> Option<Found>,
-    command: fn(&Found, &Path, &[String]) -> Command,
+    /// The command that runs the guest with these runtime options and arguments.
+    command: fn(&Found, &[&str], &Path, &[String]) -> Command,
 }
 
 /// A runtime found on this machine.
@@ -45,14 +49,16 @@ pub const PEERS: &[Peer] = &[
         description: "Node.js node:wasi (preview1)",
         abis: &["p1"],
         install: "apt-get install nodejs (Node 20 or later)",
+        network: &[],
         find: find_node,
-        command: |f, guest, args| with_runner(f, &["--no-warnings"], guest, args),
+        command: |f, _, guest, args| with_runner(f, &["--no-warnings"], guest, args),
     },
     Peer {
         name: "wasmtime",
         description: "the wasmtime CLI (preview1, preview2 and WASI 0.3)",
         abis: &["p1", "p2", "p3"],
         install: "cargo install wasmtime-cli --locked (about 17 minutes here)",
+        network: &["-S", "inherit-network"],
         find: |_| {
             let version = version_of(Command::new("wasmtime").arg("--version"))?;
             Some(Found {
@@ -61,9 +67,9 @@ pub const PEERS: &[Peer] = &[
                 script: None,
             })
         },
-        command: |f, guest, args| {
+        command: |f, options, guest, args| {
             let mut c = Command::new(&f.program);
-            c.arg("run").arg(guest).args(args);
+            c.arg("run").args(options).arg(guest).args(args);
             c
         },
     },
@@ -72,16 +78,18 @@ pub const PEERS: &[Peer] = &[
         description: "wasmtime-py, the wasmtime Python bindings (preview1)",
         abis: &["p1"],
         install: "make peers (pip install wasmtime into target/peers/venv)",
+        network: &[],
         find: |peers| find_python_package(peers, "wasmtime", Some(("wasmtime_py.py", WASMTIME_PY))),
-        command: |f, guest, args| with_runner(f, &[], guest, args),
+        command: |f, _, guest, args| with_runner(f, &[], guest, args),
     },
     Peer {
         name: "pywasm",
         description: "pywasm, a WebAssembly interpreter in Python (preview1)",
         abis: &["p1"],
         install: "make peers (pip install pywasm into target/peers/venv)",
+        network: &[],
         find: |peers| find_python_package(peers, "pywasm", None),
-        command: |f, guest, args| {
+        command: |f, _, guest, args| {
             let mut c = Command::new(&f.program);
             c.args(["-m", "pywasm", "--wasi", "preview1"]);
             for a in args {
@@ -96,8 +104,9 @@ pub const PEERS: &[Peer] = &[
         description: "jco run, the Bytecode Alliance's JavaScript component tooling (preview2)",
         abis: &["p2"],
         install: "make peers (npm install @bytecodealliance/jco into target/peers)",
+        network: &[],
         find: |peers| find_binary(&peers.join("node_modules/.bin/jco"), "jco"),
-        command: |f, guest, args| {
+        command: |f, _, guest, args| {
             let mut c = Command::new(&f.program);
             c.arg("run").arg(guest).args(args);
             c
@@ -108,32 +117,38 @@ pub const PEERS: &[Peer] = &[
         description: "Deno's node:wasi (preview1)",
         abis: &["p1"],
         install: "make peers (npm install deno into target/peers)",
+        network: &[],
         find: |peers| find_js_runtime(peers, "deno"),
-        command: |f, guest, args| with_runner(f, &["run", "--allow-all", "--quiet"], guest, args),
+        command: |f, _, guest, args| {
+            with_runner(f, &["run", "--allow-all", "--quiet"], guest, args)
+        },
     },
     Peer {
         name: "bun",
         description: "Bun's node:wasi (preview1)",
         abis: &["p1"],
         install: "make peers (npm install bun into target/peers)",
+        network: &[],
         find: |peers| find_js_runtime(peers, "bun"),
-        command: |f, guest, args| with_runner(f, &[], guest, args),
+        command: |f, _, guest, args| with_runner(f, &[], guest, args),
     },
     Peer {
         name: "browser_wasi_shim",
         description: "@bjorn3/browser_wasi_shim, a WASI shim in JavaScript, under Node (preview1)",
         abis: &["p1"],
         install: "make peers (npm install @bjorn3/browser_wasi_shim into target/peers)",
+        network: &[],
         find: find_browser_wasi_shim,
-        command: |f, guest, args| with_runner(f, &["--no-warnings"], guest, args),
+        command: |f, _, guest, args| with_runner(f, &["--no-warnings"], guest, args),
     },
     Peer {
         name: "wasmi",
         description: "wasmi_cli, the wasmi interpreter's command line (preview1)",
         abis: &["p1"],
         install: "make peers (cargo install wasmi_cli --locked --root target/peers/wasmi)",
+        network: &[],
         find: |peers| find_binary(&peers.join("wasmi/bin/wasmi"), "wasmi"),
-        command: |f, guest, args| {
+        command: |f, _, guest, args| {
             let mut c = Command::new(&f.program);
             c.arg(guest).args(args);
             c
@@ -318,10 +333,13 @@ pub struct Subprocess {
 /// PIPE_BUF).
 const PIPE_BUF: usize = 512;
 
-/// Runs `guest` under `peer` with stdin fed as `stdin` says, until `deadline`.
+/// Runs `guest` under `peer` with the runtime's `options` (such as [`Peer::network`]) and
+/// stdin fed as `stdin` says, until `deadline`.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     peer: &Peer,
     found: &Found,
+    options: &[&str],
     guest: &Path,
     args: &[String],
     stdin: &StdinSpec,
@@ -336,7 +354,7 @@ pub fn run(
         Ok(f) => f,
         Err(e) => return crash(format!("filling a stdin pipe for {}: {e}", peer.name)),
     };
-    let mut cmd = (peer.command)(found, guest, args);
+    let mut cmd = (peer.command)(found, options, guest, args);
     cmd.stdin(reader)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -19,8 +19,8 @@ use windows as imp;
 pub use imp::{
     cache_home, file_identity, host_platform, host_stderr, host_stdin, host_stdout, hostname,
     kernel_release, map_file, poll_many, raw_handle, socket_hung_up, socket_readable_bytes,
-    socket_recv, socket_send, socket_writable_bytes, wasi_errno, HostFd, RawHandle,
-    HOST_FDS_POLLABLE,
+    socket_recv, socket_send, socket_writable_bytes, tcp_before_bind, tcp_keepalive, wasi_errno,
+    HostFd, RawHandle, HOST_FDS_POLLABLE,
 };
 
 impl HostFd {

@@ -564,6 +564,22 @@ pub fn cache_home() -> Option<std::path::PathBuf> {
         })
 }
 
+/// Before a TCP bind: `SO_REUSEADDR`, so that an address whose last connection is in
+/// `TIME_WAIT` can be bound again at once (what Windows does without it; there the option
+/// means something else and is not set).
+pub fn tcp_before_bind(sock: &socket2::Socket) -> io::Result<()> {
+    sock.set_reuse_address(true)
+}
+
+/// A TCP socket's keep-alive idle time, interval and probe count, as the kernel has them.
+pub fn tcp_keepalive(sock: &socket2::Socket) -> io::Result<(Duration, Duration, u32)> {
+    Ok((
+        sock.tcp_keepalive_time()?,
+        sock.tcp_keepalive_interval()?,
+        sock.tcp_keepalive_retries()?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

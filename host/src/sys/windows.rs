@@ -451,3 +451,20 @@ pub fn file_identity(_meta: &std::fs::Metadata) -> Option<[i64; 7]> {
 pub fn cache_home() -> Option<std::path::PathBuf> {
     std::env::var_os("LOCALAPPDATA").map(std::path::PathBuf::from)
 }
+
+/// Before a TCP bind: nothing (`SO_REUSEADDR` on Windows lets another socket steal the
+/// address; its plain bind already rebinds an address in `TIME_WAIT`).
+pub fn tcp_before_bind(_sock: &socket2::Socket) -> io::Result<()> {
+    Ok(())
+}
+
+/// A TCP socket's keep-alive idle time, interval and probe count. Windows has no getter for
+/// the first two: its documented defaults (2 hours, 1 second, 10 probes; "SIO_KEEPALIVE_VALS",
+/// "TCP_KEEPCNT" in the Winsock reference), which the host then keeps up to date itself.
+pub fn tcp_keepalive(sock: &socket2::Socket) -> io::Result<(Duration, Duration, u32)> {
+    Ok((
+        Duration::from_secs(2 * 60 * 60),
+        Duration::from_secs(1),
+        sock.tcp_keepalive_retries().unwrap_or(10),
+    ))
+}

@@ -4,6 +4,8 @@
 //! and the next read of the stream accepts it. The connection's receive stream read once
 //! before anything was sent: BLOCKED and cancelled (EAGAIN for `recv`); then the client sends
 //! "hi" and a read gets it. Last, an address the host did not allow: access-denied.
+//! With `look-after-connect` after the address, the stream is looked at once right after the
+//! client's connect started (see [`look_after_connect`]), and the guest stops there.
 
 #![no_main]
 
@@ -51,6 +53,9 @@ impl wasip3::exports::cli::run::Guest for Run {
                 return Err(());
             }
         };
+        if std::env::args().nth(2).as_deref() == Some("look-after-connect") {
+            return look_after_connect(&client, &mut accepts, port).await;
+        }
         let connected = client.connect(loopback(port)).await;
         report("connect", &connected);
         connected.map_err(|_| ())?;
@@ -79,4 +84,38 @@ impl wasip3::exports::cli::run::Guest for Run {
         );
         Ok(())
     }
+}
+
+/// `look-after-connect`: the client's connect is started (the host's `connect(2)`; on
+/// loopback the handshake is done when it returns) and, before anything else, the stream of
+/// accepted connections is looked at once: POSIX's `accept` would return the client. Then
+/// both are waited for.
+async fn look_after_connect(
+    client: &wasip3::sockets::types::TcpSocket,
+    accepts: &mut wasip3::wit_bindgen::StreamReader<wasip3::sockets::types::TcpSocket>,
+    port: u16,
+) -> Result<(), ()> {
+    let mut connecting = pin!(client.connect(loopback(port)));
+    let started = poll_once(connecting.as_mut()).await;
+    let mut accept = pin!(accepts.read(Vec::with_capacity(1)));
+    let look = poll_once(accept.as_mut()).await;
+    // Nothing is printed before the look: printing is a host call that could let the host's
+    // event loop run.
+    let (r, conns) = match look {
+        Poll::Ready(done) => done,
+        Poll::Pending => {
+            println!("{}", blocked_line("stream.read", "listener"));
+            accept.await
+        }
+    };
+    println!("{}", read_line("stream.read", "listener", r, &[]));
+    let connected = match started {
+        Poll::Ready(r) => r,
+        Poll::Pending => connecting.await,
+    };
+    report("connect", &connected);
+    if connected.is_err() || conns.is_empty() {
+        return Err(());
+    }
+    Ok(())
 }
