@@ -335,7 +335,6 @@ const PIPE_BUF: usize = 512;
 
 /// Runs `guest` under `peer` with the runtime's `options` (such as [`Peer::network`]) and
 /// stdin fed as `stdin` says, until `deadline`.
-#[allow(clippy::too_many_arguments)]
 pub fn run(
     peer: &Peer,
     found: &Found,
