@@ -177,11 +177,13 @@ impl Source {
         }
     }
 
-    /// Waits up to `timeout`; true when a read would not block.
+    /// Waits up to `timeout` ([`Duration::MAX`]: without limit, though an in-memory pipe
+    /// may answer false after a day); true when a read would not block.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
         match self {
             Source::Mem(pipe) => {
-                Ok(pipe.wait_until(MemPipe::is_readable, Instant::now() + timeout))
+                let until = Instant::now() + timeout.min(Duration::from_secs(24 * 3600));
+                Ok(pipe.wait_until(MemPipe::is_readable, until))
             }
             Source::Host(fd) => fd.wait_readable(timeout),
         }

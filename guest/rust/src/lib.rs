@@ -247,9 +247,26 @@ pub struct Event {
     pub flags: u16,
 }
 
-/// `poll_oneoff` over `subs` (userdata = index): the errno and the events.
+/// Subscriptions [`poll`] lays out on the stack; more go to the heap.
+const POLL_ON_STACK: usize = 8;
+
+/// `poll_oneoff` over `subs` (userdata = index): the errno and the events. For up to
+/// [`POLL_ON_STACK`] subscriptions the arrays the host reads and writes are on the stack, as
+/// a C program's would be, so that an event loop's figures (`bench_wake`) are the host's,
+/// not the guest allocator's; only the returned events are allocated.
 pub fn poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
-    let mut raw = vec![0u64; subs.len() * 6];
+    let (mut raw_stack, mut out_stack) = ([0u64; POLL_ON_STACK * 6], [0u64; POLL_ON_STACK * 4]);
+    let (mut raw_heap, mut out_heap) = (Vec::new(), Vec::new());
+    let (raw, out): (&mut [u64], &mut [u64]) = if subs.len() <= POLL_ON_STACK {
+        (
+            &mut raw_stack[..subs.len() * 6],
+            &mut out_stack[..subs.len() * 4],
+        )
+    } else {
+        raw_heap.resize(subs.len() * 6, 0);
+        out_heap.resize(subs.len() * 4, 0);
+        (&mut raw_heap, &mut out_heap)
+    };
     for (i, s) in subs.iter().enumerate() {
         let w = &mut raw[i * 6..i * 6 + 6];
         w[0] = i as u64;
@@ -264,7 +281,6 @@ pub fn poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
         w[3] = b;
         w[5] = flags;
     }
-    let mut out = vec![0u64; subs.len() * 4];
     let mut n = 0u32;
     // SAFETY: subscriptions are 48 bytes and events 32, both 8-aligned, as laid out above.
     let errno = unsafe {

@@ -23,7 +23,7 @@ use super::abi::{self, first_iovec, gather, guest_range, iovecs, iovecs_len, wri
 use super::call::{wrap, Done};
 use super::fds::Endpoint;
 use super::inject;
-use super::{stock, FaithfulCtx, GetCtx, WAIT_SLICE};
+use super::{stock, wait_slice, FaithfulCtx, GetCtx, WAIT_SLICE};
 use crate::errno::WasiErrno;
 use crate::events::Handle;
 use crate::limits::Deadline;
@@ -107,7 +107,7 @@ fn fd_read<T: 'static>(
                     .record("fd_read", fd as u32, m.handle, WasiErrno::Again);
                 return Err(WasiErrno::Again.into());
             }
-            Ok(ReadOutcome::WouldBlock) => match source.wait_readable(WAIT_SLICE) {
+            Ok(ReadOutcome::WouldBlock) => match source.wait_readable(wait_slice(ctx.deadline)) {
                 Ok(_) => {
                     crate::limits::check(ctx.deadline)?;
                     continue;
@@ -260,7 +260,7 @@ pub(super) fn write_blocking(
                 }
                 n
             }
-            Sink::Host(fd) => match fd.write_within(rest, WAIT_SLICE) {
+            Sink::Host(fd) => match fd.write_within(rest, wait_slice(deadline)) {
                 Ok(n) => n,
                 Err(e) => return Ok(Err(write_errno(&e))),
             },

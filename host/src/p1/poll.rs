@@ -102,7 +102,9 @@ pub fn poll_oneoff<T: 'static>(
         abi::guest_range(mem, nevents, 4)?;
         mem[sr].to_vec()
     };
-    let start = Instant::now();
+    // When the call began, for relative clocks; read only if there is one (a clock read is
+    // ~20 ns of a wake-up, and an event loop on descriptors alone needs none).
+    let mut start: Option<Instant> = None;
     let mut parsed = Vec::with_capacity(n as usize);
     for i in 0..n as usize {
         let sub = abi::subscription(&raw, i)?;
@@ -119,7 +121,7 @@ pub fn poll_oneoff<T: 'static>(
                     let now = stock::clock_now(caller, get, id)??;
                     (Instant::now(), clock.timeout.saturating_sub(now))
                 } else if id <= 1 {
-                    (start, clock.timeout)
+                    (*start.get_or_insert_with(Instant::now), clock.timeout)
                 } else {
                     return Err(WasiErrno::Inval.into());
                 };
@@ -197,7 +199,7 @@ fn spurious_wake(subs: &[Sub], ctx: &mut super::FaithfulCtx) -> Option<Vec<Optio
     } else {
         sys::poll_many(&raw, Duration::ZERO).ok()?
     };
-    if check(subs, &host_ready, Instant::now())
+    if check(subs, &host_ready, Some(Instant::now()))
         .iter()
         .any(Option::is_some)
     {
@@ -244,12 +246,13 @@ fn host_fds(subs: &[Sub]) -> Vec<(sys::RawHandle, bool)> {
         .collect()
 }
 
-/// Checks every subscription once; `host_ready` holds `poll(2)`'s answer for [`host_fds`].
-fn check(subs: &[Sub], host_ready: &[bool], now: Instant) -> Vec<Option<Ready>> {
+/// Checks every subscription once; `host_ready` holds `poll(2)`'s answer for [`host_fds`];
+/// `now` is the time, `None` only when no subscription is a clock.
+fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>) -> Vec<Option<Ready>> {
     let mut host = host_ready.iter();
     subs.iter()
         .map(|s| match &s.want {
-            Want::Clock(deadline) => (now >= *deadline).then_some(Ready {
+            Want::Clock(deadline) => now.is_some_and(|now| now >= *deadline).then_some(Ready {
                 kind: Eventtype::Clock,
                 nbytes: 0,
                 flags: Eventrwflags::empty(),
@@ -377,7 +380,14 @@ fn wait_for_any(
     // How long the next wait may last: to the next clock, at most a slice with a deadline
     // to look at, and a mixed slice when some handles cannot be waited on with the others.
     let mixed = has_mem || sliced;
-    let wait_limit = |now: Instant| {
+    // The time, read only when a clock or the deadline needs it: a wait on descriptors alone
+    // reads no clock.
+    let timed = next_clock.is_some() || deadline.is_some();
+    let clock = || timed.then(Instant::now);
+    let wait_limit = |now: Option<Instant>| {
+        let Some(now) = now else {
+            return (None, None);
+        };
         let next_clock = match (next_clock, deadline) {
             (c, None) => c,
             (Some(c), Some(_)) => Some(c.min(now + WAIT_SLICE)),
@@ -388,11 +398,11 @@ fn wait_for_any(
             next_clock.map(|d| d.saturating_duration_since(now)),
         )
     };
-    let host_slice = |now: Instant| match (mixed, wait_limit(now).1) {
+    let host_slice = |now: Option<Instant>| match (mixed, wait_limit(now).1) {
         (true, Some(c)) => c.min(MIXED_SLICE),
         (true, None) => MIXED_SLICE,
         (false, Some(c)) => c,
-        (false, None) => Duration::from_secs(3600),
+        (false, None) => Duration::MAX,
     };
     // What the last blocking poll of the host's descriptors said, fresh enough to check
     // without asking the kernel again. When the host's descriptors (and clocks) are all
@@ -401,7 +411,7 @@ fn wait_for_any(
     let mut polled: Option<Vec<bool>> = if raw.is_empty() || mixed {
         None
     } else {
-        sys::poll_many(&raw, host_slice(Instant::now())).ok()
+        sys::poll_many(&raw, host_slice(clock())).ok()
     };
     loop {
         let seen = signal.generation();
@@ -410,7 +420,7 @@ fn wait_for_any(
             None if raw.is_empty() => Vec::new(),
             None => sys::poll_many(&raw, Duration::ZERO).unwrap_or_else(|_| vec![true; raw.len()]),
         };
-        let now = Instant::now();
+        let now = clock();
         let ready = check(subs, &host_ready, now);
         if ready.iter().any(Option::is_some) {
             return Ok(ready);
@@ -419,9 +429,10 @@ fn wait_for_any(
         if raw.is_empty() {
             // In-memory pipes and clocks: sleep until a pipe changes or the clock fires (and
             // no longer than a slice when host handles must be asked again).
-            let mut deadline = wait_limit(now).0.unwrap_or(now + Duration::from_secs(3600));
+            let at = now.unwrap_or_else(Instant::now);
+            let mut deadline = wait_limit(now).0.unwrap_or(at + Duration::from_secs(3600));
             if sliced {
-                deadline = deadline.min(now + MIXED_SLICE);
+                deadline = deadline.min(at + MIXED_SLICE);
             }
             signal.wait_past(seen, deadline);
         } else {

@@ -19,7 +19,7 @@ use super::call::{done, wrap, Done};
 use super::faithful::{write_iovecs_blocking, MAX_GATHER};
 use super::fds::{Endpoint, Managed};
 use super::inject;
-use super::{stock, FaithfulCtx, GetCtx, WAIT_SLICE};
+use super::{stock, wait_slice, FaithfulCtx, GetCtx};
 use crate::errno::WasiErrno;
 use crate::events::Handle;
 use crate::limits::Deadline;
@@ -46,11 +46,11 @@ fn socket_rights() -> Rights {
         | Rights::FD_FILESTAT_GET
 }
 
-/// Waits up to one slice for `h` to be readable (`write` false) or writable; fails with
-/// [`crate::limits::DeadlineExceeded`] once the deadline has passed, so that no blocking
-/// socket call outlives the run's `--timeout`.
+/// Waits up to one slice ([`wait_slice`]) for `h` to be readable (`write` false) or writable;
+/// fails with [`crate::limits::DeadlineExceeded`] once the deadline has passed, so that no
+/// blocking socket call outlives the run's `--timeout`.
 fn wait(h: sys::RawHandle, write: bool, deadline: Option<Deadline>) -> Result<()> {
-    let _ = sys::poll_many(&[(h, write)], WAIT_SLICE);
+    let _ = sys::poll_many(&[(h, write)], wait_slice(deadline));
     crate::limits::check(deadline)
 }
 

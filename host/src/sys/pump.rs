@@ -154,7 +154,8 @@ impl Pump {
     /// Waits until every byte taken has been written (or a write failed), up to `timeout`
     /// (`None`: as long as that takes); whether it has.
     pub fn flush(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too long for an `Instant` (`Duration::MAX`) is no limit.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut st = self.lock();
         while st.failed.is_none() && st.held > 0 {
             st = match deadline {

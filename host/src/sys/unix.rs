@@ -150,15 +150,18 @@ fn borrow<'a>(fd: RawFd) -> BorrowedFd<'a> {
 }
 
 /// `poll(2)` on `fds` for up to `timeout` (rounded up to whole milliseconds, as
-/// [`super::timeout_ms`] says why), again after `EINTR`; how many are ready.
+/// [`super::timeout_ms`] says why; [`Duration::MAX`] waits with no timeout at all, which
+/// spares the kernel arming and cancelling a timer on every wait), again after `EINTR`;
+/// how many are ready.
 fn poll_fds(fds: &mut [PollFd<'_>], timeout: Duration) -> io::Result<usize> {
     let ms = super::timeout_ms(timeout);
     let ts = Timespec {
         tv_sec: i64::from(ms / 1000),
         tv_nsec: i64::from(ms % 1000) * 1_000_000,
     };
+    let ts = (timeout != Duration::MAX).then_some(&ts);
     loop {
-        match rustix::event::poll(fds, Some(&ts)) {
+        match rustix::event::poll(fds, ts) {
             Err(rustix::io::Errno::INTR) => {}
             done => return done.map_err(io::Error::from),
         }
@@ -583,6 +586,26 @@ pub fn tcp_keepalive(sock: &socket2::Socket) -> io::Result<(Duration, Duration, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Duration::MAX` is a wait without a timeout: it returns when the descriptor becomes
+    /// ready (here after a writer thread's 50 ms), not at once and not never. A zero timeout
+    /// still answers at once.
+    #[test]
+    fn a_wait_without_timeout_ends_when_the_descriptor_is_ready() {
+        let (r, mut w) = std::io::pipe().unwrap();
+        let fds = [(r.as_raw_fd(), false)];
+        assert_eq!(poll_many(&fds, Duration::ZERO).unwrap(), [false]);
+        let start = std::time::Instant::now();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            io::Write::write_all(&mut w, b"x").unwrap();
+            w
+        });
+        assert_eq!(poll_many(&fds, Duration::MAX).unwrap(), [true]);
+        assert!(start.elapsed() >= Duration::from_millis(50));
+        let _w = writer.join().unwrap();
+        assert_eq!(poll_many(&fds, Duration::MAX).unwrap(), [true]);
+    }
 
     /// Every condition round-trips: this host's number for it gives the WASI errno that
     /// stands for it.

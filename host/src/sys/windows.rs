@@ -188,14 +188,15 @@ impl HostFd {
         (unsafe { GetLastError() } == ERROR_BROKEN_PIPE).then_some(u32::MAX)
     }
 
-    /// Waits up to `timeout` for the handle to become readable; true if a read would not block.
+    /// Waits up to `timeout` (`Duration::MAX`: without limit) for the handle to become
+    /// readable; true if a read would not block.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             match self.peek() {
                 None => return Ok(true),
                 Some(n) if n > 0 => return Ok(true),
-                Some(_) if Instant::now() >= deadline => return Ok(false),
+                Some(_) if deadline.is_some_and(|d| Instant::now() >= d) => return Ok(false),
                 Some(_) => std::thread::sleep(SLICE),
             }
         }
