@@ -122,6 +122,22 @@ pub fn blocked_in_the_host() {
             "{out:?}"
         );
     }
+    // The same read of an inherited host pipe that stays open and empty: the host waits in
+    // `poll`, in slices under a deadline (a wait it could not leave would be abandoned at the
+    // deadline all the same, which is why this passes with or without the slices).
+    #[cfg(unix)]
+    for guest in [P1_RUST_STDIN_NONBLOCK_THEN_BLOCK, P1_RUST_EVENT_LOOP] {
+        let (read_end, _write_end) = wouldblock_tests::os_pipe();
+        let mut cmd = std::process::Command::new(super::BIN);
+        cmd.args(["run", "--timeout", "300ms", guest]);
+        let out = wouldblock_tests::run_with_stdin(cmd, read_end, wouldblock_tests::DEADLINE);
+        assert_eq!(out.code, Some(124), "{guest}: {out:?}");
+        assert_eq!(
+            error_block(&out),
+            ["wouldblock: error: guest stopped: deadline of 300ms exceeded"],
+            "{out:?}"
+        );
+    }
     // A preview2 guest blocked inside wasmtime-wasi's own poll: abandoned just after the
     // deadline, reported the same way.
     let port = wouldblock_tests::free_port();
