@@ -20,6 +20,17 @@ fn error_block(out: &Output) -> Vec<&str> {
     lines[at..].to_vec()
 }
 
+/// The run of `what` was stopped by its `--timeout 300ms`: exit 124, and the deadline's error
+/// line is the last thing on stderr.
+fn assert_stopped_at_300ms(what: &str, out: &Output) {
+    assert_eq!(out.code, Some(124), "{what}: {out:?}");
+    assert_eq!(
+        error_block(out),
+        ["wouldblock: error: guest stopped: deadline of 300ms exceeded"],
+        "{out:?}"
+    );
+}
+
 /// A guest spinning on `again` is stopped by the deadline (exit 124); the events it met
 /// are still reported. The bound here only proves it stopped rather than hung.
 #[test]
@@ -37,13 +48,8 @@ pub fn p1_rust_spin_on_again() {
         started.elapsed() < Duration::from_secs(20),
         "it did not stop"
     );
-    assert_eq!(out.code, Some(124), "{out:?}");
+    assert_stopped_at_300ms(P1_RUST_SPIN_ON_AGAIN, &out);
     assert_eq!(out.wb_lines(), [SET_NONBLOCK], "{out:?}");
-    assert_eq!(
-        error_block(&out),
-        ["wouldblock: error: guest stopped: deadline of 300ms exceeded"],
-        "{out:?}"
-    );
     let events: Vec<&str> = out
         .host_lines()
         .into_iter()
@@ -115,12 +121,7 @@ pub fn blocked_in_the_host() {
         (P1_RUST_EVENT_LOOP, "open"),
     ] {
         let out = wouldblock(&["run", "--stdin", stdin, "--timeout", "300ms", guest]);
-        assert_eq!(out.code, Some(124), "{guest}: {out:?}");
-        assert_eq!(
-            error_block(&out),
-            ["wouldblock: error: guest stopped: deadline of 300ms exceeded"],
-            "{out:?}"
-        );
+        assert_stopped_at_300ms(guest, &out);
     }
     // The same read of an inherited host pipe that stays open and empty: the host waits in
     // `poll`, in slices under a deadline (a wait it could not leave would be abandoned at the
@@ -131,12 +132,7 @@ pub fn blocked_in_the_host() {
         let mut cmd = std::process::Command::new(super::BIN);
         cmd.args(["run", "--timeout", "300ms", guest]);
         let out = wouldblock_tests::run_with_stdin(cmd, read_end, wouldblock_tests::DEADLINE);
-        assert_eq!(out.code, Some(124), "{guest}: {out:?}");
-        assert_eq!(
-            error_block(&out),
-            ["wouldblock: error: guest stopped: deadline of 300ms exceeded"],
-            "{out:?}"
-        );
+        assert_stopped_at_300ms(guest, &out);
     }
     // A preview2 guest blocked inside wasmtime-wasi's own poll: abandoned just after the
     // deadline, reported the same way.
@@ -151,12 +147,7 @@ pub fn blocked_in_the_host() {
         P2_RUST_NET_ECHO_SERVER,
         &addr,
     ]);
-    assert_eq!(out.code, Some(124), "{out:?}");
-    assert_eq!(
-        error_block(&out),
-        ["wouldblock: error: guest stopped: deadline of 300ms exceeded"],
-        "{out:?}"
-    );
+    assert_stopped_at_300ms(P2_RUST_NET_ECHO_SERVER, &out);
 }
 
 /// A memory limit refuses the growth; the allocator aborts; exit 125 with what it printed
