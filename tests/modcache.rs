@@ -115,3 +115,85 @@ fn a_bad_entry_or_no_cache_directory_falls_back_to_compiling() {
     std::fs::write(&not_a_dir, b"").unwrap();
     assert_prints(&run(&not_a_dir, &guest), "AAAA");
 }
+
+/// A preview1 module that makes one blocking `fd_read` of stdin, then exits 0.
+const READS_STDIN: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $r (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 8))
+    (drop (call $r (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+
+/// The threads of process `pid`, from `/proc`.
+#[cfg(target_os = "linux")]
+fn threads_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count()
+}
+
+/// `host/src/run/engine.rs`: the engine a guest runs on has no cache worker thread (wasmtime
+/// starts one with its on-disk cache, which compiles a guest only on a miss), so a run of a
+/// cached guest is a process of one thread, with or without listeners: Linux then looks
+/// descriptors up without reference counting, ~45 ns off every system call the guest
+/// causes. Checked while the guest waits in a blocking read of a pipe held open and empty.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_run_of_a_cached_guest_is_one_thread() {
+    let dir = temp_dir("modcache-threads");
+    let (cache, guest) = (dir.join("cache"), dir.join("reads.wat"));
+    std::fs::write(&guest, READS_STDIN).unwrap();
+    let runs = |expect_one: bool, args: &[&str]| {
+        let (r, w) = wouldblock_tests::os_pipe();
+        let mut cmd = Command::new(BIN);
+        cmd.env("XDG_CACHE_HOME", &cache)
+            .env_remove("RUST_BACKTRACE")
+            .arg("run")
+            .args(args)
+            .arg(&guest)
+            .stdin(r)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = wouldblock_tests::spawn(&mut cmd);
+        let start = std::time::Instant::now();
+        let within_deadline = |child: &mut std::process::Child, what: &str| {
+            if start.elapsed() > DEADLINE {
+                let _ = child.kill();
+                panic!("{what} within {DEADLINE:?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        // Blocked in the read: in ppoll(2), by the system call it is in.
+        let syscall = format!("/proc/{}/syscall", child.id());
+        let ppoll = libc::SYS_ppoll.to_string();
+        while std::fs::read_to_string(&syscall)
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            != Some(ppoll.as_str())
+        {
+            within_deadline(&mut child, "blocked in ppoll");
+        }
+        let threads = threads_of(child.id());
+        drop(w);
+        let status = loop {
+            match child.try_wait().unwrap() {
+                Some(status) => break status,
+                None => within_deadline(&mut child, "exited at end-of-file"),
+            }
+        };
+        assert_eq!(status.code(), Some(0));
+        if expect_one {
+            assert_eq!(threads, 1, "threads of a run of a cached guest, {args:?}");
+        }
+    };
+    // The first run compiles (wasmtime's compiler may keep threads of its own); the second
+    // loads the cached guest.
+    runs(false, &[]);
+    assert_eq!(entries(&cache).len(), 1);
+    runs(true, &[]);
+    // Listeners are reserved numbers in wasmtime-wasi's table, opened on a blocking thread
+    // that is gone before the guest starts (`p1::stock::reserve`).
+    runs(true, &["--tcplisten", "127.0.0.1:0"]);
+}

@@ -8,8 +8,8 @@ use wouldblock::internals::spec::{OutputSpec, StdinSpec};
 use wouldblock::internals::Limits;
 
 /// One engine for every run of the target (with epochs: each run has a deadline).
-pub fn engine() -> &'static wasmtime::Engine {
-    static ENGINE: OnceLock<wasmtime::Engine> = OnceLock::new();
+pub fn engine() -> &'static run::GuestEngine {
+    static ENGINE: OnceLock<run::GuestEngine> = OnceLock::new();
     ENGINE.get_or_init(|| run::engine(true, false).expect("engine"))
 }
 

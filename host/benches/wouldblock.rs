@@ -5,8 +5,9 @@
 //! 1. `again` round trip: a guest's non-blocking `fd_read` of an empty stdin, against a native
 //!    `read()` of an empty O_NONBLOCK pipe: through the host's in-memory pipe (`--stdin
 //!    open`, budget <= 0.5x; and <= 1.5x the empty host call, `sched_yield`), through a real
-//!    pipe the host inherits (`--stdin inherit`, budget <= 1.15x), and `sock_recv` on a silent
-//!    loopback connection against a native `recv()` (budget <= 1.15x); for scale, the
+//!    pipe the host inherits (`--stdin inherit`, budget <= 1.15x; for scale, its floor: the
+//!    same guest on a wasmtime host function that makes only the `read()`), and `sock_recv`
+//!    on a silent loopback connection against a native `recv()` (budget <= 1.15x); for scale, the
 //!    would-blocks of preview2 (an empty `input-stream.read`) and WASI 0.3 (a `stream.read`
 //!    BLOCKED, then cancelled), in-memory and inherited. Timed by the guest
 //!    itself, per call.
@@ -199,7 +200,78 @@ fn eagain(c: &mut Criterion) {
     for (name, guest, from, backtrace) in guests {
         g.bench_function(name, |b| b.iter_custom(per_call(guest, from, backtrace)));
     }
+    g.bench_function("floor_wasmtime_host_read", |b| {
+        b.iter_custom(|iters| {
+            let n = iters.max(1000);
+            let out = Command::new(std::env::current_exe().expect("the benchmark's path"))
+                .env(FLOOR_CHILD, n.to_string())
+                .env_remove("RUST_BACKTRACE")
+                .stdin(Stdio::null())
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("running the floor");
+            Duration::from_nanos((ns_per_call_of(&out.stdout) * iters as f64) as u64)
+        })
+    });
     g.finish();
+}
+
+/// Set (to the call count) in a child of the benchmark that runs [`floor_child`].
+const FLOOR_CHILD: &str = "WOULDBLOCK_BENCH_FLOOR_CALLS";
+
+/// The floor of an `again` over a host pipe for any host built on wasmtime host functions:
+/// the `bench_read_again` guest on stock wasmtime-wasi, its `fd_read` replaced by a host
+/// function that makes one `read(2)` of an empty non-blocking pipe and returns `again` —
+/// no descriptor table, no flags, no counting. In a process of its own with one thread, as
+/// `wouldblock run` is (see `host/src/run/engine.rs`). Prints the guest's line.
+fn floor_child(calls: &str) {
+    use std::os::fd::AsRawFd;
+    use wasmtime::{Caller, Config, Engine, Linker, Module, Store};
+    use wasmtime_wasi::p1::WasiP1Ctx;
+    let (r, _w) = pipe();
+    // SAFETY: `r` is an open descriptor; F_SETFL takes an int.
+    assert_eq!(
+        unsafe { libc::fcntl(r.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) },
+        0
+    );
+    let fd = r.as_raw_fd();
+    let mut config = Config::new();
+    // No compiler threads: the loop runs in a process of one thread.
+    config.parallel_compilation(false);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::from_file(&engine, P1_RUST_BENCH_READ_AGAIN).unwrap();
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s| s).unwrap();
+    linker.allow_shadowing(true);
+    const P1: &str = "wasi_snapshot_preview1";
+    linker
+        .func_wrap(P1, "fd_fdstat_set_flags", |_: i32, _: i32| -> i32 { 0 })
+        .unwrap();
+    linker
+        .func_wrap(
+            P1,
+            "fd_read",
+            move |_: Caller<'_, WasiP1Ctx>, _fd: i32, _iovs: i32, _len: i32, _nread: i32| {
+                let mut buf = [0u8; 64];
+                // SAFETY: `fd` stays open for the whole run (`r` lives until the end).
+                let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+                match rustix::io::read(fd, &mut buf) {
+                    Err(_) => 6i32,
+                    Ok(_) => 0,
+                }
+            },
+        )
+        .unwrap();
+    let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+        .args(&["bench_read_again", calls])
+        .inherit_stdout()
+        .build_p1();
+    let mut store = Store::new(&engine, wasi);
+    let start = linker
+        .instantiate(&mut store, &module)
+        .and_then(|i| i.get_typed_func::<(), ()>(&mut store, "_start"))
+        .unwrap();
+    let _ = start.call(&mut store, ());
 }
 
 /// Where the two sides of a wake-up round trip run. On a VM, a wake-up that crosses to an
@@ -1046,6 +1118,14 @@ fn table(mem: Memory) {
         "<= 1.15x",
         pipe_again / native <= 1.15,
     );
+    let host_floor = e("eagain", "floor_wasmtime_host_read");
+    println!(
+        "| floor of the row above: a wasmtime host function making only that read() vs native \
+         read() | {host_floor:.1} ns vs {native:.1} ns = {:.2}x (wouldblock {:.2}x the floor) \
+         | (figure) | |",
+        host_floor / native,
+        pipe_again / host_floor
+    );
     row(
         "again from sock_recv on a silent loopback connection vs native recv()",
         format!(
@@ -1257,6 +1337,9 @@ fn table(mem: Memory) {
 }
 
 fn main() {
+    if let Ok(calls) = std::env::var(FLOOR_CHILD) {
+        return floor_child(&calls);
+    }
     let mut c = Criterion::default().configure_from_args();
     eagain(&mut c);
     wake(&mut c);

@@ -1,7 +1,7 @@
 //! Loading a guest: `.wasm` binary or `.wat` text, core module or component, read from the
 //! bytes (never from a flag or the file name).
 
-use crate::run::RunError;
+use crate::run::{GuestEngine, RunError};
 use anyhow::anyhow;
 use std::path::Path;
 use wasmtime::component::Component;
@@ -65,6 +65,24 @@ impl Guest {
     pub fn is_component(&self) -> bool {
         !matches!(self, Guest::Module(_))
     }
+
+    /// The same code on another engine with the same settings (serialized here, deserialized
+    /// there). The error is one line.
+    fn moved_to(&self, engine: &Engine) -> Result<Guest, String> {
+        let moved = match self {
+            Guest::Module(m) => m.serialize().and_then(|bytes| {
+                // SAFETY: the bytes are what `Module::serialize` just produced in this
+                // process, for an engine with the same settings.
+                unsafe { Module::deserialize(engine, &bytes) }.map(Guest::Module)
+            }),
+            Guest::Component(c) | Guest::P3(c) => c.serialize().and_then(|bytes| {
+                // SAFETY: as above, from `Component::serialize`.
+                unsafe { Component::deserialize(engine, &bytes) }
+                    .map(|c| Guest::from_component(engine, c))
+            }),
+        };
+        moved.map_err(|e| format!("moving the compiled guest to its engine: {e:#}"))
+    }
 }
 
 /// The largest guest file read (CPython for WASI is ~25 MB): a larger one is refused before
@@ -116,8 +134,9 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Reads and compiles the guest at `path`. Every failure is an input error.
-pub fn load(engine: &Engine, path: &Path) -> Result<Guest, RunError> {
+/// Reads and compiles the guest at `path` for `engine`, from the compiled-guest cache when it
+/// holds it. Every failure is an input error.
+pub fn load(engine: &GuestEngine, path: &Path) -> Result<Guest, RunError> {
     let shown = path.display();
     let input = |msg: String| RunError::Input(anyhow!("{shown}: {msg}"));
     let (file, meta) = open_regular(path, MAX_GUEST_BYTES).map_err(input)?;
@@ -125,7 +144,13 @@ pub fn load(engine: &Engine, path: &Path) -> Result<Guest, RunError> {
     if let Some(guest) = cached.as_ref().and_then(|c| c.load(engine)) {
         return Ok(guest);
     }
-    let guest = compile(engine, &file, meta.len()).map_err(input)?;
+    let guest = match engine.caching_compiler() {
+        // Compiled through wasmtime's cache, then moved to the engine it runs on.
+        Some(compiler) => compile(&compiler, &file, meta.len())
+            .and_then(|g| g.moved_to(engine))
+            .map_err(input)?,
+        None => compile(engine, &file, meta.len()).map_err(input)?,
+    };
     if let Some(c) = cached {
         c.store(&guest);
     }

@@ -88,7 +88,7 @@ pub fn one_line(s: &str) -> String {
 pub mod internals {
     /// Running guests.
     pub mod run {
-        pub use crate::run::{engine, run, Finished, RunError, RunOptions, WasiMode};
+        pub use crate::run::{engine, run, Finished, GuestEngine, RunError, RunOptions, WasiMode};
     }
     /// Option languages.
     pub mod spec {

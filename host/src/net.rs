@@ -88,6 +88,7 @@ pub fn accept(l: &TcpListener) -> io::Result<TcpStream> {
 }
 
 /// One non-blocking receive (`peek` leaves the data queued).
+#[inline(always)]
 pub fn recv(s: &TcpStream, buf: &mut [u8], peek: bool) -> io::Result<usize> {
     crate::sys::socket_recv(s, buf, peek)
 }

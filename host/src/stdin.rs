@@ -130,13 +130,14 @@ impl Source {
         SourceStdin(self.clone())
     }
 
-    /// A read that never waits.
+    /// A read that never waits. (Inlined: see [`crate::p1::call`] on calls after a syscall.)
+    #[inline(always)]
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<ReadOutcome> {
         match self {
             Source::Mem(pipe) => Ok(pipe.try_read(buf)),
             Source::Host(fd) => {
                 let n = match fd.read_now(buf) {
-                    Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                    Some(Err(e)) if crate::sys::is_would_block(&e) => {
                         return Ok(ReadOutcome::WouldBlock)
                     }
                     Some(read) => read?,

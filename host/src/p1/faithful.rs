@@ -50,6 +50,7 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) ->
     Ok(())
 }
 
+#[inline(always)]
 fn fd_read<T: 'static>(
     caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,

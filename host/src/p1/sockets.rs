@@ -56,6 +56,7 @@ fn wait(h: sys::RawHandle, write: bool, deadline: Option<Deadline>) -> Result<()
 
 /// Reads from a connected socket into `buf`: one call when non-blocking, else waiting for
 /// data (and with `waitall`, until `buf` is full or the peer is done), until the deadline.
+#[inline(always)]
 pub fn stream_read(
     s: &TcpStream,
     buf: &mut [u8],
@@ -73,6 +74,14 @@ pub fn stream_read(
                 if !waitall || peek || filled == buf.len() {
                     return Ok(Ok(filled));
                 }
+            }
+            // `again`, the hot case, without the errno table.
+            Err(e) if nonblocking && sys::is_would_block(&e) => {
+                return Ok(if filled > 0 {
+                    Ok(filled)
+                } else {
+                    Err(WasiErrno::Again)
+                });
             }
             Err(e) => match net::wasi_errno(&e) {
                 WasiErrno::Again if nonblocking => {
@@ -195,6 +204,7 @@ fn managed_stream(ctx: &FaithfulCtx, fd: i32) -> Option<Result<(Arc<TcpStream>, 
 }
 
 #[allow(clippy::too_many_arguments)] // the WASI ABI's own parameter list
+#[inline(always)]
 fn sock_recv<T: 'static>(
     caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,

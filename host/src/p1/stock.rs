@@ -133,7 +133,14 @@ pub fn clock_now<T: 'static>(
 /// closes the numbers in between that are not reserved. The placeholders stay open under the
 /// reserved numbers; the host answers every call on them. `numbers` are distinct, at least
 /// `hidden` and at most [`crate::net::MAX_LISTEN_FD`] (the caller chose them).
+///
+/// wasmtime-wasi opens a path on a blocking thread of the ambient tokio runtime, and its
+/// global one keeps worker threads for the rest of the process (which would make every
+/// system call of a guest with listeners pay for a shared descriptor table; see
+/// [`crate::run::GuestEngine`]). So the opens run on a runtime of this thread's own, whose
+/// blocking thread is joined before this returns.
 pub fn reserve(ctx: &mut WasiP1Ctx, hidden: u32, numbers: &[u32]) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().build()?;
     let mut path = *b".";
     let mut mem = GuestMemory::Unshared(&mut path);
     // Outside a guest call nothing has set the per-call copying budget: allow this call's.
@@ -148,7 +155,7 @@ pub fn reserve(ctx: &mut WasiP1Ctx, hidden: u32, numbers: &[u32]) -> Result<()> 
         )
     };
     for _ in hidden..=max {
-        let fd = in_tokio(ctx.path_open(
+        let fd = rt.block_on(ctx.path_open(
             &mut mem,
             hidden.into(),
             types::Lookupflags::empty(),
@@ -160,14 +167,11 @@ pub fn reserve(ctx: &mut WasiP1Ctx, hidden: u32, numbers: &[u32]) -> Result<()> 
         ));
         errno_of(fd)?.map_err(|e| fail("path_open", e))?;
     }
-    errno_of(in_tokio(ctx.fd_renumber(
-        &mut mem,
-        (max + 1).into(),
-        hidden.into(),
-    )))?
-    .map_err(|e| fail("fd_renumber", e))?;
+    errno_of(rt.block_on(ctx.fd_renumber(&mut mem, (max + 1).into(), hidden.into())))?
+        .map_err(|e| fail("fd_renumber", e))?;
     for fd in (hidden..=max).filter(|n| !numbers.contains(n)) {
-        errno_of(in_tokio(ctx.fd_close(&mut mem, fd.into())))?.map_err(|e| fail("fd_close", e))?;
+        errno_of(rt.block_on(ctx.fd_close(&mut mem, fd.into())))?
+            .map_err(|e| fail("fd_close", e))?;
     }
     Ok(())
 }

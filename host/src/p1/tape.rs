@@ -142,6 +142,7 @@ fn show(call: &str, args: &[i64]) -> String {
 }
 
 /// Runs the import `name` (`run`) with `args`, through the tape when the run has one.
+#[inline(always)]
 pub fn around<T: 'static>(
     caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,

@@ -10,7 +10,7 @@ mod error;
 mod options;
 mod stdio;
 
-pub use engine::{engine, WASMTIME_VERSION};
+pub use engine::{engine, GuestEngine, WASMTIME_VERSION};
 pub use error::{exit_status, one_line, Diverged, RunError, EXIT_HOST, EXIT_USAGE};
 pub use options::{RunOptions, TapeOption, WasiMode};
 pub use stdio::{Captured, Handles, Io};
@@ -21,7 +21,7 @@ use wasmtime::Engine;
 
 /// Loads the guest `opts` names and runs it ([`run_partial`]): the fuzz targets' entry.
 #[cfg(feature = "internals")]
-pub fn run(engine: &Engine, opts: &RunOptions) -> Result<Finished, RunError> {
+pub fn run(engine: &GuestEngine, opts: &RunOptions) -> Result<Finished, RunError> {
     let guest = crate::guest::load(engine, &opts.guest)?;
     run_partial(engine, &guest, opts)
 }

@@ -273,7 +273,7 @@ fn truncated(bytes: &[u8]) -> String {
 
 /// An engine and the guests compiled for it.
 struct Engines {
-    engine: wasmtime::Engine,
+    engine: run::GuestEngine,
     compiled: Compiled,
 }
 
@@ -287,7 +287,7 @@ struct Compiled {
 }
 
 impl Compiled {
-    fn get(&self, engine: &wasmtime::Engine, path: &Path) -> Result<Arc<Guest>, RunError> {
+    fn get(&self, engine: &run::GuestEngine, path: &Path) -> Result<Arc<Guest>, RunError> {
         let slot = self
             .guests
             .lock()
@@ -307,7 +307,7 @@ impl Compiled {
 
 /// Runs one planned case.
 fn run_case(
-    engine: &wasmtime::Engine,
+    engine: &run::GuestEngine,
     compiled: &Compiled,
     p: &Planned,
     opts: &SuiteOptions,
@@ -510,7 +510,7 @@ enum NotRun {
 /// Runs the guest of case `c` with its network set-up; the run's result (or why there is
 /// none) and any complaint from the suite's client.
 fn execute(
-    engine: &wasmtime::Engine,
+    engine: &run::GuestEngine,
     compiled: &Compiled,
     p: &Planned,
     c: &Case,

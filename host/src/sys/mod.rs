@@ -20,8 +20,19 @@ pub use imp::{
     cache_home, file_identity, host_platform, host_stderr, host_stdin, host_stdout, hostname,
     kernel_release, map_file, poll_many, raw_handle, socket_hung_up, socket_readable_bytes,
     socket_recv, socket_send, socket_writable_bytes, tcp_before_bind, tcp_keepalive, wasi_errno,
-    HostFd, RawHandle, HOST_FDS_POLLABLE,
+    HostFd, RawHandle, FILE_IDENTITY, HOST_FDS_POLLABLE,
 };
+
+/// Whether `e`, from a read or write of a [`HostFd`] or socket, is `EAGAIN`/`EWOULDBLOCK`:
+/// on Unix a comparison of the code (`io::Error::kind` is a table lookup, 2% of an `again`
+/// round trip over a host pipe).
+#[inline(always)]
+pub fn is_would_block(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    return e.raw_os_error() == Some(libc::EAGAIN);
+    #[cfg(windows)]
+    return e.kind() == std::io::ErrorKind::WouldBlock;
+}
 
 impl HostFd {
     /// Writes all of `buf` through the backend's `write`, blocking as the handle does.

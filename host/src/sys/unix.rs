@@ -86,6 +86,7 @@ impl HostFd {
     /// A read that never blocks, as the kernel does it on a non-blocking pipe (`WouldBlock`
     /// for `EAGAIN`); `None` where the host has no such read for this descriptor (then wait
     /// with [`HostFd::wait_readable`] and [`HostFd::read`]).
+    #[inline(always)]
     pub fn read_now(&self, buf: &mut [u8]) -> Option<io::Result<usize>> {
         let fd = self.twin()?;
         Some(retry_eintr(|| rustix::io::read(borrow(fd), &mut *buf)))
@@ -94,6 +95,7 @@ impl HostFd {
     /// A write that never blocks, as the kernel does it on a non-blocking pipe: short when
     /// only part fits (never for `PIPE_BUF` bytes or fewer), `WouldBlock` when nothing does;
     /// `None` where the host has no such write for this descriptor.
+    #[inline(always)]
     pub fn write_now(&self, buf: &[u8]) -> Option<io::Result<usize>> {
         let fd = self.twin()?;
         Some(retry_eintr(|| rustix::io::write(borrow(fd), buf)))
@@ -134,6 +136,7 @@ impl HostFd {
 
 /// Runs a direct `read`/`write`-like system call again while it fails with `EINTR`; its
 /// count, or its error as an OS error code (`EAGAIN` is `WouldBlock`; nothing allocated).
+#[inline(always)]
 fn retry_eintr(mut call: impl FnMut() -> rustix::io::Result<usize>) -> io::Result<usize> {
     loop {
         match call() {
@@ -360,6 +363,7 @@ fn send_space(_fd: RawFd) -> Option<u64> {
 }
 
 /// One `recv(2)` on a connected socket (`peek`: `MSG_PEEK`), a direct system call.
+#[inline(always)]
 pub fn socket_recv(s: &std::net::TcpStream, buf: &mut [u8], peek: bool) -> io::Result<usize> {
     use rustix::net::RecvFlags;
     let flags = if peek {
@@ -534,6 +538,9 @@ impl Drop for FileBytes {
         }
     }
 }
+
+/// Whether [`file_identity`] can identify a file: always here.
+pub const FILE_IDENTITY: bool = true;
 
 /// What identifies a file's contents as they are: device, inode, size, modification and
 /// status-change times. Any write to the file changes its status-change time, which no one

@@ -442,6 +442,9 @@ impl std::ops::Deref for FileBytes {
     }
 }
 
+/// Whether [`file_identity`] can identify a file: not here.
+pub const FILE_IDENTITY: bool = false;
+
 /// No identity that every write to a file changes (Windows has no status-change time in
 /// std, and its file index is not stable there): the compiled-guest cache is not used.
 pub fn file_identity(_meta: &std::fs::Metadata) -> Option<[i64; 7]> {
