@@ -38,8 +38,9 @@ impl std::ops::Deref for GuestEngine {
 
 impl GuestEngine {
     /// An engine with the same settings that compiles through wasmtime's on-disk cache;
-    /// `None` when that cache cannot be set up. Code it compiles runs here only once moved
-    /// (serialized, then deserialized on this engine).
+    /// `None` when this engine has that cache itself, or when it cannot be set up (then
+    /// compile on this one). Code it compiles runs here only once moved (serialized, then
+    /// deserialized on this engine).
     pub fn caching_compiler(&self) -> Option<Engine> {
         if self.caches {
             return None;
