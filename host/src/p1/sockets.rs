@@ -75,25 +75,27 @@ pub fn stream_read(
                     return Ok(Ok(filled));
                 }
             }
-            // `again`, the hot case, without the errno table.
-            Err(e) if nonblocking && sys::is_would_block(&e) => {
-                return Ok(if filled > 0 {
-                    Ok(filled)
+            Err(e) => {
+                // `again`, the hot case, known without the errno table.
+                let errno = if sys::is_would_block(&e) {
+                    WasiErrno::Again
                 } else {
-                    Err(WasiErrno::Again)
-                });
-            }
-            Err(e) => match net::wasi_errno(&e) {
-                WasiErrno::Again if nonblocking => {
-                    return Ok(if filled > 0 {
-                        Ok(filled)
-                    } else {
-                        Err(WasiErrno::Again)
-                    });
+                    net::wasi_errno(&e)
+                };
+                match errno {
+                    WasiErrno::Again if nonblocking => {
+                        return Ok(if filled > 0 {
+                            Ok(filled)
+                        } else {
+                            Err(WasiErrno::Again)
+                        });
+                    }
+                    WasiErrno::Again | WasiErrno::Intr => {
+                        wait(sys::raw_handle(s), false, deadline)?
+                    }
+                    other => return Ok(Err(other)),
                 }
-                WasiErrno::Again | WasiErrno::Intr => wait(sys::raw_handle(s), false, deadline)?,
-                other => return Ok(Err(other)),
-            },
+            }
         }
     }
 }
