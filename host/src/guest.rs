@@ -66,20 +66,24 @@ impl Guest {
         !matches!(self, Guest::Module(_))
     }
 
-    /// The same code on another engine with the same settings (serialized here, deserialized
-    /// there). The error is one line.
-    fn moved_to(&self, engine: &Engine) -> Result<Guest, String> {
+    /// The compiled code as bytes, as wasmtime serializes it.
+    pub fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        match self {
+            Guest::Module(m) => m.serialize(),
+            Guest::Component(c) | Guest::P3(c) => c.serialize(),
+        }
+    }
+
+    /// The same code on another engine with the same settings, from `bytes`, what
+    /// [`Guest::serialize`] made of it. The error is one line.
+    fn moved_to(&self, engine: &Engine, bytes: &[u8]) -> Result<Guest, String> {
         let moved = match self {
-            Guest::Module(m) => m.serialize().and_then(|bytes| {
-                // SAFETY: the bytes are what `Module::serialize` just produced in this
-                // process, for an engine with the same settings.
-                unsafe { Module::deserialize(engine, &bytes) }.map(Guest::Module)
-            }),
-            Guest::Component(c) | Guest::P3(c) => c.serialize().and_then(|bytes| {
-                // SAFETY: as above, from `Component::serialize`.
-                unsafe { Component::deserialize(engine, &bytes) }
-                    .map(|c| Guest::from_component(engine, c))
-            }),
+            // SAFETY: the bytes are what `Module::serialize` just produced in this process,
+            // for an engine with the same settings.
+            Guest::Module(_) => unsafe { Module::deserialize(engine, bytes) }.map(Guest::Module),
+            // SAFETY: as above, from `Component::serialize`.
+            Guest::Component(_) | Guest::P3(_) => unsafe { Component::deserialize(engine, bytes) }
+                .map(|c| Guest::from_component(engine, c)),
         };
         moved.map_err(|e| format!("moving the compiled guest to its engine: {e:#}"))
     }
@@ -144,15 +148,25 @@ pub fn load(engine: &GuestEngine, path: &Path) -> Result<Guest, RunError> {
     if let Some(guest) = cached.as_ref().and_then(|c| c.load(engine)) {
         return Ok(guest);
     }
-    let guest = match engine.caching_compiler() {
-        // Compiled through wasmtime's cache, then moved to the engine it runs on.
-        Some(compiler) => compile(&compiler, &file, meta.len())
-            .and_then(|g| g.moved_to(engine))
-            .map_err(input)?,
-        None => compile(engine, &file, meta.len()).map_err(input)?,
+    let (guest, serialized) = match engine.caching_compiler() {
+        // Compiled through wasmtime's cache, then moved to the engine it runs on; the bytes
+        // that moved it are what the cache stores.
+        Some(compiler) => {
+            let compiled = compile(&compiler, &file, meta.len()).map_err(input)?;
+            let bytes = compiled
+                .serialize()
+                .map_err(|e| input(format!("serializing the compiled guest: {e:#}")))?;
+            (
+                compiled.moved_to(engine, &bytes).map_err(input)?,
+                Some(bytes),
+            )
+        }
+        None => (compile(engine, &file, meta.len()).map_err(input)?, None),
     };
     if let Some(c) = cached {
-        c.store(&guest);
+        if let Some(bytes) = serialized.or_else(|| guest.serialize().ok()) {
+            c.store(guest.is_component(), &bytes);
+        }
     }
     Ok(guest)
 }

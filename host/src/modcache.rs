@@ -90,17 +90,14 @@ impl Entry {
         None
     }
 
-    /// Stores `guest`, compiled from the file this entry is for; failures are ignored.
-    pub fn store(&self, guest: &Guest) {
-        let (kind, bytes) = match guest {
-            Guest::Module(m) => (MODULE, m.serialize()),
-            Guest::Component(c) | Guest::P3(c) => (COMPONENT, c.serialize()),
-        };
-        let Ok(bytes) = bytes else { return };
+    /// Stores the serialized guest (a component's or a module's), compiled from the file this
+    /// entry is for; failures are ignored.
+    pub fn store(&self, component: bool, bytes: &[u8]) {
+        let kind = if component { COMPONENT } else { MODULE };
         let written = std::fs::create_dir_all(&self.dir)
             .and_then(|()| tempfile::NamedTempFile::new_in(&self.dir))
             .and_then(|mut tmp| {
-                std::io::Write::write_all(&mut tmp, &bytes)?;
+                std::io::Write::write_all(&mut tmp, bytes)?;
                 tmp.persist(self.path(kind)).map_err(|e| e.error)
             });
         if written.is_ok() {
