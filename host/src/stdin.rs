@@ -147,12 +147,26 @@ impl Source {
                     }
                     None => fd.read(buf)?,
                 };
-                Ok(match n {
-                    0 if !buf.is_empty() => ReadOutcome::Eof,
-                    n => ReadOutcome::Data(n),
-                })
+                Ok(outcome(n, buf))
             }
         }
+    }
+
+    /// A read for a blocking `fd_read` with no deadline to keep: it may wait. One blocking
+    /// `read(2)` where the host has no private non-blocking description of its descriptor
+    /// ([`crate::sys::HostFd::read_blocking`]); otherwise [`Source::try_read`]. The caller
+    /// waits on `WouldBlock`, as after `try_read`.
+    #[inline(always)]
+    pub fn read_blocking(&self, buf: &mut [u8]) -> io::Result<ReadOutcome> {
+        let Source::Host(fd) = self else {
+            return self.try_read(buf);
+        };
+        let n = match fd.read_blocking(buf) {
+            None => return self.try_read(buf),
+            Some(Err(e)) if crate::sys::is_would_block(&e) => return Ok(ReadOutcome::WouldBlock),
+            Some(read) => read?,
+        };
+        Ok(outcome(n, buf))
     }
 
     /// The bytes waiting (0 at end-of-file, or when the handle cannot tell).
@@ -189,6 +203,16 @@ impl Source {
             }
             Source::Host(fd) => fd.wait_readable(timeout),
         }
+    }
+}
+
+/// What a read of `n` bytes into `buf` says: end-of-file when it read none of a non-empty
+/// buffer.
+#[inline(always)]
+fn outcome(n: usize, buf: &[u8]) -> ReadOutcome {
+    match n {
+        0 if !buf.is_empty() => ReadOutcome::Eof,
+        n => ReadOutcome::Data(n),
     }
 }
 

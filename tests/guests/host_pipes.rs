@@ -182,3 +182,93 @@ pub fn host_stdin_pipe_reads_as_natively() {
         );
     }
 }
+
+/// A guest copying stdin to stdout with blocking calls, 4096 bytes at a time; it exits
+/// 100 + errno when a call fails (an `again` would be 106).
+const BLOCKING_CAT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func $check (param $errno i32)
+    (if (local.get $errno) (then (call $exit (i32.add (i32.const 100) (local.get $errno))))))
+  (func (export "_start")
+    (loop $l
+      (i32.store (i32.const 0) (i32.const 1024))
+      (i32.store (i32.const 4) (i32.const 4096))
+      (call $check (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 16)))
+      (if (i32.eqz (i32.load (i32.const 16))) (then (return)))
+      (i32.store (i32.const 4) (i32.load (i32.const 16)))
+      (call $check (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 20)))
+      (br_if $l (i32.eq (i32.load (i32.const 20)) (i32.load (i32.const 16)))))
+    (call $exit (i32.const 99))))"#;
+
+/// stdin and stdout regular files (no private non-blocking description of either): the
+/// guest's blocking reads and writes are the host's blocking `read`/`write` without a
+/// deadline, and wait in slices with one; the copy is exact either way.
+#[test]
+pub fn blocking_calls_on_regular_files_copy_exactly() {
+    let dir = wouldblock_tests::temp_dir("blocking-files");
+    let guest = dir.join("cat.wat");
+    std::fs::write(&guest, BLOCKING_CAT).unwrap();
+    let data: Vec<u8> = (0..100_003u32).map(|i| (i * 7 % 251) as u8).collect();
+    let input = dir.join("in");
+    std::fs::write(&input, &data).unwrap();
+    for timeout in [None, Some("30s")] {
+        let output = dir.join("out");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("run");
+        if let Some(t) = timeout {
+            cmd.args(["--timeout", t]);
+        }
+        let mut child = cmd
+            .arg(&guest)
+            .stdin(std::fs::File::open(&input).unwrap())
+            .stdout(std::fs::File::create(&output).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _deadline = Deadline::arm(child.id());
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(0), "{timeout:?}: {err}");
+        assert!(std::fs::read(&output).unwrap() == data, "{timeout:?}");
+    }
+}
+
+/// stdin a socket its parent made non-blocking (the shared description says `EAGAIN`), no
+/// data for 200 ms: the guest's blocking read still waits for the data, and never sees
+/// `again` (which would exit 106).
+#[test]
+pub fn a_blocking_read_waits_even_when_the_shared_description_is_non_blocking() {
+    let dir = wouldblock_tests::temp_dir("blocking-nonblocking-socket");
+    let guest = dir.join("cat.wat");
+    std::fs::write(&guest, BLOCKING_CAT).unwrap();
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    theirs.set_nonblocking(true).unwrap();
+    let child = Command::new(BIN)
+        .args(["run"])
+        .arg(&guest)
+        .stdin(std::os::fd::OwnedFd::from(theirs))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _deadline = Deadline::arm(child.id());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    (&ours).write_all(b"late bytes").unwrap();
+    drop(ours);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"late bytes");
+}

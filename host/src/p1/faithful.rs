@@ -99,8 +99,15 @@ fn fd_read<T: 'static>(
         len,
     )?;
     let buf = buf.start..buf.start + asked;
+    // A blocking read with no deadline may block in the read itself.
+    let may_block = !nonblocking && ctx.deadline.is_none();
     loop {
-        let n = match source.try_read(&mut mem[buf.clone()]) {
+        let read = if may_block {
+            source.read_blocking(&mut mem[buf.clone()])
+        } else {
+            source.try_read(&mut mem[buf.clone()])
+        };
+        let n = match read {
             Ok(ReadOutcome::Data(n)) => n,
             Ok(ReadOutcome::Eof) => 0,
             Ok(ReadOutcome::WouldBlock) if nonblocking => {
@@ -172,6 +179,7 @@ pub(super) const MAX_GATHER: usize = 1 << 20;
 /// Writes an iovec array's data blocking, in pieces that need no more host memory than
 /// [`MAX_GATHER`]: `write` gets each piece (a write of at most `PIPE_BUF` bytes is one
 /// piece, so it stays atomic). Stops at the first error or trap.
+#[inline(always)]
 pub(super) fn write_iovecs_blocking(
     mem: &[u8],
     iovs: u32,
@@ -244,6 +252,7 @@ fn accepted(written: std::io::Result<usize>) -> Result<usize, WasiErrno> {
 
 /// A blocking write of all of `data`; gives up with [`crate::limits::DeadlineExceeded`] at
 /// the deadline.
+#[inline(always)]
 pub(super) fn write_blocking(
     sink: &Sink,
     data: &[u8],
@@ -274,6 +283,8 @@ pub(super) fn write_blocking(
     Ok(Ok(()))
 }
 
+/// Inlined down to the system call, as `fd_read` is ([`crate::stdin::Source::try_read`] says why).
+#[inline(always)]
 fn fd_write<T: 'static>(
     caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,

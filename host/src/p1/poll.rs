@@ -81,7 +81,47 @@ struct Ready {
     flags: Eventrwflags,
 }
 
-/// The `poll_oneoff` override.
+/// The buffers of one `poll_oneoff` call, kept in the faithful context from call to call,
+/// so that a wake-up allocates nothing (six allocations and frees were ~5% of a call's
+/// samples, BENCHMARKS.md). A call with more than [`SCRATCH_KEEP`] subscriptions leaves
+/// nothing behind: a guest must not make the host hold its largest call for the whole run.
+#[derive(Default)]
+pub(crate) struct PollScratch {
+    /// The subscriptions' bytes, copied out of guest memory.
+    raw: Vec<u8>,
+    subs: Vec<Sub>,
+    /// [`host_fds`] of `subs`.
+    fds: Vec<(sys::RawHandle, bool)>,
+    /// `poll(2)`'s answer for `fds`.
+    host_ready: Vec<bool>,
+    /// One entry per subscription: its event, if it fired.
+    ready: Vec<Option<Ready>>,
+}
+
+/// The most subscriptions whose buffers [`PollScratch`] keeps after a call.
+const SCRATCH_KEEP: usize = 64;
+
+impl PollScratch {
+    /// Empties every buffer (dropping the endpoints' handles the subscriptions hold), keeping
+    /// the allocations of a call of at most [`SCRATCH_KEEP`] subscriptions.
+    fn recycle(&mut self) {
+        if self.subs.capacity() > SCRATCH_KEEP
+            || self.raw.capacity() > SCRATCH_KEEP * abi::SUBSCRIPTION_SIZE as usize
+        {
+            *self = PollScratch::default();
+            return;
+        }
+        self.raw.clear();
+        self.subs.clear();
+        self.fds.clear();
+        self.host_ready.clear();
+        self.ready.clear();
+    }
+}
+
+/// The `poll_oneoff` override. Inlined down to the `poll(2)` and `FIONREAD` of a wake-up,
+/// as `fd_read` is: each return after a system call costs ~8 ns (BENCHMARKS.md).
+#[inline(always)]
 pub fn poll_oneoff<T: 'static>(
     caller: &mut Caller<'_, T>,
     get: impl GetCtx<T>,
@@ -90,24 +130,46 @@ pub fn poll_oneoff<T: 'static>(
     n: i32,
     nevents: i32,
 ) -> Done {
+    let mut scratch = std::mem::take(&mut get(caller.data_mut()).poll_scratch);
+    let done = poll_with(caller, get, &mut scratch, (subs, events, n, nevents));
+    scratch.recycle();
+    get(caller.data_mut()).poll_scratch = scratch;
+    done
+}
+
+/// [`poll_oneoff`] with its buffers.
+#[inline(always)]
+fn poll_with<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+    scratch: &mut PollScratch,
+    (subs, events, n, nevents): (i32, i32, i32, i32),
+) -> Done {
     let (subs, events, n, nevents) = (subs as u32, events as u32, n as u32, nevents as u32);
     if n == 0 || n > MAX_SUBSCRIPTIONS {
         return Err(WasiErrno::Inval.into());
     }
+    let PollScratch {
+        raw,
+        subs: parsed,
+        fds,
+        host_ready,
+        ready,
+    } = scratch;
     // Checked up front, and copied: the wait below holds no borrow of guest memory.
-    let raw: Vec<u8> = {
+    {
         let (mem, _) = stock::memory_and_state(caller, get)?;
         let sr = abi::guest_range(mem, subs, n * abi::SUBSCRIPTION_SIZE)?;
         abi::guest_range(mem, events, n * abi::EVENT_SIZE)?;
         abi::guest_range(mem, nevents, 4)?;
-        mem[sr].to_vec()
-    };
+        raw.extend_from_slice(&mem[sr]);
+    }
     // When the call began, for relative clocks; read only if there is one (a clock read is
     // ~20 ns of a wake-up, and an event loop on descriptors alone needs none).
     let mut start: Option<Instant> = None;
-    let mut parsed = Vec::with_capacity(n as usize);
+    parsed.reserve(n as usize);
     for i in 0..n as usize {
-        let sub = abi::subscription(&raw, i)?;
+        let sub = abi::subscription(raw, i)?;
         let mut wakeable = None;
         let want = match sub.u {
             SubscriptionU::Clock(clock) => {
@@ -160,15 +222,15 @@ pub fn poll_oneoff<T: 'static>(
             wakeable,
         });
     }
+    host_fds(parsed, fds);
     let ctx = get(caller.data_mut());
-    let (signal, deadline) = (ctx.signal.clone(), ctx.deadline);
-    let ready = match spurious_wake(&parsed, ctx) {
-        Some(ready) => ready,
-        None => wait_for_any(&parsed, &signal, deadline)?,
-    };
+    if !spurious_wake(parsed, ctx, (fds, host_ready), ready) {
+        let (signal, deadline) = (ctx.signal.clone(), ctx.deadline);
+        wait_for_any(parsed, (fds, host_ready), ready, &signal, deadline)?;
+    }
     let (mem, _) = stock::memory_and_state(caller, get)?;
     let mut count = 0u32;
-    for (sub, r) in parsed.iter().zip(&ready) {
+    for (sub, r) in parsed.iter().zip(ready.iter()) {
         let Some(r) = r else { continue };
         let event = Event {
             userdata: sub.userdata,
@@ -187,172 +249,184 @@ pub fn poll_oneoff<T: 'static>(
 
 /// `--chaos` `wake`: when nothing is ready yet, perhaps one managed non-blocking descriptor
 /// reported ready at once with `nbytes` 0 (recorded as an injected event), as a spurious
-/// wake-up; `None` to wait as usual.
-fn spurious_wake(subs: &[Sub], ctx: &mut super::FaithfulCtx) -> Option<Vec<Option<Ready>>> {
-    let chaos = ctx.chaos.as_mut()?;
-    if subs.iter().all(|s| s.wakeable.is_none()) {
-        return None;
-    }
-    let raw = host_fds(subs);
-    let host_ready = if raw.is_empty() {
-        Vec::new()
-    } else {
-        sys::poll_many(&raw, Duration::ZERO).ok()?
+/// wake-up: then true, with `ready` holding that one event; false to wait as usual.
+fn spurious_wake(
+    subs: &[Sub],
+    ctx: &mut super::FaithfulCtx,
+    (raw, host_ready): (&[(sys::RawHandle, bool)], &mut Vec<bool>),
+    ready: &mut Vec<Option<Ready>>,
+) -> bool {
+    let Some(chaos) = ctx.chaos.as_mut() else {
+        return false;
     };
-    if check(subs, &host_ready, Some(Instant::now()))
-        .iter()
-        .any(Option::is_some)
-    {
-        return None;
+    if subs.iter().all(|s| s.wakeable.is_none()) {
+        return false;
     }
-    let i = subs
+    host_ready.clear();
+    if !raw.is_empty() && sys::poll_many_into(raw, Duration::ZERO, host_ready).is_err() {
+        return false;
+    }
+    check(subs, host_ready, Some(Instant::now()), ready);
+    if ready.iter().any(Option::is_some) {
+        return false;
+    }
+    let Some(i) = subs
         .iter()
-        .position(|s| s.wakeable.is_some_and(|(_, handle)| chaos.wake(handle)))?;
-    let (fd, handle) = subs[i].wakeable?;
+        .position(|s| s.wakeable.is_some_and(|(_, handle)| chaos.wake(handle)))
+    else {
+        return false;
+    };
+    let Some((fd, handle)) = subs[i].wakeable else {
+        return false;
+    };
     ctx.events
         .record_injected("poll_oneoff", fd, handle, WasiErrno::Success);
     let kind = match subs[i].want {
         Want::Write(_) => Eventtype::FdWrite,
         _ => Eventtype::FdRead,
     };
-    let mut ready: Vec<Option<Ready>> = subs.iter().map(|_| None).collect();
+    // `check` above left one `None` per subscription.
     ready[i] = Some(Ready {
         kind,
         nbytes: 0,
         flags: Eventrwflags::empty(),
     });
-    Some(ready)
+    true
 }
 
 /// Host descriptors among the subscriptions (`poll(2)` decides their readiness), with
-/// whether each is polled for writing, in subscription order.
-fn host_fds(subs: &[Sub]) -> Vec<(sys::RawHandle, bool)> {
-    subs.iter()
-        .filter_map(|s| {
-            let (probe, write) = match &s.want {
-                Want::Read(Probe::Managed(e)) => (e, false),
-                Want::Write(Probe::Managed(e)) => (e, true),
-                _ => return None,
-            };
-            let raw = match probe {
-                Endpoint2::Source(Source::Host(fd)) if !write && sys::HOST_FDS_POLLABLE => fd.raw(),
-                Endpoint2::Sink(Sink::Host(fd)) if write && sys::HOST_FDS_POLLABLE => fd.raw(),
-                Endpoint2::Listener(l) => sys::raw_handle(&**l),
-                Endpoint2::Stream(st) => sys::raw_handle(&**st),
-                _ => return None,
-            };
-            Some((raw, write))
-        })
-        .collect()
+/// whether each is polled for writing, in subscription order, into `out`.
+fn host_fds(subs: &[Sub], out: &mut Vec<(sys::RawHandle, bool)>) {
+    out.clear();
+    out.extend(subs.iter().filter_map(|s| {
+        let (probe, write) = match &s.want {
+            Want::Read(Probe::Managed(e)) => (e, false),
+            Want::Write(Probe::Managed(e)) => (e, true),
+            _ => return None,
+        };
+        let raw = match probe {
+            Endpoint2::Source(Source::Host(fd)) if !write && sys::HOST_FDS_POLLABLE => fd.raw(),
+            Endpoint2::Sink(Sink::Host(fd)) if write && sys::HOST_FDS_POLLABLE => fd.raw(),
+            Endpoint2::Listener(l) => sys::raw_handle(&**l),
+            Endpoint2::Stream(st) => sys::raw_handle(&**st),
+            _ => return None,
+        };
+        Some((raw, write))
+    }));
 }
 
-/// Checks every subscription once; `host_ready` holds `poll(2)`'s answer for [`host_fds`];
-/// `now` is the time, `None` only when no subscription is a clock.
-fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>) -> Vec<Option<Ready>> {
+/// Checks every subscription once, into `out`: one entry per subscription; `host_ready`
+/// holds `poll(2)`'s answer for [`host_fds`]; `now` is the time, `None` only when no
+/// subscription is a clock.
+#[inline(always)]
+fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<Option<Ready>>) {
     let mut host = host_ready.iter();
-    subs.iter()
-        .map(|s| match &s.want {
-            Want::Clock(deadline) => now.is_some_and(|now| now >= *deadline).then_some(Ready {
-                kind: Eventtype::Clock,
-                nbytes: 0,
-                flags: Eventrwflags::empty(),
-            }),
-            Want::Read(probe) => {
-                let (ready, nbytes, hangup) = match probe {
-                    Probe::StockFile { remaining } => (true, *remaining, *remaining == 0),
-                    Probe::Managed(Endpoint2::Source(Source::Mem(p))) => {
-                        let (avail, closed) = p.readiness();
-                        (avail > 0 || closed, avail as u64, closed)
-                    }
-                    Probe::Managed(Endpoint2::Source(Source::Host(fd))) => {
-                        let ready = if sys::HOST_FDS_POLLABLE {
-                            *host.next().expect("one answer per host fd")
-                        } else {
-                            fd.wait_readable(Duration::ZERO).unwrap_or(true)
-                        };
-                        let nbytes = if ready {
-                            fd.readable_bytes().unwrap_or(0)
+    out.clear();
+    out.extend(subs.iter().map(|s| match &s.want {
+        Want::Clock(deadline) => now.is_some_and(|now| now >= *deadline).then_some(Ready {
+            kind: Eventtype::Clock,
+            nbytes: 0,
+            flags: Eventrwflags::empty(),
+        }),
+        Want::Read(probe) => {
+            let (ready, nbytes, hangup) = match probe {
+                Probe::StockFile { remaining } => (true, *remaining, *remaining == 0),
+                Probe::Managed(Endpoint2::Source(Source::Mem(p))) => {
+                    let (avail, closed) = p.readiness();
+                    (avail > 0 || closed, avail as u64, closed)
+                }
+                Probe::Managed(Endpoint2::Source(Source::Host(fd))) => {
+                    let ready = if sys::HOST_FDS_POLLABLE {
+                        *host.next().expect("one answer per host fd")
+                    } else {
+                        fd.wait_readable(Duration::ZERO).unwrap_or(true)
+                    };
+                    let nbytes = if ready {
+                        fd.readable_bytes().unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    (ready, nbytes, false)
+                }
+                // The write end of a pipe never polls readable (Linux `pipe_poll`).
+                Probe::Managed(Endpoint2::Sink(_)) => (false, 0, false),
+                // A pending connection: accept would not block.
+                Probe::Managed(Endpoint2::Listener(_)) => {
+                    (*host.next().expect("one answer per host fd"), 0, false)
+                }
+                Probe::Managed(Endpoint2::Stream(st)) => {
+                    let ready = *host.next().expect("one answer per host fd");
+                    let hup = ready && sys::socket_hung_up(&**st);
+                    (
+                        ready,
+                        if ready {
+                            sys::socket_readable_bytes(&**st)
                         } else {
                             0
-                        };
-                        (ready, nbytes, false)
-                    }
-                    // The write end of a pipe never polls readable (Linux `pipe_poll`).
-                    Probe::Managed(Endpoint2::Sink(_)) => (false, 0, false),
-                    // A pending connection: accept would not block.
-                    Probe::Managed(Endpoint2::Listener(_)) => {
-                        (*host.next().expect("one answer per host fd"), 0, false)
-                    }
-                    Probe::Managed(Endpoint2::Stream(st)) => {
-                        let ready = *host.next().expect("one answer per host fd");
-                        let hup = ready && sys::socket_hung_up(&**st);
-                        (
-                            ready,
-                            if ready {
-                                sys::socket_readable_bytes(&**st)
-                            } else {
-                                0
-                            },
-                            hup,
-                        )
-                    }
-                };
-                let flags = if hangup {
-                    Eventrwflags::FD_READWRITE_HANGUP
-                } else {
-                    Eventrwflags::empty()
-                };
-                ready.then_some(Ready {
-                    kind: Eventtype::FdRead,
-                    nbytes,
-                    flags,
-                })
-            }
-            Want::Write(probe) => {
-                let (ready, nbytes) = match probe {
-                    Probe::StockFile { .. } => (true, PIPE_BUF as u64),
-                    Probe::Managed(Endpoint2::Sink(Sink::Pipe(p))) => {
-                        (p.is_writable(), p.free() as u64)
-                    }
-                    Probe::Managed(Endpoint2::Sink(Sink::Host(fd))) => {
-                        let ready = if sys::HOST_FDS_POLLABLE {
-                            *host.next().expect("one answer per host fd")
-                        } else {
-                            fd.wait_writable(Duration::ZERO).unwrap_or(true)
-                        };
-                        (ready, fd.writable_bytes().unwrap_or(PIPE_BUF as u64))
-                    }
-                    // The read end of a pipe never polls writable (Linux `pipe_poll`).
-                    Probe::Managed(Endpoint2::Source(_)) => (false, 0),
-                    Probe::Managed(Endpoint2::Listener(_)) => {
-                        (*host.next().expect("one answer per host fd"), 0)
-                    }
-                    Probe::Managed(Endpoint2::Stream(st)) => {
-                        let ready = *host.next().expect("one answer per host fd");
-                        (
-                            ready,
-                            sys::socket_writable_bytes(&**st).unwrap_or(PIPE_BUF as u64),
-                        )
-                    }
-                };
-                ready.then_some(Ready {
-                    kind: Eventtype::FdWrite,
-                    nbytes,
-                    flags: Eventrwflags::empty(),
-                })
-            }
-        })
-        .collect()
+                        },
+                        hup,
+                    )
+                }
+            };
+            let flags = if hangup {
+                Eventrwflags::FD_READWRITE_HANGUP
+            } else {
+                Eventrwflags::empty()
+            };
+            ready.then_some(Ready {
+                kind: Eventtype::FdRead,
+                nbytes,
+                flags,
+            })
+        }
+        Want::Write(probe) => {
+            let (ready, nbytes) = match probe {
+                Probe::StockFile { .. } => (true, PIPE_BUF as u64),
+                Probe::Managed(Endpoint2::Sink(Sink::Pipe(p))) => {
+                    (p.is_writable(), p.free() as u64)
+                }
+                Probe::Managed(Endpoint2::Sink(Sink::Host(fd))) => {
+                    let ready = if sys::HOST_FDS_POLLABLE {
+                        *host.next().expect("one answer per host fd")
+                    } else {
+                        fd.wait_writable(Duration::ZERO).unwrap_or(true)
+                    };
+                    (ready, fd.writable_bytes().unwrap_or(PIPE_BUF as u64))
+                }
+                // The read end of a pipe never polls writable (Linux `pipe_poll`).
+                Probe::Managed(Endpoint2::Source(_)) => (false, 0),
+                Probe::Managed(Endpoint2::Listener(_)) => {
+                    (*host.next().expect("one answer per host fd"), 0)
+                }
+                Probe::Managed(Endpoint2::Stream(st)) => {
+                    let ready = *host.next().expect("one answer per host fd");
+                    (
+                        ready,
+                        sys::socket_writable_bytes(&**st).unwrap_or(PIPE_BUF as u64),
+                    )
+                }
+            };
+            ready.then_some(Ready {
+                kind: Eventtype::FdWrite,
+                nbytes,
+                flags: Eventrwflags::empty(),
+            })
+        }
+    }));
 }
 
-/// Blocks until at least one subscription is ready; returns each one's event. Fails with
-/// [`crate::limits::DeadlineExceeded`] once `deadline` passes.
+/// Blocks until at least one subscription is ready; `ready` then holds each one's event.
+/// `raw` is [`host_fds`] of `subs`, `host_ready` a buffer for `poll(2)`'s answers. Fails
+/// with [`crate::limits::DeadlineExceeded`] once `deadline` passes. Inlined, with the poll
+/// and `FIONREAD` below it: each return after a system call costs ~8 ns (BENCHMARKS.md).
+#[inline(always)]
 fn wait_for_any(
     subs: &[Sub],
+    (raw, host_ready): (&[(sys::RawHandle, bool)], &mut Vec<bool>),
+    ready: &mut Vec<Option<Ready>>,
     signal: &crate::signal::Signal,
     deadline: Option<crate::limits::Deadline>,
-) -> Result<Vec<Option<Ready>>> {
-    let raw = host_fds(subs);
+) -> Result<()> {
     // In-memory pipes wake the signal; host handles `poll_many` cannot wait on are asked
     // again every slice.
     let has_mem = subs.iter().any(|s| {
@@ -404,26 +478,28 @@ fn wait_for_any(
         (false, Some(c)) => c,
         (false, None) => Duration::MAX,
     };
-    // What the last blocking poll of the host's descriptors said, fresh enough to check
-    // without asking the kernel again. When the host's descriptors (and clocks) are all
-    // there is to wait for, the first look is already the blocking poll: it returns at once
-    // when one is ready, and a zero-timeout poll before it was one syscall more per wake-up.
-    let mut polled: Option<Vec<bool>> = if raw.is_empty() || mixed {
-        None
-    } else {
-        sys::poll_many(&raw, host_slice(clock())).ok()
-    };
+    // Whether `host_ready` holds what the last blocking poll of the host's descriptors
+    // said, fresh enough to check without asking the kernel again. When the host's
+    // descriptors (and clocks) are all there is to wait for, the first look is already the
+    // blocking poll: it returns at once when one is ready, and a zero-timeout poll before it
+    // was one syscall more per wake-up.
+    let mut polled = !raw.is_empty()
+        && !mixed
+        && sys::poll_many_into(raw, host_slice(clock()), host_ready).is_ok();
     loop {
         let seen = signal.generation();
-        let host_ready = match polled.take() {
-            Some(ready) => ready,
-            None if raw.is_empty() => Vec::new(),
-            None => sys::poll_many(&raw, Duration::ZERO).unwrap_or_else(|_| vec![true; raw.len()]),
-        };
+        if !std::mem::take(&mut polled) {
+            host_ready.clear();
+            if !raw.is_empty() && sys::poll_many_into(raw, Duration::ZERO, host_ready).is_err() {
+                // Ready, so that the next call reports the error.
+                host_ready.clear();
+                host_ready.resize(raw.len(), true);
+            }
+        }
         let now = clock();
-        let ready = check(subs, &host_ready, now);
+        check(subs, host_ready, now, ready);
         if ready.iter().any(Option::is_some) {
-            return Ok(ready);
+            return Ok(());
         }
         crate::limits::check(deadline)?;
         if raw.is_empty() {
@@ -436,7 +512,49 @@ fn wait_for_any(
             }
             signal.wait_past(seen, deadline);
         } else {
-            polled = sys::poll_many(&raw, host_slice(now)).ok();
+            polled = sys::poll_many_into(raw, host_slice(now), host_ready).is_ok();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch_of(n: usize) -> PollScratch {
+        let mut s = PollScratch::default();
+        s.raw.resize(n * abi::SUBSCRIPTION_SIZE as usize, 0);
+        s.subs.extend((0..n).map(|i| Sub {
+            userdata: i as u64,
+            want: Want::Clock(Instant::now()),
+            wakeable: None,
+        }));
+        s.fds.resize(n, (0, false));
+        s.host_ready.resize(n, true);
+        s.ready.extend((0..n).map(|_| None));
+        s
+    }
+
+    /// A call's buffers come back empty; those of a call of up to SCRATCH_KEEP
+    /// subscriptions keep their allocation, those of a larger one are let go.
+    #[test]
+    fn the_scratch_keeps_small_buffers_and_lets_large_ones_go() {
+        let mut small = scratch_of(SCRATCH_KEEP);
+        let kept = small.subs.capacity();
+        small.recycle();
+        assert!(small.raw.is_empty() && small.subs.is_empty() && small.fds.is_empty());
+        assert!(small.host_ready.is_empty() && small.ready.is_empty());
+        assert_eq!(small.subs.capacity(), kept);
+        let mut large = scratch_of(SCRATCH_KEEP + 1);
+        large.recycle();
+        assert!(large.subs.is_empty());
+        assert_eq!(
+            (
+                large.raw.capacity(),
+                large.subs.capacity(),
+                large.fds.capacity()
+            ),
+            (0, 0, 0)
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Platform code, switched once here. Nothing outside `sys/` uses `cfg(unix)`/`cfg(windows)`.
 //!
 //! Both backends offer the same items: `HostFd` (the host's stdio or an opened file, read and
-//! written without changing its flags), readiness waits, `poll_many` over raw sockets and host
+//! written without changing its flags), readiness waits, `poll_many_into` over raw sockets and host
 //! descriptors, socket queue sizes, the kernel release, the host's errno table, guest files
 //! mapped and identified, and the user's cache directory.
 //! `pump.rs` is platform-neutral (non-blocking writes over a blocking writer), used on Windows.
@@ -18,7 +18,7 @@ use windows as imp;
 
 pub use imp::{
     cache_home, file_identity, host_platform, host_stderr, host_stdin, host_stdout, hostname,
-    kernel_release, map_file, poll_many, raw_handle, socket_hung_up, socket_readable_bytes,
+    kernel_release, map_file, poll_many_into, raw_handle, socket_hung_up, socket_readable_bytes,
     socket_recv, socket_send, socket_writable_bytes, tcp_before_bind, tcp_keepalive, wasi_errno,
     HostFd, RawHandle, FILE_IDENTITY, HOST_FDS_POLLABLE,
 };
@@ -32,6 +32,16 @@ pub fn is_would_block(e: &std::io::Error) -> bool {
     return e.raw_os_error() == Some(libc::EAGAIN);
     #[cfg(windows)]
     return e.kind() == std::io::ErrorKind::WouldBlock;
+}
+
+/// [`poll_many_into`] into a new vector: for a one-off poll.
+pub fn poll_many(
+    fds: &[(RawHandle, bool)],
+    timeout: std::time::Duration,
+) -> std::io::Result<Vec<bool>> {
+    let mut ready = Vec::with_capacity(fds.len());
+    poll_many_into(fds, timeout, &mut ready)?;
+    Ok(ready)
 }
 
 impl HostFd {

@@ -92,6 +92,19 @@ impl HostFd {
         Some(retry_eintr(|| rustix::io::read(borrow(fd), &mut *buf)))
     }
 
+    /// One blocking `read(2)`, for a blocking read with no deadline, where the host has no
+    /// private non-blocking description (a terminal, a file): one system call, as native,
+    /// where waiting for `POLLIN` first was two. `None` where there is one: its read, then
+    /// `poll` only when empty, is as few. `WouldBlock` when someone else made the shared
+    /// description non-blocking.
+    #[inline(always)]
+    pub fn read_blocking(&self, buf: &mut [u8]) -> Option<io::Result<usize>> {
+        match self.twin() {
+            Some(_) => None,
+            None => Some(self.read(buf)),
+        }
+    }
+
     /// A write that never blocks, as the kernel does it on a non-blocking pipe: short when
     /// only part fits (never for `PIPE_BUF` bytes or fewer), `WouldBlock` when nothing does;
     /// `None` where the host has no such write for this descriptor.
@@ -105,14 +118,27 @@ impl HostFd {
     /// can look at its deadline between steps: the bytes written, 0 when there was no room.
     /// Without a private non-blocking description, waits for `POLLOUT` in the slice, then
     /// does one blocking write (a reader that stalls mid-write is the one wait the host cannot
-    /// leave; the run is then abandoned at its deadline).
+    /// leave; the run is then abandoned at its deadline); with no slice to keep
+    /// ([`Duration::MAX`]: no deadline), just the blocking write.
+    #[inline(always)]
     pub fn write_within(&self, buf: &[u8], slice: Duration) -> io::Result<usize> {
         match self.write_now(buf) {
-            Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+            Some(Err(e)) if super::is_would_block(&e) => {
                 self.wait_writable(slice)?;
                 Ok(0)
             }
             Some(written) => written,
+            // No deadline to look at: the guest's blocking write is one blocking write, as
+            // native (a `poll` first was a second system call on every write to a terminal,
+            // a file or /dev/null). A description someone else made non-blocking may say
+            // `EAGAIN`: then wait as below.
+            None if slice == Duration::MAX => match self.write(buf) {
+                Err(e) if super::is_would_block(&e) => {
+                    self.wait_writable(slice)?;
+                    Ok(0)
+                }
+                done => done,
+            },
             None if self.wait_writable(slice)? => self.write(buf),
             None => Ok(0),
         }
@@ -156,13 +182,19 @@ fn borrow<'a>(fd: RawFd) -> BorrowedFd<'a> {
 /// [`super::timeout_ms`] says why; [`Duration::MAX`] waits with no timeout at all, which
 /// spares the kernel arming and cancelling a timer on every wait), again after `EINTR`;
 /// how many are ready.
+#[inline(always)]
 fn poll_fds(fds: &mut [PollFd<'_>], timeout: Duration) -> io::Result<usize> {
-    let ms = super::timeout_ms(timeout);
-    let ts = Timespec {
-        tv_sec: i64::from(ms / 1000),
-        tv_nsec: i64::from(ms % 1000) * 1_000_000,
+    let limit;
+    let ts = if timeout == Duration::MAX {
+        None
+    } else {
+        let ms = super::timeout_ms(timeout);
+        limit = Timespec {
+            tv_sec: i64::from(ms / 1000),
+            tv_nsec: i64::from(ms % 1000) * 1_000_000,
+        };
+        Some(&limit)
     };
-    let ts = (timeout != Duration::MAX).then_some(&ts);
     loop {
         match rustix::event::poll(fds, ts) {
             Err(rustix::io::Errno::INTR) => {}
@@ -250,12 +282,11 @@ impl HostFd {
         retry_eintr(|| rustix::io::write(borrow(self.fd), buf))
     }
 
-    /// Bytes waiting to be read (`FIONREAD`), where the descriptor can tell.
+    /// Bytes waiting to be read (`FIONREAD`), where the descriptor can tell. Inlined, and a
+    /// direct system call: it follows every wake-up of a poll on a host pipe.
+    #[inline(always)]
     pub fn readable_bytes(&self) -> Option<u64> {
-        let mut n: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one c_int.
-        let rc = unsafe { libc::ioctl(self.fd, libc::FIONREAD as _, &mut n) };
-        (rc == 0).then(|| u64::try_from(n).unwrap_or(0))
+        rustix::io::ioctl_fionread(borrow(self.fd)).ok()
     }
 
     /// Free space in a pipe (its size minus what is queued); `None` for other descriptors.
@@ -287,46 +318,57 @@ fn pipe_free_space(_fd: RawFd) -> Option<u64> {
     None
 }
 
-/// Whether [`poll_many`] waits on host descriptors ([`HostFd::raw`]) as well as sockets: on
+/// Whether [`super::poll_many`] waits on host descriptors ([`HostFd::raw`]) as well as sockets: on
 /// Unix `poll(2)` takes both.
 pub const HOST_FDS_POLLABLE: bool = true;
 
-/// `poll(2)` over several descriptors (`true`: for writing) for up to `timeout`; whether
-/// each is ready (or in error, so that the next call reports it).
-pub fn poll_many(fds: &[(RawFd, bool)], timeout: Duration) -> io::Result<Vec<bool>> {
-    let mut pfds: Vec<PollFd<'_>> = fds
-        .iter()
-        .map(|(fd, write)| {
-            let events = if *write {
-                PollFlags::OUT
-            } else {
-                PollFlags::IN
-            };
-            PollFd::from_borrowed_fd(borrow(*fd), events)
-        })
-        .collect();
-    poll_fds(&mut pfds, timeout)?;
-    Ok(pfds.iter().map(|p| !p.revents().is_empty()).collect())
+/// `poll(2)` over several descriptors (`true`: for writing) for up to `timeout`; into
+/// `ready` (cleared first), whether each is ready (or in error, so that the next call reports
+/// it). Up to [`POLL_ON_STACK`] descriptors allocate nothing: a wake-up polls one or two.
+#[inline(always)]
+pub fn poll_many_into(
+    fds: &[(RawFd, bool)],
+    timeout: Duration,
+    ready: &mut Vec<bool>,
+) -> io::Result<()> {
+    let pollfd = |&(fd, write): &(RawFd, bool)| {
+        let events = if write { PollFlags::OUT } else { PollFlags::IN };
+        PollFd::from_borrowed_fd(borrow(fd), events)
+    };
+    let mut heap: Vec<PollFd<'_>>;
+    let mut stack: [PollFd<'_>; POLL_ON_STACK];
+    let pfds: &mut [PollFd<'_>] = match fds.first() {
+        // The unused tail repeats the first descriptor and is not passed to the kernel.
+        Some(first) if fds.len() <= POLL_ON_STACK => {
+            stack = std::array::from_fn(|i| pollfd(fds.get(i).unwrap_or(first)));
+            &mut stack[..fds.len()]
+        }
+        _ => {
+            heap = fds.iter().map(pollfd).collect();
+            &mut heap
+        }
+    };
+    poll_fds(pfds, timeout)?;
+    ready.clear();
+    ready.extend(pfds.iter().map(|p| !p.revents().is_empty()));
+    Ok(())
 }
+
+/// How many descriptors [`poll_many_into`] polls without allocating.
+const POLL_ON_STACK: usize = 8;
 
 /// A raw descriptor for `poll(2)`.
 pub type RawHandle = RawFd;
 
-/// The raw descriptor of a socket (or anything with one), for [`poll_many`].
+/// The raw descriptor of a socket (or anything with one), for [`poll_many_into`].
 pub fn raw_handle<T: AsRawFd>(t: &T) -> RawHandle {
     t.as_raw_fd()
 }
 
 /// Bytes queued to read on a socket (`FIONREAD`).
+#[inline(always)]
 pub fn socket_readable_bytes<T: AsRawFd>(t: &T) -> u64 {
-    let mut n: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one c_int.
-    let rc = unsafe { libc::ioctl(t.as_raw_fd(), libc::FIONREAD as _, &mut n) };
-    if rc == 0 {
-        u64::try_from(n).unwrap_or(0)
-    } else {
-        0
-    }
+    rustix::io::ioctl_fionread(borrow(t.as_raw_fd())).unwrap_or(0)
 }
 
 /// Free space in a socket's send buffer (`SO_SNDBUF` minus `SIOCOUTQ`), where known.
@@ -593,10 +635,33 @@ pub fn tcp_keepalive(sock: &socket2::Socket) -> io::Result<(Duration, Duration, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::poll_many;
 
     /// `Duration::MAX` is a wait without a timeout: it returns when the descriptor becomes
     /// ready (here after a writer thread's 50 ms), not at once and not never. A zero timeout
     /// still answers at once.
+    /// On the stack (up to [`POLL_ON_STACK`]) and beyond it, each answer is its own
+    /// descriptor's, in order, and `ready` holds nothing from before.
+    #[test]
+    fn each_descriptor_gets_its_own_answer_on_the_stack_and_beyond() {
+        for n in [1, 3, POLL_ON_STACK, POLL_ON_STACK + 1, 19] {
+            let pipes: Vec<_> = (0..n).map(|_| std::io::pipe().unwrap()).collect();
+            // Every third pipe has a byte; the others are empty.
+            for (_, w) in pipes.iter().step_by(3) {
+                io::Write::write_all(&mut &*w, b"x").unwrap();
+            }
+            let fds: Vec<_> = pipes.iter().map(|(r, _)| (r.as_raw_fd(), false)).collect();
+            let mut ready = vec![true; 40];
+            poll_many_into(&fds, Duration::ZERO, &mut ready).unwrap();
+            let want: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();
+            assert_eq!(ready, want, "{n} descriptors");
+            // The write ends, polled for writing: all ready.
+            let fds: Vec<_> = pipes.iter().map(|(_, w)| (w.as_raw_fd(), true)).collect();
+            poll_many_into(&fds, Duration::ZERO, &mut ready).unwrap();
+            assert_eq!(ready, vec![true; n], "{n} write ends");
+        }
+    }
+
     #[test]
     fn a_wait_without_timeout_ends_when_the_descriptor_is_ready() {
         let (r, mut w) = std::io::pipe().unwrap();

@@ -141,6 +141,12 @@ impl HostFd {
         None
     }
 
+    /// One blocking read for a blocking read with no deadline: `None` here, where reads wait
+    /// in slices (see [`HostFd::wait_readable`]).
+    pub fn read_blocking(&self, _buf: &mut [u8]) -> Option<io::Result<usize>> {
+        None
+    }
+
     /// A write that never blocks, as a POSIX non-blocking pipe does it (short when only part
     /// fits, never for `PIPE_BUF` bytes or fewer; `WouldBlock` when nothing does): through
     /// the pump of an output pipe; `None` for anything else.
@@ -284,8 +290,13 @@ impl HostFd {
 /// ([`HostFd::wait_readable`] with no wait: `PeekNamedPipe` for a pipe), in short slices.
 pub const HOST_FDS_POLLABLE: bool = false;
 
-/// `WSAPoll` over sockets (`true`: for writing) for up to `timeout`; whether each is ready.
-pub fn poll_many(fds: &[(RawHandle, bool)], timeout: Duration) -> io::Result<Vec<bool>> {
+/// `WSAPoll` over sockets (`true`: for writing) for up to `timeout`; into `ready` (cleared
+/// first), whether each is ready.
+pub fn poll_many_into(
+    fds: &[(RawHandle, bool)],
+    timeout: Duration,
+    ready: &mut Vec<bool>,
+) -> io::Result<()> {
     let mut pfds: Vec<WSAPOLLFD> = fds
         .iter()
         .map(|(s, write)| WSAPOLLFD {
@@ -300,7 +311,9 @@ pub fn poll_many(fds: &[(RawHandle, bool)], timeout: Duration) -> io::Result<Vec
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(pfds.iter().map(|p| p.revents != 0).collect())
+    ready.clear();
+    ready.extend(pfds.iter().map(|p| p.revents != 0));
+    Ok(())
 }
 
 /// The raw socket of anything with one.
