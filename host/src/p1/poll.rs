@@ -262,21 +262,18 @@ fn spurious_wake(
     if subs.iter().all(|s| s.wakeable.is_none()) {
         return false;
     }
-    host_ready.clear();
-    if !raw.is_empty() && sys::poll_many_into(raw, Duration::ZERO, host_ready).is_err() {
+    if poll_now(raw, host_ready).is_err() {
         return false;
     }
     check(subs, host_ready, Some(Instant::now()), ready);
     if ready.iter().any(Option::is_some) {
         return false;
     }
-    let Some(i) = subs
-        .iter()
-        .position(|s| s.wakeable.is_some_and(|(_, handle)| chaos.wake(handle)))
-    else {
-        return false;
-    };
-    let Some((fd, handle)) = subs[i].wakeable else {
+    let Some((i, (fd, handle))) = subs.iter().enumerate().find_map(|(i, s)| {
+        s.wakeable
+            .filter(|&(_, handle)| chaos.wake(handle))
+            .map(|w| (i, w))
+    }) else {
         return false;
     };
     ctx.events
@@ -292,6 +289,15 @@ fn spurious_wake(
         flags: Eventrwflags::empty(),
     });
     true
+}
+
+/// A zero-timeout `poll(2)` of `raw` into `host_ready`; no system call when `raw` is empty.
+fn poll_now(raw: &[(sys::RawHandle, bool)], host_ready: &mut Vec<bool>) -> std::io::Result<()> {
+    host_ready.clear();
+    if raw.is_empty() {
+        return Ok(());
+    }
+    sys::poll_many_into(raw, Duration::ZERO, host_ready)
 }
 
 /// Host descriptors among the subscriptions (`poll(2)` decides their readiness), with
@@ -488,13 +494,10 @@ fn wait_for_any(
         && sys::poll_many_into(raw, host_slice(clock()), host_ready).is_ok();
     loop {
         let seen = signal.generation();
-        if !std::mem::take(&mut polled) {
+        if !std::mem::take(&mut polled) && poll_now(raw, host_ready).is_err() {
+            // Ready, so that the next call reports the error.
             host_ready.clear();
-            if !raw.is_empty() && sys::poll_many_into(raw, Duration::ZERO, host_ready).is_err() {
-                // Ready, so that the next call reports the error.
-                host_ready.clear();
-                host_ready.resize(raw.len(), true);
-            }
+            host_ready.resize(raw.len(), true);
         }
         let now = clock();
         check(subs, host_ready, now, ready);

@@ -323,7 +323,7 @@ fn pipe_free_space(_fd: RawFd) -> Option<u64> {
 pub const HOST_FDS_POLLABLE: bool = true;
 
 /// `poll(2)` over several descriptors (`true`: for writing) for up to `timeout`; into
-/// `ready` (cleared first), whether each is ready (or in error, so that the next call reports
+/// `ready` (cleared first, and left empty on an error), whether each is ready (or in error, so that the next call reports
 /// it). Up to [`POLL_ON_STACK`] descriptors allocate nothing: a wake-up polls one or two.
 #[inline(always)]
 pub fn poll_many_into(
@@ -348,8 +348,8 @@ pub fn poll_many_into(
             &mut heap
         }
     };
-    poll_fds(pfds, timeout)?;
     ready.clear();
+    poll_fds(pfds, timeout)?;
     ready.extend(pfds.iter().map(|p| !p.revents().is_empty()));
     Ok(())
 }

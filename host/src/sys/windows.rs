@@ -291,7 +291,7 @@ impl HostFd {
 pub const HOST_FDS_POLLABLE: bool = false;
 
 /// `WSAPoll` over sockets (`true`: for writing) for up to `timeout`; into `ready` (cleared
-/// first), whether each is ready.
+/// first, and left empty on an error), whether each is ready.
 pub fn poll_many_into(
     fds: &[(RawHandle, bool)],
     timeout: Duration,
@@ -306,12 +306,12 @@ pub fn poll_many_into(
         })
         .collect();
     let ms = super::timeout_ms(timeout);
+    ready.clear();
     // SAFETY: pfds is a valid array of pfds.len() entries.
     let n = unsafe { WSAPoll(pfds.as_mut_ptr(), pfds.len() as u32, ms) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    ready.clear();
     ready.extend(pfds.iter().map(|p| p.revents != 0));
     Ok(())
 }
