@@ -87,10 +87,49 @@ pub fn accept(l: &TcpListener) -> io::Result<TcpStream> {
     Ok(s)
 }
 
+/// A connected socket handed to a guest, and what the host knows of its receive queue: once
+/// two receives in a row found it empty, `again` comes from memory until the kernel says
+/// something arrived ([`crate::sys::EmptyWatch`]). Dereferences to its [`TcpStream`].
+pub struct Conn {
+    // Dropped first: its poll is cancelled before the socket closes.
+    empty: crate::sys::EmptyWatch,
+    stream: TcpStream,
+}
+
+impl From<TcpStream> for Conn {
+    fn from(stream: TcpStream) -> Self {
+        Conn {
+            empty: crate::sys::EmptyWatch::default(),
+            stream,
+        }
+    }
+}
+
+impl Conn {
+    /// The socket itself.
+    pub fn socket(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = TcpStream;
+
+    fn deref(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
 /// One non-blocking receive (`peek` leaves the data queued).
 #[inline(always)]
-pub fn recv(s: &TcpStream, buf: &mut [u8], peek: bool) -> io::Result<usize> {
-    crate::sys::socket_recv(s, buf, peek)
+pub fn recv(c: &Conn, buf: &mut [u8], peek: bool) -> io::Result<usize> {
+    if c.empty.still_empty() {
+        return Err(crate::sys::would_block());
+    }
+    let received = crate::sys::socket_recv(&c.stream, buf, peek);
+    let empty = matches!(&received, Err(e) if crate::sys::is_would_block(e));
+    c.empty.after_read(crate::sys::raw_handle(&c.stream), empty);
+    received
 }
 
 /// One non-blocking send.
@@ -118,6 +157,74 @@ pub fn wasi_errno(e: &io::Error) -> WasiErrno {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    /// A loopback connection: the accepted side as a [`Conn`] (non-blocking), and the client.
+    fn connection() -> (Conn, TcpStream) {
+        let l = listen(&"127.0.0.1:0".parse().unwrap()).unwrap();
+        let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match accept(&l) {
+                Ok(s) => return (s.into(), client),
+                Err(e) => assert!(crate::sys::is_would_block(&e) && Instant::now() < deadline),
+            }
+        }
+    }
+
+    fn again(c: &Conn, peek: bool) -> bool {
+        matches!(recv(c, &mut [0; 16], peek), Err(e) if crate::sys::is_would_block(&e))
+    }
+
+    /// Receives on a silent connection are `again`; two in a row arm the watch where there
+    /// is one (Linux); what the peer sends next is received byte for byte, peeked first,
+    /// and its close is end-of-file.
+    #[test]
+    fn a_silent_connection_says_again_until_the_peer_sends() {
+        let (c, mut client) = connection();
+        assert!(again(&c, false) && again(&c, true));
+        assert_eq!(c.empty.armed(), crate::sys::EMPTY_WATCH);
+        assert!(again(&c, false));
+        client.write_all(b"hello").unwrap();
+        let mut buf = [0u8; 16];
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let n = loop {
+            match recv(&c, &mut buf, true) {
+                Ok(n) => break n,
+                Err(e) => assert!(crate::sys::is_would_block(&e)),
+            }
+            assert!(Instant::now() < deadline, "the bytes never showed");
+        };
+        assert_eq!(&buf[..n], b"hello");
+        assert_eq!(recv(&c, &mut buf, false).unwrap(), 5);
+        assert_eq!(&buf[..5], b"hello");
+        assert!(again(&c, false) && again(&c, false));
+        assert_eq!(c.empty.armed(), crate::sys::EMPTY_WATCH);
+        drop(client);
+        let n = loop {
+            match recv(&c, &mut buf, false) {
+                Ok(n) => break n,
+                Err(e) => assert!(crate::sys::is_would_block(&e)),
+            }
+            assert!(Instant::now() < deadline, "the close never showed");
+        };
+        assert_eq!(n, 0);
+    }
+
+    /// Dropping a connection whose watch is armed closes it: the peer reads end-of-file
+    /// (a poll left outstanding would hold the socket open, and the read would time out).
+    #[test]
+    fn dropping_an_armed_connection_closes_it() {
+        let (c, mut client) = connection();
+        assert!(again(&c, false) && again(&c, false));
+        assert_eq!(c.empty.armed(), crate::sys::EMPTY_WATCH);
+        drop(c);
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        assert_eq!(client.read(&mut [0u8; 4]).unwrap(), 0);
+    }
 
     #[test]
     fn listen_spec_and_errors() {

@@ -183,15 +183,24 @@ pub fn host_stdin_pipe_reads_as_natively() {
     }
 }
 
-/// A guest copying stdin to stdout with blocking calls, 4096 bytes at a time; it exits
-/// 100 + errno when a call fails (an `again` would be 106).
-const BLOCKING_CAT: &str = r#"(module
+/// What both copying guests below begin with: the imports, a page of memory, and `$check`,
+/// which exits 100 + errno when a call fails (an `again` would be 106).
+const CAT_PRELUDE: &str = r#"
+  (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $flags (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (memory (export "memory") 1)
   (func $check (param $errno i32)
-    (if (local.get $errno) (then (call $exit (i32.add (i32.const 100) (local.get $errno))))))
+    (if (local.get $errno) (then (call $exit (i32.add (i32.const 100) (local.get $errno))))))"#;
+
+/// A guest module: [`CAT_PRELUDE`], then `start`.
+fn cat_guest(start: &str) -> String {
+    format!("(module{CAT_PRELUDE}\n{start})")
+}
+
+/// A guest copying stdin to stdout with blocking calls, 4096 bytes at a time.
+const BLOCKING_CAT: &str = r#"
   (func (export "_start")
     (loop $l
       (i32.store (i32.const 0) (i32.const 1024))
@@ -201,7 +210,7 @@ const BLOCKING_CAT: &str = r#"(module
       (i32.store (i32.const 4) (i32.load (i32.const 16)))
       (call $check (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 20)))
       (br_if $l (i32.eq (i32.load (i32.const 20)) (i32.load (i32.const 16)))))
-    (call $exit (i32.const 99))))"#;
+    (call $exit (i32.const 99)))"#;
 
 /// stdin and stdout regular files (no private non-blocking description of either): the
 /// guest's blocking reads and writes are the host's blocking `read`/`write` without a
@@ -210,7 +219,7 @@ const BLOCKING_CAT: &str = r#"(module
 pub fn blocking_calls_on_regular_files_copy_exactly() {
     let dir = wouldblock_tests::temp_dir("blocking-files");
     let guest = dir.join("cat.wat");
-    std::fs::write(&guest, BLOCKING_CAT).unwrap();
+    std::fs::write(&guest, cat_guest(BLOCKING_CAT)).unwrap();
     let data: Vec<u8> = (0..100_003u32).map(|i| (i * 7 % 251) as u8).collect();
     let input = dir.join("in");
     std::fs::write(&input, &data).unwrap();
@@ -248,7 +257,7 @@ pub fn blocking_calls_on_regular_files_copy_exactly() {
 pub fn a_blocking_read_waits_even_when_the_shared_description_is_non_blocking() {
     let dir = wouldblock_tests::temp_dir("blocking-nonblocking-socket");
     let guest = dir.join("cat.wat");
-    std::fs::write(&guest, BLOCKING_CAT).unwrap();
+    std::fs::write(&guest, cat_guest(BLOCKING_CAT)).unwrap();
     let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
     theirs.set_nonblocking(true).unwrap();
     let child = Command::new(BIN)
@@ -271,4 +280,58 @@ pub fn a_blocking_read_waits_even_when_the_shared_description_is_non_blocking() 
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.stdout, b"late bytes");
+}
+
+/// A guest that sets stdin non-blocking and spins on `fd_read` until end-of-file, copying
+/// what it reads to stdout; any failure but `again` exits 100 + errno.
+const SPINNING_CAT: &str = r#"
+  (func (export "_start") (local $errno i32)
+    (call $check (call $flags (i32.const 0) (i32.const 4)))
+    (loop $l
+      (i32.store (i32.const 0) (i32.const 1024))
+      (i32.store (i32.const 4) (i32.const 4096))
+      (local.set $errno (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 16)))
+      (br_if $l (i32.eq (local.get $errno) (i32.const 6)))
+      (call $check (local.get $errno))
+      (if (i32.eqz (i32.load (i32.const 16))) (then (return)))
+      (i32.store (i32.const 4) (i32.load (i32.const 16)))
+      (call $check (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 20)))
+      (br $l)))"#;
+
+/// stdin a real pipe another process writes twice, 200 ms apart, then closes, while the
+/// guest spins on non-blocking reads: after two `again`s in a row the host answers `again`
+/// from memory (Linux, `host/src/sys/empty.rs`) until the kernel says the pipe changed, and
+/// the guest still gets both writes, in order, and the end-of-file.
+#[test]
+pub fn a_guest_spinning_on_again_sees_every_write_and_the_end() {
+    let dir = wouldblock_tests::temp_dir("spinning-cat");
+    let guest = dir.join("spin.wat");
+    std::fs::write(&guest, cat_guest(SPINNING_CAT)).unwrap();
+    let (r, w) = pipe(65536);
+    let child = Command::new(BIN)
+        .args(["run"])
+        .arg(&guest)
+        .stdin(r)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _deadline = Deadline::arm(child.id());
+    for part in [&b"first "[..], b"second"] {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        (&w).write_all(part).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    drop(w);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "first second");
+    // Spinning for 600 ms makes far more than three `again`s.
+    let agains: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("wouldblock: fd_read(fd=0, stdin) -> again (6) x"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no again event: {err}"));
+    assert!(agains > 3, "{agains} agains: {err}");
 }

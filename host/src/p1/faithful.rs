@@ -134,7 +134,7 @@ fn read_socket(
     mem: &mut [u8],
     ctx: &mut FaithfulCtx,
     fd: u32,
-    s: &std::net::TcpStream,
+    s: &crate::net::Conn,
     (iovs, iovs_len, nread): (i32, i32, i32),
     nonblocking: bool,
 ) -> Done {
@@ -150,7 +150,7 @@ fn read_socket(
         &ctx.events,
         key,
         nonblocking,
-        || crate::sys::socket_readable_bytes(s),
+        || crate::sys::socket_readable_bytes(s.socket()),
         len,
     )?;
     let buf = buf.start..buf.start + asked;

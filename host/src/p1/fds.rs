@@ -7,9 +7,10 @@
 use super::abi::Fdflags;
 use crate::errno::WasiErrno;
 use crate::events::{Handle, SharedLog};
+use crate::net::Conn;
 use crate::output::Sink;
 use crate::stdin::Source;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
 
 /// Which way bytes flow through a managed descriptor.
@@ -21,7 +22,7 @@ pub enum Endpoint {
     /// A listening socket.
     Listener(Arc<TcpListener>),
     /// A connected socket.
-    Stream(Arc<TcpStream>),
+    Stream(Arc<Conn>),
 }
 
 impl Endpoint {

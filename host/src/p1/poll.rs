@@ -36,7 +36,7 @@ use crate::output::Sink;
 use crate::pipe::PIPE_BUF;
 use crate::stdin::Source;
 use crate::sys;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{Caller, Result};
@@ -64,7 +64,7 @@ enum Endpoint2 {
     Source(Source),
     Sink(Sink),
     Listener(Arc<TcpListener>),
-    Stream(Arc<TcpStream>),
+    Stream(Arc<crate::net::Conn>),
 }
 
 struct Sub {
@@ -314,7 +314,7 @@ fn host_fds(subs: &[Sub], out: &mut Vec<(sys::RawHandle, bool)>) {
             Endpoint2::Source(Source::Host(fd)) if !write && sys::HOST_FDS_POLLABLE => fd.raw(),
             Endpoint2::Sink(Sink::Host(fd)) if write && sys::HOST_FDS_POLLABLE => fd.raw(),
             Endpoint2::Listener(l) => sys::raw_handle(&**l),
-            Endpoint2::Stream(st) => sys::raw_handle(&**st),
+            Endpoint2::Stream(st) => sys::raw_handle(st.socket()),
             _ => return None,
         };
         Some((raw, write))
@@ -362,11 +362,11 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<
                 }
                 Probe::Managed(Endpoint2::Stream(st)) => {
                     let ready = *host.next().expect("one answer per host fd");
-                    let hup = ready && sys::socket_hung_up(&**st);
+                    let hup = ready && sys::socket_hung_up(st.socket());
                     (
                         ready,
                         if ready {
-                            sys::socket_readable_bytes(&**st)
+                            sys::socket_readable_bytes(st.socket())
                         } else {
                             0
                         },
@@ -408,7 +408,7 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<
                     let ready = *host.next().expect("one answer per host fd");
                     (
                         ready,
-                        sys::socket_writable_bytes(&**st).unwrap_or(PIPE_BUF as u64),
+                        sys::socket_writable_bytes(st.socket()).unwrap_or(PIPE_BUF as u64),
                     )
                 }
             };

@@ -58,7 +58,7 @@ fn wait(h: sys::RawHandle, write: bool, deadline: Option<Deadline>) -> Result<()
 /// data (and with `waitall`, until `buf` is full or the peer is done), until the deadline.
 #[inline(always)]
 pub fn stream_read(
-    s: &TcpStream,
+    s: &net::Conn,
     buf: &mut [u8],
     nonblocking: bool,
     flags: (bool, bool),
@@ -91,7 +91,7 @@ pub fn stream_read(
                         });
                     }
                     WasiErrno::Again | WasiErrno::Intr => {
-                        wait(sys::raw_handle(s), false, deadline)?
+                        wait(sys::raw_handle(s.socket()), false, deadline)?
                     }
                     other => return Ok(Err(other)),
                 }
@@ -188,7 +188,11 @@ fn sock_accept<T: 'static>(
     let new_fd = ctx.fds.next_host_only();
     ctx.fds.insert(
         new_fd,
-        Managed::host_only(Handle::Socket, Endpoint::Stream(Arc::new(stream)), flags),
+        Managed::host_only(
+            Handle::Socket,
+            Endpoint::Stream(Arc::new(stream.into())),
+            flags,
+        ),
     );
     Ok(write_u32(mem, result as u32, new_fd)?)
 }
@@ -196,7 +200,7 @@ fn sock_accept<T: 'static>(
 /// The connected socket `fd` manages and whether the guest set it non-blocking, or what a
 /// call that needs one answers instead: `None` for a descriptor stock owns, `notconn` for a
 /// listener, `notsock` for anything else.
-fn managed_stream(ctx: &FaithfulCtx, fd: i32) -> Option<Result<(Arc<TcpStream>, bool), WasiErrno>> {
+fn managed_stream(ctx: &FaithfulCtx, fd: i32) -> Option<Result<(Arc<net::Conn>, bool), WasiErrno>> {
     let m = ctx.fds.get(fd as u32)?;
     Some(match &m.endpoint {
         Endpoint::Stream(s) => Ok((s.clone(), m.flags.contains(Fdflags::NONBLOCK))),
@@ -238,7 +242,7 @@ fn sock_recv<T: 'static>(
         Ok(0)
     } else {
         // MSG_WAITALL waits for the whole count: no short read to inject into it.
-        let waiting = || sys::socket_readable_bytes(&*stream);
+        let waiting = || sys::socket_readable_bytes(stream.socket());
         asked = inject::before_read(&mut ctx.chaos, &ctx.events, key, nonblocking, waiting, len)?;
         if waitall {
             asked = len;

@@ -358,7 +358,11 @@ fn replay(mem: &mut [u8], ctx: &mut FaithfulCtx, name: &str, args: &[i64]) -> Do
         let stand_in = stand_in().map_err(|e| wasmtime::Error::msg(format!("--replay: {e}")))?;
         ctx.fds.insert(
             fd,
-            Managed::host_only(Handle::Socket, Endpoint::Stream(Arc::new(stand_in)), flags),
+            Managed::host_only(
+                Handle::Socket,
+                Endpoint::Stream(Arc::new(stand_in.into())),
+                flags,
+            ),
         );
     }
     for o in &c.events {

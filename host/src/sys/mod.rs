@@ -5,7 +5,10 @@
 //! descriptors, socket queue sizes, the kernel release, the host's errno table, guest files
 //! mapped and identified, and the user's cache directory.
 //! `pump.rs` is platform-neutral (non-blocking writes over a blocking writer), used on Windows.
+//! `empty.rs` answers `again` from memory for a descriptor known to be empty (io_uring, on
+//! Linux; elsewhere it is off).
 
+mod empty;
 mod pump;
 #[cfg(unix)]
 mod unix;
@@ -16,6 +19,9 @@ mod windows;
 #[cfg(windows)]
 use windows as imp;
 
+pub use empty::EmptyWatch;
+#[cfg(test)]
+pub use empty::EMPTY_WATCH;
 pub use imp::{
     cache_home, file_identity, host_platform, host_stderr, host_stdin, host_stdout, hostname,
     kernel_release, map_file, poll_many_into, raw_handle, socket_hung_up, socket_readable_bytes,
@@ -32,6 +38,15 @@ pub fn is_would_block(e: &std::io::Error) -> bool {
     return e.raw_os_error() == Some(libc::EAGAIN);
     #[cfg(windows)]
     return e.kind() == std::io::ErrorKind::WouldBlock;
+}
+
+/// The error a read that would block returns on this host, as [`is_would_block`] knows it.
+#[inline(always)]
+pub fn would_block() -> std::io::Error {
+    #[cfg(unix)]
+    return std::io::Error::from_raw_os_error(libc::EAGAIN);
+    #[cfg(windows)]
+    return std::io::ErrorKind::WouldBlock.into();
 }
 
 /// [`poll_many_into`] into a new vector: for a one-off poll.

@@ -34,6 +34,9 @@ use std::time::Duration;
 /// A host descriptor the guest reads or writes: the host's fd 0, 1 or 2, or an opened file.
 pub struct HostFd {
     fd: RawFd,
+    // Answers `again` from memory once the private description is known empty; dropped
+    // (its poll cancelled) before that description closes.
+    empty: super::EmptyWatch,
     // Keeps an opened file alive; `None` for the host's own stdio, which is never closed.
     _owned: Option<OwnedFd>,
     // The private non-blocking open file description of the same pipe, opened on first use
@@ -53,6 +56,7 @@ impl HostFd {
     fn borrowed(fd: RawFd, access: libc::c_int) -> HostFd {
         HostFd {
             fd,
+            empty: super::EmptyWatch::default(),
             _owned: None,
             nonblocking: OnceLock::new(),
             access,
@@ -85,11 +89,18 @@ impl HostFd {
 
     /// A read that never blocks, as the kernel does it on a non-blocking pipe (`WouldBlock`
     /// for `EAGAIN`); `None` where the host has no such read for this descriptor (then wait
-    /// with [`HostFd::wait_readable`] and [`HostFd::read`]).
+    /// with [`HostFd::wait_readable`] and [`HostFd::read`]). Once the pipe is known empty
+    /// ([`super::EmptyWatch`]), `WouldBlock` without a system call.
     #[inline(always)]
     pub fn read_now(&self, buf: &mut [u8]) -> Option<io::Result<usize>> {
         let fd = self.twin()?;
-        Some(retry_eintr(|| rustix::io::read(borrow(fd), &mut *buf)))
+        if self.empty.still_empty() {
+            return Some(Err(super::would_block()));
+        }
+        let read = retry_eintr(|| rustix::io::read(borrow(fd), &mut *buf));
+        let empty = matches!(&read, Err(e) if super::is_would_block(e));
+        self.empty.after_read(fd, empty);
+        Some(read)
     }
 
     /// One blocking `read(2)`, for a blocking read with no deadline, where the host has no
@@ -642,6 +653,81 @@ mod tests {
     /// still answers at once.
     /// On the stack (up to [`POLL_ON_STACK`]) and beyond it, each answer is its own
     /// descriptor's, in order, and `ready` holds nothing from before.
+    /// A read end the test owns, as a `HostFd` that owns it too (for the drop test).
+    fn owned_read_end() -> (HostFd, std::io::PipeWriter) {
+        let (r, w) = std::io::pipe().unwrap();
+        (HostFd::from_file(std::fs::File::from(OwnedFd::from(r))), w)
+    }
+
+    fn read_now(fd: &HostFd) -> io::Result<usize> {
+        fd.read_now(&mut [0u8; 16])
+            .expect("a pipe has a private description")
+    }
+
+    /// Two `EAGAIN`s in a row arm the watch; while armed, reads say `EAGAIN`; the first
+    /// write (here from this thread, then from another one while this one spins in reads
+    /// answered from memory) is read, byte for byte, and the next two `EAGAIN`s arm it again.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipe_known_empty_says_again_until_a_write_and_then_reads_it() {
+        let (fd, w) = owned_read_end();
+        assert!(super::super::is_would_block(&read_now(&fd).unwrap_err()));
+        assert!(!fd.empty.armed(), "one EAGAIN arms nothing");
+        assert!(super::super::is_would_block(&read_now(&fd).unwrap_err()));
+        assert!(fd.empty.armed(), "the second in a row arms the poll");
+        assert!(fd.empty.still_empty());
+        assert!(super::super::is_would_block(&read_now(&fd).unwrap_err()));
+        io::Write::write_all(&mut &w, b"abc").unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(fd.read_now(&mut buf).unwrap().unwrap(), 3);
+        assert_eq!(&buf[..3], b"abc");
+        assert!(!fd.empty.armed());
+        for _ in 0..2 {
+            assert!(super::super::is_would_block(&read_now(&fd).unwrap_err()));
+        }
+        assert!(fd.empty.armed());
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            io::Write::write_all(&mut &w, b"late").unwrap();
+            w
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let n = loop {
+            match fd.read_now(&mut buf).unwrap() {
+                Ok(n) => break n,
+                Err(e) => assert!(super::super::is_would_block(&e)),
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the write never showed"
+            );
+        };
+        assert_eq!(&buf[..n], b"late");
+        // End-of-file completes the poll too: 0, not EAGAIN.
+        for _ in 0..2 {
+            assert!(super::super::is_would_block(&read_now(&fd).unwrap_err()));
+        }
+        assert!(fd.empty.armed());
+        drop(writer.join().unwrap());
+        assert_eq!(read_now(&fd).unwrap(), 0);
+    }
+
+    /// Dropping an armed watch cancels its poll, which lets go of the pipe: with no reader
+    /// left, a write fails with `EPIPE` (a poll still holding the private description would
+    /// keep a reader alive and the write would succeed).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn dropping_an_armed_pipe_lets_its_reader_go() {
+        let (fd, w) = owned_read_end();
+        for _ in 0..2 {
+            assert!(super::super::is_would_block(&read_now(&fd).unwrap_err()));
+        }
+        assert!(fd.empty.armed());
+        drop(fd);
+        let e = io::Write::write(&mut &w, b"x").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EPIPE));
+    }
+
     #[test]
     fn each_descriptor_gets_its_own_answer_on_the_stack_and_beyond() {
         for n in [1, 3, POLL_ON_STACK, POLL_ON_STACK + 1, 19] {
