@@ -686,6 +686,12 @@ mod tests {
             assert!(super::super::is_would_block(&read_now(&fd).unwrap_err()));
         }
         assert!(fd.empty.armed());
+        // Every RECHECK_EVERY answers from memory, one read asks the kernel; the poll stays.
+        let asked = (0..3 * (super::super::empty::RECHECK_EVERY + 1))
+            .filter(|_| !fd.empty.still_empty())
+            .count();
+        assert_eq!(asked, 3);
+        assert!(fd.empty.armed());
         let writer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
             io::Write::write_all(&mut &w, b"late").unwrap();
