@@ -24,7 +24,9 @@
 //! why only the arming thread trusts the watch: another thread reads through the kernel.
 //!
 //! Bounded: at most [`MAX_ARMED`] polls are outstanding in the process; past that, reads
-//! ask the kernel every time. Where io_uring is missing or refused (an old kernel,
+//! ask the kernel every time. The completion queue has room for all of them, so no
+//! completion waits in the kernel's overflow list (where a completed poll would look
+//! outstanding). Where io_uring is missing or refused (an old kernel,
 //! `kernel.io_uring_disabled`, a seccomp filter) or fails once, the watch is off for the
 //! rest of the process and every read asks the kernel, as it did before. Elsewhere than
 //! Linux the watch is always off.
@@ -64,6 +66,11 @@ mod imp {
 
     /// The user data of a cancellation's own completion (a poll's is its slot's address).
     const CANCEL: u64 = 0;
+    /// Submissions go in one at a time.
+    const SQ_ENTRIES: u32 = 8;
+    /// At most [`MAX_ARMED`] polls are outstanding and every access drains the queue first,
+    /// so at most `MAX_ARMED` + 1 completions are ever pending.
+    const CQ_ENTRIES: u32 = 4 * MAX_ARMED as u32;
 
     /// What the ring and the readers share about one descriptor.
     #[derive(Default)]
@@ -94,7 +101,13 @@ mod imp {
             return None;
         }
         let ring = RING.get_or_init(|| {
-            let uring = IoUring::new(64).ok()?;
+            // Room for every completion that can be pending (each outstanding poll's, and
+            // a cancellation's): none is ever held back in the kernel's overflow list,
+            // where a completed poll would look outstanding until the next system call.
+            let uring = IoUring::builder()
+                .setup_cqsize(CQ_ENTRIES)
+                .build(SQ_ENTRIES)
+                .ok()?;
             Some(Mutex::new(Ring {
                 uring,
                 outstanding: 0,
@@ -132,7 +145,7 @@ mod imp {
                 // and a one-shot poll completes exactly once.
                 let slot = unsafe { Arc::from_raw(cqe.user_data() as *const Slot) };
                 slot.armed.store(false, Release);
-                self.outstanding -= 1;
+                self.outstanding = self.outstanding.saturating_sub(1);
             }
         }
 

@@ -718,6 +718,29 @@ mod tests {
         assert_eq!(read_now(&fd).unwrap(), 0);
     }
 
+    /// More pipes armed than a default completion queue holds (128), all written at once:
+    /// each reads its own bytes at the first read, none answers `again` from a completion
+    /// held back in the kernel's overflow list.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn many_armed_pipes_all_see_their_writes() {
+        let pipes: Vec<_> = (0..150).map(|_| owned_read_end()).collect();
+        for (fd, _) in &pipes {
+            for _ in 0..2 {
+                assert!(super::super::is_would_block(&read_now(fd).unwrap_err()));
+            }
+            assert!(fd.empty.armed());
+        }
+        for (i, (_, w)) in pipes.iter().enumerate() {
+            io::Write::write_all(&mut &*w, format!("pipe {i}").as_bytes()).unwrap();
+        }
+        for (i, (fd, _)) in pipes.iter().enumerate() {
+            let mut buf = [0u8; 16];
+            let n = fd.read_now(&mut buf).unwrap().unwrap();
+            assert_eq!(&buf[..n], format!("pipe {i}").as_bytes());
+        }
+    }
+
     /// Dropping an armed watch cancels its poll, which lets go of the pipe: with no reader
     /// left, a write fails with `EPIPE` (a poll still holding the private description would
     /// keep a reader alive and the write would succeed).
