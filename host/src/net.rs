@@ -123,13 +123,9 @@ impl std::ops::Deref for Conn {
 /// One non-blocking receive (`peek` leaves the data queued).
 #[inline(always)]
 pub fn recv(c: &Conn, buf: &mut [u8], peek: bool) -> io::Result<usize> {
-    if c.empty.still_empty() {
-        return Err(crate::sys::would_block());
-    }
-    let received = crate::sys::socket_recv(&c.stream, buf, peek);
-    let empty = matches!(&received, Err(e) if crate::sys::is_would_block(e));
-    c.empty.after_read(crate::sys::raw_handle(&c.stream), empty);
-    received
+    c.empty.read(crate::sys::raw_handle(&c.stream), || {
+        crate::sys::socket_recv(&c.stream, buf, peek)
+    })
 }
 
 /// One non-blocking send.

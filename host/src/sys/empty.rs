@@ -40,6 +40,25 @@
 
 pub use imp::EmptyWatch;
 
+impl EmptyWatch {
+    /// One non-blocking read of `fd` through the watch: `EAGAIN` from memory while the
+    /// descriptor is known empty, else `read` (a `read(2)`, a `recv(2)`), whose outcome the
+    /// watch then remembers. The one place both the pipes and the sockets go through.
+    #[inline(always)]
+    pub fn read(
+        &self,
+        fd: crate::sys::RawHandle,
+        read: impl FnOnce() -> std::io::Result<usize>,
+    ) -> std::io::Result<usize> {
+        if self.still_empty() {
+            return Err(crate::sys::would_block());
+        }
+        let done = read();
+        self.after_read(fd, matches!(&done, Err(e) if crate::sys::is_would_block(e)));
+        done
+    }
+}
+
 /// Whether the watch works on this platform (Linux); elsewhere it is always off.
 #[cfg(test)]
 pub const EMPTY_WATCH: bool = cfg!(target_os = "linux");

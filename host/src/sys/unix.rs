@@ -94,13 +94,9 @@ impl HostFd {
     #[inline(always)]
     pub fn read_now(&self, buf: &mut [u8]) -> Option<io::Result<usize>> {
         let fd = self.twin()?;
-        if self.empty.still_empty() {
-            return Some(Err(super::would_block()));
-        }
-        let read = retry_eintr(|| rustix::io::read(borrow(fd), &mut *buf));
-        let empty = matches!(&read, Err(e) if super::is_would_block(e));
-        self.empty.after_read(fd, empty);
-        Some(read)
+        Some(self.empty.read(fd, || {
+            retry_eintr(|| rustix::io::read(borrow(fd), &mut *buf))
+        }))
     }
 
     /// One blocking `read(2)`, for a blocking read with no deadline, where the host has no
