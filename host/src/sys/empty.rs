@@ -27,8 +27,10 @@
 //! ask the kernel every time. The completion queue has room for all of them, so no
 //! completion waits in the kernel's overflow list (where a completed poll would look
 //! outstanding). Where io_uring is missing or refused (an old kernel,
-//! `kernel.io_uring_disabled`, a seccomp filter) or fails once, the watch is off for the
-//! rest of the process and every read asks the kernel, as it did before. Elsewhere than
+//! `kernel.io_uring_disabled`, a seccomp filter) or a submission fails once, the watch is off
+//! for the rest of the process and every read asks the kernel, as it did before; a
+//! descriptor whose poll the kernel fails (any error but a cancellation) is never watched
+//! again. Elsewhere than
 //! Linux the watch is always off.
 //!
 //! # References
@@ -102,6 +104,8 @@ mod imp {
         misses: AtomicU8,
         /// Answers from memory since the kernel was last asked.
         answered: AtomicU32,
+        /// The kernel failed a poll of this descriptor: it is never armed again.
+        refused: AtomicBool,
     }
 
     /// The process's ring and how many polls it has outstanding.
@@ -163,6 +167,14 @@ mod imp {
                 // SAFETY: a poll's user data is the `Arc<Slot>` that `arm` gave up for it,
                 // and a one-shot poll completes exactly once.
                 let slot = unsafe { Arc::from_raw(cqe.user_data() as *const Slot) };
+                // A poll ends with the events that were ready, or cancelled when its watch
+                // was dropped; any other error (a descriptor the kernel will not poll) would
+                // end every poll alike, costing an `io_uring_enter` per two reads for
+                // nothing: that descriptor's reads ask the kernel from then on.
+                let failed = cqe.result() < 0 && cqe.result() != -libc::ECANCELED;
+                if failed {
+                    slot.refused.store(true, Relaxed);
+                }
                 slot.armed.store(false, Release);
                 self.outstanding = self.outstanding.saturating_sub(1);
             }
@@ -226,7 +238,9 @@ mod imp {
                 slot.misses.store(1, Relaxed);
                 return;
             }
-            self.arm(fd);
+            if !slot.refused.load(Relaxed) {
+                self.arm(fd);
+            }
         }
 
         #[cold]
@@ -300,6 +314,27 @@ mod imp {
         #[cfg(test)]
         pub fn armed(&self) -> bool {
             false
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::EmptyWatch;
+
+    #[test]
+    fn a_descriptor_the_kernel_will_not_poll_is_not_watched_again() {
+        let watch = EmptyWatch::default();
+        // -1 is no descriptor: the kernel ends its poll with EBADF at once.
+        watch.after_read(-1, true);
+        watch.after_read(-1, true);
+        assert!(watch.armed(), "the second EAGAIN in a row arms the poll");
+        assert!(!watch.still_empty(), "a failed poll is no answer");
+        assert!(!watch.armed());
+        for _ in 0..4 {
+            watch.after_read(-1, true);
+            assert!(!watch.armed(), "a refused descriptor is never armed again");
+            assert!(!watch.still_empty());
         }
     }
 }
