@@ -575,9 +575,9 @@ fn guest_stderr_gib(cpu: usize) {
 }
 
 /// 1 GiB through a native child process on `cpu`, `dd` with 64 KiB blocks: into its stdin
-/// (`in`, a pipe this thread fills) or out of its stdout (a pipe this thread drains). For
-/// scale: the guest is a process too, and on this VM a switch between processes costs more
-/// than one between the native pair's threads.
+/// (`in`, a pipe this thread fills) or out of its stdout (a pipe this thread drains). The
+/// 1 GiB budget's reference: the guest is a process too, and on this VM a switch between
+/// processes costs more than one between the native pair's threads (BENCHMARKS.md).
 fn native_process_gib(cpu: usize, input: bool) {
     let mut cmd = Command::new("dd");
     let blocks = format!("count={}", GIB / CHUNK as u64);

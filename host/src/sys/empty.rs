@@ -30,8 +30,7 @@
 //! `kernel.io_uring_disabled`, a seccomp filter) or a submission fails once, the watch is off
 //! for the rest of the process and every read asks the kernel, as it did before; a
 //! descriptor whose poll the kernel fails (any error but a cancellation) is never watched
-//! again. Elsewhere than
-//! Linux the watch is always off.
+//! again. Elsewhere than Linux the watch is always off.
 //!
 //! # References
 //! - `io_uring_enter(2)`, `IORING_OP_POLL_ADD` (one-shot unless `IORING_POLL_ADD_MULTI`) and
