@@ -17,9 +17,10 @@
 //!    `poll()` on pipes (budget: <= 1.2x on one CPU, <= 1.1x on two); for scale, the same
 //!    rounds through `cat`. Both sides pinned, alike for native and guest.
 //! 4. Throughput: 1 GiB into a guest's stdin and 1 GiB out of its stderr, 64 KiB
-//!    non-blocking calls with poll on `again`, against a native pipe (budget >= 0.9x): by
-//!    criterion, and again in rounds alternated with native (medians), which the VM's drift
-//!    over a run weighs on alike.
+//!    non-blocking calls with poll on `again`, against the same loop compiled natively
+//!    ([`twin_child`]) on the same pipe (budget >= 0.9x), on one CPU and two; for scale, a
+//!    native `dd` process and a native thread pair. In rounds alternated (medians), which
+//!    the VM's drift over a run weighs on alike.
 //! 5. Sockets: the `echo_server` guest and the same loop on mio, 64 loopback clients doing
 //!    request/response rounds (budget >= 0.5x the native rate).
 //! 6. Start-up: `wouldblock run` of a trivial guest, warm cache (budget <= 5 ms), and against
@@ -31,6 +32,9 @@
 //!    warm, against `wasmtime run` where installed (budget <= 1x); cold start (an empty
 //!    compilation cache), peak RSS, and a loop of 100,000 `os.read` -> `BlockingIOError`
 //!    per second against the native `python3` doing the same (figures).
+//!
+//! The whole run holds idle CPUs polling where it may (`/dev/cpu_dma_latency` at 0; see
+//! [`idle_polling`]), for native and guest alike; the table says which it got.
 
 use criterion::{black_box, Criterion};
 use std::io::{Read, Write};
@@ -537,11 +541,9 @@ fn native_pipe_gib(cpu: usize) {
     writer.join().unwrap();
 }
 
-/// 1 GiB into the guest (on `cpu`) through its stdin, a real pipe this thread fills: 64 KiB
-/// non-blocking reads, polling on `again`.
-fn guest_stdin_gib(cpu: usize) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["run", P1_RUST_BENCH_THROUGHPUT, "in"]);
+/// 1 GiB into `cmd`'s stdin, a real pipe this thread fills (the guest, or its native twin,
+/// on `cpu`): 64 KiB non-blocking reads, polling on `again`.
+fn into_stdin_gib(cmd: Command, cpu: usize) {
     let mut child = pinned(cmd, cpu)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -558,11 +560,9 @@ fn guest_stdin_gib(cpu: usize) {
     assert!(out.contains(&format!("bytes={GIB} ")), "{out}");
 }
 
-/// 1 GiB out of the guest (on `cpu`) through its stderr, a real pipe this thread drains:
-/// 64 KiB non-blocking writes, polling on `again`.
-fn guest_stderr_gib(cpu: usize) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["run", P1_RUST_BENCH_THROUGHPUT, "out", &GIB.to_string()]);
+/// 1 GiB out of `cmd`'s stderr, a real pipe this thread drains (the guest, or its native
+/// twin, on `cpu`): 64 KiB non-blocking writes, polling on `again`.
+fn out_of_stderr_gib(cmd: Command, cpu: usize) {
     let mut child = pinned(cmd, cpu)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -574,10 +574,86 @@ fn guest_stderr_gib(cpu: usize) {
     assert!(n >= GIB, "{n}");
 }
 
+/// The `bench_throughput` guest: `in`, or `out` of 1 GiB.
+fn throughput_guest(input: bool) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("run").arg(P1_RUST_BENCH_THROUGHPUT);
+    if input {
+        cmd.arg("in");
+    } else {
+        cmd.args(["out", &GIB.to_string()]);
+    }
+    cmd
+}
+
+/// Set (to `in` or `out`) in a child of the benchmark that runs [`twin_child`].
+const TWIN_CHILD: &str = "WOULDBLOCK_BENCH_THROUGHPUT_TWIN";
+
+/// The native twin of [`throughput_guest`]: this benchmark run again as [`twin_child`].
+fn throughput_twin(input: bool) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().expect("the benchmark's own path"));
+    cmd.env(TWIN_CHILD, if input { "in" } else { "out" });
+    cmd
+}
+
+/// The `bench_throughput` guest's loop compiled natively, the 1 GiB budget's reference:
+/// 64 KiB non-blocking `read()`s of stdin to end-of-file (`in`), or 1 GiB of `write()`s to
+/// stderr (`out`), each `EAGAIN` answered by a `poll()` on that descriptor; then the guest's
+/// report line. The pipe it sets `O_NONBLOCK` on is one the benchmark made for it alone.
+fn twin_child(mode: &str) {
+    use std::mem::ManuallyDrop;
+    use std::os::fd::FromRawFd;
+    let input = mode == "in";
+    let fd = if input { 0 } else { 2 };
+    // SAFETY: F_GETFL/F_SETFL on an open descriptor; the result is checked.
+    let rc = unsafe {
+        libc::fcntl(
+            fd,
+            libc::F_SETFL,
+            libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK,
+        )
+    };
+    assert_eq!(rc, 0, "O_NONBLOCK on the twin's descriptor");
+    // SAFETY: the descriptor is open for the life of the process; it is never closed here.
+    let mut file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+    let mut buf = vec![0x5au8; CHUNK];
+    let (mut bytes, mut again) = (0u64, 0u64);
+    let events = if input { libc::POLLIN } else { libc::POLLOUT };
+    while input || bytes < GIB {
+        let n = CHUNK.min((GIB - bytes.min(GIB)) as usize);
+        let done = if input {
+            file.read(&mut buf)
+        } else {
+            file.write(&buf[..n])
+        };
+        match done {
+            Ok(0) if input => break,
+            Ok(n) => bytes += n as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                again += 1;
+                let mut p = libc::pollfd {
+                    fd,
+                    events,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                unsafe { libc::poll(&mut p, 1, -1) };
+            }
+            Err(e) => panic!("the twin's {mode}: {e}"),
+        }
+    }
+    let (op, fd) = if input {
+        ("bench_in", 0)
+    } else {
+        ("bench_out", 2)
+    };
+    println!("WB op={op} fd={fd} errno=0 name=success bytes={bytes} again={again}");
+}
+
 /// 1 GiB through a native child process on `cpu`, `dd` with 64 KiB blocks: into its stdin
-/// (`in`, a pipe this thread fills) or out of its stdout (a pipe this thread drains). The
-/// 1 GiB budget's reference: the guest is a process too, and on this VM a switch between
-/// processes costs more than one between the native pair's threads (BENCHMARKS.md).
+/// (`in`, a pipe this thread fills) or out of its stdout (a pipe this thread drains). For
+/// scale: blocking calls, and `dd` out reads `/dev/zero` between its writes, which across
+/// CPUs lets the reader drain the pipe before the next write (BENCHMARKS.md).
 fn native_process_gib(cpu: usize, input: bool) {
     let mut cmd = Command::new("dd");
     let blocks = format!("count={}", GIB / CHUNK as u64);
@@ -612,12 +688,20 @@ const GIB_ROUNDS: usize = 9;
 struct GibTimes {
     /// The native thread pair ([`native_pipe_gib`]).
     threads: Vec<f64>,
-    /// The guest reading its stdin, writing its stderr.
-    guest_in: Vec<f64>,
-    guest_out: Vec<f64>,
-    /// A native `dd` process reading its stdin, writing its stdout.
-    dd_in: Vec<f64>,
-    dd_out: Vec<f64>,
+    /// Into stdin, out of stderr (stdout for `dd`).
+    input: Way,
+    output: Way,
+}
+
+/// The seconds of one direction's transfers, round by round.
+#[derive(Default)]
+struct Way {
+    /// The `bench_throughput` guest.
+    guest: Vec<f64>,
+    /// Its native twin ([`twin_child`]): the budget's reference.
+    twin: Vec<f64>,
+    /// A native `dd` process with 64 KiB blocks.
+    dd: Vec<f64>,
 }
 
 /// The median of `times`.
@@ -627,25 +711,32 @@ fn median(times: &[f64]) -> f64 {
     t[t.len() / 2]
 }
 
-/// The 1 GiB transfers alternated: [`GIB_ROUNDS`] rounds of the native thread pair, guest
-/// in, `dd` in, guest out, `dd` out, one after the other, so that the VM's drift over a run
-/// (the native figure alone moved 10% between criterion runs here) weighs on all alike.
+/// The 1 GiB transfers alternated: [`GIB_ROUNDS`] rounds of the native thread pair, then
+/// guest, twin and `dd` in, then guest, twin and `dd` out, one after the other, so that the
+/// VM's drift over a run (the native figure alone moved 10% between criterion runs here)
+/// weighs on all alike.
 fn gib_alternated(at: Placement) -> GibTimes {
     let cpu = at.echo_cpu();
     let timed = |f: &dyn Fn()| timed_on_cpu0(1, f).as_secs_f64();
     let mut t = GibTimes {
         threads: vec![],
-        guest_in: vec![],
-        guest_out: vec![],
-        dd_in: vec![],
-        dd_out: vec![],
+        input: Way::default(),
+        output: Way::default(),
     };
     for _ in 0..GIB_ROUNDS {
         t.threads.push(timed(&|| native_pipe_gib(cpu)));
-        t.guest_in.push(timed(&|| guest_stdin_gib(cpu)));
-        t.dd_in.push(timed(&|| native_process_gib(cpu, true)));
-        t.guest_out.push(timed(&|| guest_stderr_gib(cpu)));
-        t.dd_out.push(timed(&|| native_process_gib(cpu, false)));
+        for (way, input) in [(&mut t.input, true), (&mut t.output, false)] {
+            let through = |cmd: Command| {
+                if input {
+                    into_stdin_gib(cmd, cpu)
+                } else {
+                    out_of_stderr_gib(cmd, cpu)
+                }
+            };
+            way.guest.push(timed(&|| through(throughput_guest(input))));
+            way.twin.push(timed(&|| through(throughput_twin(input))));
+            way.dd.push(timed(&|| native_process_gib(cpu, input)));
+        }
     }
     t
 }
@@ -1124,7 +1215,7 @@ fn wake_budget(at: Placement) -> (&'static str, f64) {
     }
 }
 
-fn table(mem: Memory) {
+fn table(mem: Memory, idle: &str) {
     let e = |g: &str, n: &str| estimate(g, n).unwrap_or(f64::NAN);
     let (native, again, floor, bt) = (
         e("eagain", "native_read"),
@@ -1143,6 +1234,7 @@ fn table(mem: Memory) {
         );
     };
     let figure = |what: &str, value: String| println!("| {what} | {value} | (figure) | |");
+    println!("\nIdle CPUs during this run: {idle}.");
     println!("\n| benchmark | measured | budget | |\n|---|---|---|---|");
     row(
         "again round trip vs native read() of an empty O_NONBLOCK pipe",
@@ -1259,47 +1351,55 @@ fn table(mem: Memory) {
         };
         let t = gib_alternated(at);
         let threads = median(&t.threads);
-        for (what, guest, dd) in [
+        for (what, way) in [
             (
                 "in through guest stdin (64 KiB non-blocking reads + poll)",
-                &t.guest_in,
-                &t.dd_in,
+                &t.input,
             ),
             (
                 "out through guest stderr (64 KiB non-blocking writes + poll)",
-                &t.guest_out,
-                &t.dd_out,
+                &t.output,
             ),
         ] {
-            let (g, d) = (median(guest), median(dd));
-            // The guest against `dd` in the same round, round by round: how far the VM moves.
-            let per_round: Vec<f64> = dd.iter().zip(guest).map(|(d, g)| d / g).collect();
+            let (g, twin, dd) = (median(&way.guest), median(&way.twin), median(&way.dd));
+            // The guest against its twin in the same round, round by round: how far the VM
+            // moves.
+            let per_round: Vec<f64> = way
+                .twin
+                .iter()
+                .zip(&way.guest)
+                .map(|(n, g)| n / g)
+                .collect();
             let (lo, hi) = (
                 per_round.iter().copied().fold(f64::INFINITY, f64::min),
                 per_round.iter().copied().fold(0.0, f64::max),
             );
             row(
                 &format!(
-                    "1 GiB {what}, {place}, vs a native process on the same pipe (`dd`, 64 KiB \
-                     blocks): medians of {GIB_ROUNDS} rounds alternated"
+                    "1 GiB {what}, {place}, vs the same loop native on the same pipe: medians \
+                     of {GIB_ROUNDS} rounds alternated"
                 ),
                 format!(
                     "{:.2} GB/s vs {:.2} GB/s = {:.2}x (round by round {lo:.2}-{hi:.2}x)",
                     gib_s(g * 1e9),
-                    gib_s(d * 1e9),
-                    d / g
+                    gib_s(twin * 1e9),
+                    twin / g
                 ),
                 ">= 0.9x",
-                d / g >= 0.9,
+                twin / g >= 0.9,
             );
             figure(
-                "the same, vs a native thread pair in one process (no process switch)",
+                "the same, vs a native `dd` process (64 KiB blocking calls), and vs a native \
+                 thread pair in one process (no process switch)",
                 format!(
-                    "{:.2} GB/s vs {:.2} GB/s = {:.2}x (`dd`: {:.2}x)",
-                    gib_s(g * 1e9),
-                    gib_s(threads * 1e9),
+                    "{:.2}x `dd` ({:.2} GB/s), {:.2}x the pair ({:.2} GB/s); the twin: {:.2}x \
+                     `dd`, {:.2}x the pair",
+                    dd / g,
+                    gib_s(dd * 1e9),
                     threads / g,
-                    threads / d
+                    gib_s(threads * 1e9),
+                    dd / twin,
+                    threads / twin
                 ),
             );
         }
@@ -1416,10 +1516,48 @@ fn table(mem: Memory) {
     }
 }
 
+/// The environment variable that leaves idle CPUs as the kernel has them (`halt`).
+const IDLE_ENV: &str = "WOULDBLOCK_BENCH_IDLE";
+
+/// Keeps idle CPUs polling for the whole run where the kernel lets us, by holding
+/// `/dev/cpu_dma_latency` at 0 us (Documentation/power/pm_qos_interface.rst): only the cpuidle
+/// `POLL` state is then allowed. Returns the open file (the request lasts as long as it) and
+/// what the table says of it.
+///
+/// Why: on a VM whose idle vCPU halts (this one: Firecracker, `cpuidle_haltpoll` with
+/// `guest_halt_poll_ns=0`), each wake-up of a side sleeping on another CPU is a trip through
+/// the hypervisor. Measured here in 512 MiB rounds across two CPUs, `dd | dd` took 0.78-1.75 s
+/// with halting and 0.30-0.35 s with polling: the hypervisor's wake-up, the same for native and
+/// guest, was most of the time and all of the spread, and decided the two-CPU rows.
+fn idle_polling() -> (Option<std::fs::File>, String) {
+    if std::env::var_os(IDLE_ENV).is_some_and(|v| v == "halt") {
+        return (None, format!("as the kernel has them ({IDLE_ENV}=halt)"));
+    }
+    let held = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/cpu_dma_latency")
+        .and_then(|mut f| f.write_all(&0i32.to_ne_bytes()).map(|()| f));
+    match held {
+        Ok(f) => (
+            Some(f),
+            format!("polling (/dev/cpu_dma_latency held at 0 us; {IDLE_ENV}=halt to leave them)"),
+        ),
+        Err(e) => (
+            None,
+            format!("as the kernel has them (/dev/cpu_dma_latency: {e})"),
+        ),
+    }
+}
+
 fn main() {
     if let Ok(calls) = std::env::var(FLOOR_CHILD) {
         return floor_child(&calls);
     }
+    if let Ok(mode) = std::env::var(TWIN_CHILD) {
+        return twin_child(&mode);
+    }
+    let (_idle, idle) = idle_polling();
+    eprintln!("idle CPUs: {idle}");
     let mut c = Criterion::default().configure_from_args();
     eagain(&mut c);
     wake(&mut c);
@@ -1427,5 +1565,5 @@ fn main() {
     startup(&mut c);
     cpython(&mut c);
     c.final_summary();
-    table(memory());
+    table(memory(), &idle);
 }

@@ -4,8 +4,8 @@
 //! - `fd_read` fires only when a read would not block, with `nbytes` = bytes available, and
 //!   with `FDREADWRITE_HANGUP` once the writer has closed (end-of-file);
 //! - `fd_write` fires when a write of `PIPE_BUF` bytes would not block (`POLLOUT`), with
-//!   `nbytes` = free space (for a host pipe `F_GETPIPE_SZ` minus `FIONREAD`, for other host
-//!   descriptors `PIPE_BUF`);
+//!   `nbytes` = free space (for a host pipe its size, `F_GETPIPE_SZ` asked once, minus
+//!   `FIONREAD`; for other host descriptors `PIPE_BUF`);
 //! - a descriptor polled the way it does not go (`fd_write` on stdin, `fd_read` on stdout or
 //!   stderr) never fires: Linux `poll` reports neither `POLLOUT` on a pipe's read end nor
 //!   `POLLIN` on its write end;
@@ -397,7 +397,12 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<
                     } else {
                         fd.wait_writable(Duration::ZERO).unwrap_or(true)
                     };
-                    (ready, fd.writable_bytes().unwrap_or(PIPE_BUF as u64))
+                    let nbytes = if ready {
+                        fd.writable_bytes().unwrap_or(PIPE_BUF as u64)
+                    } else {
+                        0
+                    };
+                    (ready, nbytes)
                 }
                 // The read end of a pipe never polls writable (Linux `pipe_poll`).
                 Probe::Managed(Endpoint2::Source(_)) => (false, 0),
@@ -406,10 +411,12 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<
                 }
                 Probe::Managed(Endpoint2::Stream(st)) => {
                     let ready = *host.next().expect("one answer per host fd");
-                    (
-                        ready,
-                        sys::socket_writable_bytes(st.socket()).unwrap_or(PIPE_BUF as u64),
-                    )
+                    let nbytes = if ready {
+                        sys::socket_writable_bytes(st.socket()).unwrap_or(PIPE_BUF as u64)
+                    } else {
+                        0
+                    };
+                    (ready, nbytes)
                 }
             };
             ready.then_some(Ready {

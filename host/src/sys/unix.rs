@@ -42,6 +42,8 @@ pub struct HostFd {
     // The private non-blocking open file description of the same pipe, opened on first use
     // for the access `access` names; `None` inside when there is none to have.
     nonblocking: OnceLock<Option<OwnedFd>>,
+    // The pipe's size (`F_GETPIPE_SZ`), asked once; `None` inside for anything but a pipe.
+    pipe_size: OnceLock<Option<u64>>,
     access: libc::c_int,
     // Who waits for it to be readable or writable, from async code.
     waiters: Waiters,
@@ -59,6 +61,7 @@ impl HostFd {
             empty: super::EmptyWatch::default(),
             _owned: None,
             nonblocking: OnceLock::new(),
+            pipe_size: OnceLock::new(),
             access,
             waiters: Waiters::default(),
         }
@@ -297,8 +300,15 @@ impl HostFd {
     }
 
     /// Free space in a pipe (its size minus what is queued); `None` for other descriptors.
+    ///
+    /// The size is asked once (`F_GETPIPE_SZ`), the queue every time (`FIONREAD`). Both take
+    /// the pipe's lock, so on the write-poll-write path each waited for the reader's copy
+    /// on the other CPU (BENCHMARKS.md, 1 GiB out); only `F_SETPIPE_SZ` changes the size,
+    /// which the free space of a pipe shared with another writer could not promise anyway.
     pub fn writable_bytes(&self) -> Option<u64> {
-        pipe_free_space(self.fd)
+        let size = (*self.pipe_size.get_or_init(|| pipe_size(self.fd)))?;
+        let queued = rustix::io::ioctl_fionread(borrow(self.fd)).ok()?;
+        Some(size.saturating_sub(queued))
     }
 
     /// The raw descriptor, for `poll` over several.
@@ -307,21 +317,16 @@ impl HostFd {
     }
 }
 
+/// A pipe's size in bytes (`F_GETPIPE_SZ`); `None` for anything else.
 #[cfg(target_os = "linux")]
-fn pipe_free_space(fd: RawFd) -> Option<u64> {
+fn pipe_size(fd: RawFd) -> Option<u64> {
     // SAFETY: F_GETPIPE_SZ takes no argument; it fails on anything but a pipe.
     let size = unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) };
-    if size < 0 {
-        return None;
-    }
-    let mut queued: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one c_int.
-    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD as _, &mut queued) };
-    (rc == 0).then(|| u64::try_from(size.saturating_sub(queued)).unwrap_or(0))
+    u64::try_from(size).ok()
 }
 
 #[cfg(not(target_os = "linux"))]
-fn pipe_free_space(_fd: RawFd) -> Option<u64> {
+fn pipe_size(_fd: RawFd) -> Option<u64> {
     None
 }
 
@@ -653,6 +658,29 @@ mod tests {
     fn owned_read_end() -> (HostFd, std::io::PipeWriter) {
         let (r, w) = std::io::pipe().unwrap();
         (HostFd::from_file(std::fs::File::from(OwnedFd::from(r))), w)
+    }
+
+    /// The free space of a pipe is its size less what is queued, after every write and
+    /// read (the size asked once, the queue each time); a regular file has none to tell.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipes_free_space_follows_its_queue() {
+        use std::io::{Read, Write};
+        let (mut r, mut w) = std::io::pipe().unwrap();
+        // SAFETY: F_SETPIPE_SZ takes an int; the result is checked.
+        let size = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, 8192) };
+        assert_eq!(size, 8192);
+        let end = HostFd::borrowed(w.as_raw_fd(), libc::O_WRONLY);
+        assert_eq!(end.writable_bytes(), Some(8192));
+        w.write_all(&[7u8; 3000]).unwrap();
+        assert_eq!(end.writable_bytes(), Some(8192 - 3000));
+        // A second page (no write here can block: each fits a free one).
+        w.write_all(&[7u8; 4096]).unwrap();
+        assert_eq!(end.writable_bytes(), Some(8192 - 7096));
+        r.read_exact(&mut [0u8; 1000]).unwrap();
+        assert_eq!(end.writable_bytes(), Some(8192 - 6096));
+        let file = HostFd::from_file(tempfile::tempfile().unwrap());
+        assert_eq!(file.writable_bytes(), None);
     }
 
     fn read_now(fd: &HostFd) -> io::Result<usize> {
