@@ -649,11 +649,6 @@ mod tests {
     use super::*;
     use crate::sys::poll_many;
 
-    /// `Duration::MAX` is a wait without a timeout: it returns when the descriptor becomes
-    /// ready (here after a writer thread's 50 ms), not at once and not never. A zero timeout
-    /// still answers at once.
-    /// On the stack (up to [`POLL_ON_STACK`]) and beyond it, each answer is its own
-    /// descriptor's, in order, and `ready` holds nothing from before.
     /// A read end the test owns, as a `HostFd` that owns it too (for the drop test).
     fn owned_read_end() -> (HostFd, std::io::PipeWriter) {
         let (r, w) = std::io::pipe().unwrap();
@@ -781,6 +776,8 @@ mod tests {
         assert_eq!(e.raw_os_error(), Some(libc::EPIPE));
     }
 
+    /// On the stack (up to [`POLL_ON_STACK`]) and beyond it, each answer is its own
+    /// descriptor's, in order, and `ready` holds nothing from before.
     #[test]
     fn each_descriptor_gets_its_own_answer_on_the_stack_and_beyond() {
         for n in [1, 3, POLL_ON_STACK, POLL_ON_STACK + 1, 19] {
@@ -801,6 +798,9 @@ mod tests {
         }
     }
 
+    /// `Duration::MAX` is a wait without a timeout: it returns when the descriptor becomes
+    /// ready (here after a writer thread's 50 ms), not at once and not never. A zero timeout
+    /// still answers at once.
     #[test]
     fn a_wait_without_timeout_ends_when_the_descriptor_is_ready() {
         let (r, mut w) = std::io::pipe().unwrap();
