@@ -391,48 +391,77 @@ fn wake_guest(rounds: u64, cpu: usize) -> Command {
     pinned(cmd, cpu)
 }
 
-/// Rounds for the wake-up percentiles.
+/// Rounds for the wake-up percentiles, per side.
 const WAKE_ROUNDS: usize = 10_000;
+/// The blocks [`WAKE_ROUNDS`] are cut into, the sides taking turns block by block: a slow
+/// spell of the VM then falls on every side, not on whichever ran during it.
+const WAKE_BLOCKS: usize = 10;
 
-/// Each of [`WAKE_ROUNDS`] round trips through `tx` and `rx`, timed one by one, sorted.
-fn timed_rounds(tx: &mut impl Write, rx: &mut impl Read) -> Vec<Duration> {
+/// `n` round trips through `tx` and `rx`, each timed, appended to `times`.
+fn timed_rounds(tx: &mut impl Write, rx: &mut impl Read, n: usize, times: &mut Vec<Duration>) {
     let mut byte = [0u8; 1];
-    let mut times: Vec<Duration> = (0..WAKE_ROUNDS)
-        .map(|_| {
-            let start = Instant::now();
-            tx.write_all(b"x").unwrap();
-            rx.read_exact(&mut byte).unwrap();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times
+    times.extend((0..n).map(|_| {
+        let start = Instant::now();
+        tx.write_all(b"x").unwrap();
+        rx.read_exact(&mut byte).unwrap();
+        start.elapsed()
+    }));
 }
 
-/// (median, p99) in microseconds of sorted times.
-fn median_p99(times: &[Duration]) -> (f64, f64) {
+/// (median, p99) in microseconds of `times`, which it sorts.
+fn median_p99(times: &mut [Duration]) -> (f64, f64) {
+    times.sort();
     let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
     (at(0.5), at(0.99))
 }
 
-/// Wake-up round trips one by one, [`WAKE_ROUNDS`] each, placed as `at` says: the native
-/// thread pair, then the guest; their (median, p99) in microseconds.
-fn wake_percentiles(at: Placement) -> ((f64, f64), (f64, f64)) {
+/// The one-by-one wake-up rounds of each side: (median, p99) in microseconds.
+struct WakeTimes {
+    /// The native `poll()` thread pair, the budget's reference.
+    native: (f64, f64),
+    guest: (f64, f64),
+    /// The guest's loop compiled natively, in a child process ([`twin_child`] `wake`).
+    twin: (f64, f64),
+}
+
+/// Wake-up round trips one by one, [`WAKE_ROUNDS`] per side in [`WAKE_BLOCKS`] alternated
+/// blocks, placed as `at` says: the native thread pair, the guest, the guest's loop native.
+/// All three are started first and wait in `poll()` while another side's block runs.
+fn wake_percentiles(at: Placement) -> WakeTimes {
     on_cpu0(|| {
         let (mut tx, mut rx, echo) = native_echo_thread(at.echo_cpu());
-        let native = timed_rounds(&mut tx, &mut rx);
+        let mut byte = [0u8; 1];
+        let mut children = [
+            wake_guest(u64::MAX, at.echo_cpu()),
+            pinned(twin(TwinMode::Wake), at.echo_cpu()),
+        ]
+        .map(|cmd| {
+            let (child, mut tx, mut rx) = spawn_piped(cmd);
+            // One untimed round: start-up does not count.
+            tx.write_all(b"x").unwrap();
+            rx.read_exact(&mut byte).unwrap();
+            (child, tx, rx)
+        });
+        let mut times: [Vec<Duration>; 3] = Default::default();
+        let block = WAKE_ROUNDS / WAKE_BLOCKS;
+        for _ in 0..WAKE_BLOCKS {
+            timed_rounds(&mut tx, &mut rx, block, &mut times[0]);
+            for ((_, tx, rx), times) in children.iter_mut().zip(&mut times[1..]) {
+                timed_rounds(tx, rx, block, times);
+            }
+        }
         drop(tx);
         echo.join().unwrap();
-        let cmd = wake_guest(WAKE_ROUNDS as u64 + 1, at.echo_cpu());
-        let (mut child, mut tx, mut rx) = spawn_piped(cmd);
-        // One untimed round: start-up does not count.
-        let mut byte = [0u8; 1];
-        tx.write_all(b"x").unwrap();
-        rx.read_exact(&mut byte).unwrap();
-        let guest = timed_rounds(&mut tx, &mut rx);
-        drop(tx);
-        assert!(child.wait().unwrap().success());
-        (median_p99(&native), median_p99(&guest))
+        for (mut child, tx, _) in children {
+            drop(tx);
+            assert!(child.wait().unwrap().success());
+        }
+        let [native, guest, twin] = &mut times;
+        WakeTimes {
+            native: median_p99(native),
+            guest: median_p99(guest),
+            twin: median_p99(twin),
+        }
     })
 }
 
@@ -586,14 +615,59 @@ fn throughput_guest(input: bool) -> Command {
     cmd
 }
 
-/// Set (to `in` or `out`) in a child of the benchmark that runs [`twin_child`].
-const TWIN_CHILD: &str = "WOULDBLOCK_BENCH_THROUGHPUT_TWIN";
+/// Set (to `in`, `out` or `wake`) in a child of the benchmark that runs [`twin_child`].
+const TWIN_CHILD: &str = "WOULDBLOCK_BENCH_TWIN";
 
-/// The native twin of [`throughput_guest`]: this benchmark run again as [`twin_child`].
-fn throughput_twin(input: bool) -> Command {
+/// What a [`twin_child`] does: the loop of a benchmark guest, compiled natively.
+#[derive(Clone, Copy)]
+enum TwinMode {
+    /// `bench_throughput in`.
+    In,
+    /// `bench_throughput out`.
+    Out,
+    /// `bench_wake`.
+    Wake,
+}
+
+/// The native twin of a benchmark guest: this benchmark run again as [`twin_child`].
+fn twin(mode: TwinMode) -> Command {
     let mut cmd = Command::new(std::env::current_exe().expect("the benchmark's own path"));
-    cmd.env(TWIN_CHILD, if input { "in" } else { "out" });
+    let mode = match mode {
+        TwinMode::In => "in",
+        TwinMode::Out => "out",
+        TwinMode::Wake => "wake",
+    };
+    cmd.env(TWIN_CHILD, mode);
     cmd
+}
+
+/// The native twin of [`throughput_guest`].
+fn throughput_twin(input: bool) -> Command {
+    twin(if input { TwinMode::In } else { TwinMode::Out })
+}
+
+/// The `bench_wake` guest's loop compiled natively, for scale beside the wake-up budget:
+/// `poll()` on stdin, a one-byte `read()`, a one-byte `write()` to stdout, until end-of-file.
+/// Its only difference from the guest's is that a native `poll()` asks nothing of `nbytes`:
+/// the guest's host makes a `FIONREAD` for it.
+fn wake_twin() {
+    let mut byte = [0u8; 1];
+    loop {
+        let mut p = libc::pollfd {
+            fd: 0,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut p, 1, -1) };
+        // SAFETY: a one-byte buffer this function owns; descriptors 0 and 1 are the pipes the
+        // benchmark gave this process.
+        if unsafe { libc::read(0, byte.as_mut_ptr().cast(), 1) } != 1 {
+            return;
+        }
+        // SAFETY: as above.
+        unsafe { libc::write(1, byte.as_ptr().cast(), 1) };
+    }
 }
 
 /// The `bench_throughput` guest's loop compiled natively, the 1 GiB budget's reference:
@@ -602,6 +676,9 @@ fn throughput_twin(input: bool) -> Command {
 /// report line. The pipe it sets `O_NONBLOCK` on is one the benchmark made for it alone.
 fn twin_child(mode: &str) {
     use std::mem::ManuallyDrop;
+    if mode == "wake" {
+        return wake_twin();
+    }
     use std::os::fd::FromRawFd;
     let input = mode == "in";
     let fd = if input { 0 } else { 2 };
@@ -1333,15 +1410,29 @@ fn table(mem: Memory, idle: &str) {
             wake_budget(at).0,
             guest / native <= wake_budget(at).1,
         );
-        let ((native_med, native_p99), (guest_med, guest_p99)) = wake_percentiles(at);
+        let WakeTimes {
+            native: (native_med, native_p99),
+            guest: (guest_med, guest_p99),
+            twin: (twin_med, twin_p99),
+        } = wake_percentiles(at);
         row(
-            &format!("wake-up, {place}, {WAKE_ROUNDS} rounds one by one: median (p99) vs native thread pair"),
+            &format!(
+                "wake-up, {place}, {WAKE_ROUNDS} rounds one by one in {WAKE_BLOCKS} alternated blocks: median (p99) vs native thread pair"
+            ),
             format!(
                 "{guest_med:.1} us ({guest_p99:.1} us) vs {native_med:.1} us ({native_p99:.1} us) = {:.2}x",
                 guest_med / native_med
             ),
             &format!("median {}", wake_budget(at).0),
             guest_med / native_med <= wake_budget(at).1,
+        );
+        figure(
+            "the same, the guest's loop native in a child process (poll, read, write: no FIONREAD, no wasm)",
+            format!(
+                "{twin_med:.1} us ({twin_p99:.1} us): the guest {:.2}x the twin, the twin {:.2}x the thread pair",
+                guest_med / twin_med,
+                twin_med / native_med
+            ),
         );
     }
     for at in Placement::ALL {

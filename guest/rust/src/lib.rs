@@ -250,39 +250,48 @@ pub struct Event {
 /// Subscriptions [`poll`] lays out on the stack; more go to the heap.
 const POLL_ON_STACK: usize = 8;
 
-/// `poll_oneoff` over `subs` (userdata = index): the errno and the events. For up to
-/// [`POLL_ON_STACK`] subscriptions the arrays the host reads and writes are on the stack, as
-/// a C program's would be, so that an event loop's figures (`bench_wake`) are the host's,
-/// not the guest allocator's; only the returned events are allocated.
+/// `poll_oneoff` over `subs` (userdata = index): the errno and the events. See
+/// [`poll_into`], which an event loop calls instead to keep one buffer of events.
 pub fn poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
-    let (mut raw_stack, mut out_stack) = ([0u64; POLL_ON_STACK * 6], [0u64; POLL_ON_STACK * 4]);
+    let mut events = Vec::new();
+    let errno = poll_into(subs, &mut events);
+    (errno, events)
+}
+
+/// `poll_oneoff` over `subs` (userdata = index): the errno; `events` is emptied, then holds
+/// the events. For up to [`POLL_ON_STACK`] subscriptions the arrays the host reads and
+/// writes are on the stack and nothing is zeroed or allocated, as in a C event loop (a
+/// `pollfd` on the stack), so that an event loop's figures (`bench_wake`) are the host's,
+/// not the guest's `memset` and allocator's.
+pub fn poll_into(subs: &[Sub], events: &mut Vec<Event>) -> Errno {
+    use std::mem::MaybeUninit;
+    events.clear();
+    let mut raw_stack = [MaybeUninit::<u64>::uninit(); POLL_ON_STACK * 6];
+    let mut out_stack = [MaybeUninit::<u64>::uninit(); POLL_ON_STACK * 4];
     let (mut raw_heap, mut out_heap) = (Vec::new(), Vec::new());
-    let (raw, out): (&mut [u64], &mut [u64]) = if subs.len() <= POLL_ON_STACK {
-        (
-            &mut raw_stack[..subs.len() * 6],
-            &mut out_stack[..subs.len() * 4],
-        )
-    } else {
-        raw_heap.resize(subs.len() * 6, 0);
-        out_heap.resize(subs.len() * 4, 0);
-        (&mut raw_heap, &mut out_heap)
-    };
+    let (raw, out): (&mut [MaybeUninit<u64>], &mut [MaybeUninit<u64>]) =
+        if subs.len() <= POLL_ON_STACK {
+            (&mut raw_stack, &mut out_stack)
+        } else {
+            raw_heap.resize(subs.len() * 6, MaybeUninit::uninit());
+            out_heap.resize(subs.len() * 4, MaybeUninit::uninit());
+            (&mut raw_heap, &mut out_heap)
+        };
     for (i, s) in subs.iter().enumerate() {
-        let w = &mut raw[i * 6..i * 6 + 6];
-        w[0] = i as u64;
         let (tag, a, b, flags) = match *s {
             Sub::Clock(ns) => (0u64, 1u64, ns, 0u64),
             Sub::ClockAbs(id, ns) => (0, u64::from(id), ns, 1),
             Sub::Read(fd) => (1, u64::from(fd), 0, 0),
             Sub::Write(fd) => (2, u64::from(fd), 0, 0),
         };
-        w[1] = tag;
-        w[2] = a;
-        w[3] = b;
-        w[5] = flags;
+        // Every word of the subscription is written: userdata, tag, the union (the clock's
+        // id, timeout and precision, or the descriptor), the clock's flags.
+        raw[i * 6..i * 6 + 6]
+            .copy_from_slice(&[i as u64, tag, a, b, 0, flags].map(MaybeUninit::new));
     }
     let mut n = 0u32;
-    // SAFETY: subscriptions are 48 bytes and events 32, both 8-aligned, as laid out above.
+    // SAFETY: subscriptions are 48 bytes and events 32, both 8-aligned, as laid out above;
+    // the subscriptions are initialised, and the host only writes the events.
     let errno = unsafe {
         raw::poll_oneoff(
             raw.as_ptr().cast(),
@@ -291,19 +300,19 @@ pub fn poll(subs: &[Sub]) -> (Errno, Vec<Event>) {
             &mut n,
         )
     };
-    let events = (0..n as usize)
-        .map(|i| {
-            let e = &out[i * 4..i * 4 + 4];
-            Event {
-                index: e[0],
-                errno: (e[1] & 0xffff) as u16,
-                kind: ((e[1] >> 16) & 0xff) as u8,
-                nbytes: e[2],
-                flags: (e[3] & 0xffff) as u16,
-            }
-        })
-        .collect();
-    (errno, events)
+    // A host answers at most one event per subscription; a broken one is not read past it.
+    for e in out.chunks_exact(4).take((n as usize).min(subs.len())) {
+        // SAFETY: the host wrote the first `n` events (32 bytes each) before returning.
+        let w = |k: usize| unsafe { e[k].assume_init() };
+        events.push(Event {
+            index: w(0),
+            errno: (w(1) & 0xffff) as u16,
+            kind: ((w(1) >> 16) & 0xff) as u8,
+            nbytes: w(2),
+            flags: (w(3) & 0xffff) as u16,
+        });
+    }
+    errno
 }
 
 /// Reports a `poll_oneoff` and each of its events, in the order of the subscriptions.
