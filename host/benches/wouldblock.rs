@@ -408,20 +408,33 @@ fn timed_rounds(tx: &mut impl Write, rx: &mut impl Read, n: usize, times: &mut V
     }));
 }
 
-/// (median, p99) in microseconds of `times`, which it sorts.
-fn median_p99(times: &mut [Duration]) -> (f64, f64) {
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
-    (at(0.5), at(0.99))
+/// One side's one-by-one rounds, in microseconds.
+struct Spread {
+    median: f64,
+    p99: f64,
+    /// What a criterion sample measures (its rounds' mean): the tail counts.
+    mean: f64,
 }
 
-/// The one-by-one wake-up rounds of each side: (median, p99) in microseconds.
+/// The [`Spread`] of `times`, which it sorts.
+fn spread(times: &mut [Duration]) -> Spread {
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
+    let total: Duration = times.iter().sum();
+    Spread {
+        median: at(0.5),
+        p99: at(0.99),
+        mean: total.as_secs_f64() * 1e6 / times.len() as f64,
+    }
+}
+
+/// The one-by-one wake-up rounds of each side.
 struct WakeTimes {
     /// The native `poll()` thread pair, the budget's reference.
-    native: (f64, f64),
-    guest: (f64, f64),
+    native: Spread,
+    guest: Spread,
     /// The guest's loop compiled natively, in a child process ([`twin_child`] `wake`).
-    twin: (f64, f64),
+    twin: Spread,
 }
 
 /// Wake-up round trips one by one, [`WAKE_ROUNDS`] per side in [`WAKE_BLOCKS`] alternated
@@ -458,9 +471,9 @@ fn wake_percentiles(at: Placement) -> WakeTimes {
         }
         let [native, guest, twin] = &mut times;
         WakeTimes {
-            native: median_p99(native),
-            guest: median_p99(guest),
-            twin: median_p99(twin),
+            native: spread(native),
+            guest: spread(guest),
+            twin: spread(twin),
         }
     })
 }
@@ -1411,27 +1424,43 @@ fn table(mem: Memory, idle: &str) {
             guest / native <= wake_budget(at).1,
         );
         let WakeTimes {
-            native: (native_med, native_p99),
-            guest: (guest_med, guest_p99),
-            twin: (twin_med, twin_p99),
+            native,
+            guest,
+            twin,
         } = wake_percentiles(at);
         row(
             &format!(
                 "wake-up, {place}, {WAKE_ROUNDS} rounds one by one in {WAKE_BLOCKS} alternated blocks: median (p99) vs native thread pair"
             ),
             format!(
-                "{guest_med:.1} us ({guest_p99:.1} us) vs {native_med:.1} us ({native_p99:.1} us) = {:.2}x",
-                guest_med / native_med
+                "{:.1} us ({:.1} us) vs {:.1} us ({:.1} us) = {:.2}x",
+                guest.median,
+                guest.p99,
+                native.median,
+                native.p99,
+                guest.median / native.median
             ),
             &format!("median {}", wake_budget(at).0),
-            guest_med / native_med <= wake_budget(at).1,
+            guest.median / native.median <= wake_budget(at).1,
+        );
+        figure(
+            "the same rounds' means (what a criterion sample measures)",
+            format!(
+                "{:.1} us vs {:.1} us = {:.2}x; the twin {:.1} us",
+                guest.mean,
+                native.mean,
+                guest.mean / native.mean,
+                twin.mean
+            ),
         );
         figure(
             "the same, the guest's loop native in a child process (poll, read, write: no FIONREAD, no wasm)",
             format!(
-                "{twin_med:.1} us ({twin_p99:.1} us): the guest {:.2}x the twin, the twin {:.2}x the thread pair",
-                guest_med / twin_med,
-                twin_med / native_med
+                "{:.1} us ({:.1} us): the guest {:.2}x the twin, the twin {:.2}x the thread pair",
+                twin.median,
+                twin.p99,
+                guest.median / twin.median,
+                twin.median / native.median
             ),
         );
     }
