@@ -302,15 +302,21 @@ pub fn poll_into(subs: &[Sub], events: &mut Vec<Event>) -> Errno {
     };
     // A host answers at most one event per subscription; a broken one is not read past it.
     for e in out.chunks_exact(4).take((n as usize).min(subs.len())) {
-        // SAFETY: the host wrote the first `n` events (32 bytes each) before returning.
-        let w = |k: usize| unsafe { e[k].assume_init() };
-        events.push(Event {
-            index: w(0),
-            errno: (w(1) & 0xffff) as u16,
-            kind: ((w(1) >> 16) & 0xff) as u8,
-            nbytes: w(2),
-            flags: (w(3) & 0xffff) as u16,
-        });
+        // Only the fields are read: the host writes an event field by field, so the padding
+        // after `type` and after `flags` may never be written (preview1 `event`: userdata u64
+        // at 0, error u16 at 8, type u8 at 10, nbytes u64 at 16, flags u16 at 24).
+        let at = |offset: usize| e.as_ptr().cast::<u8>().wrapping_add(offset);
+        // SAFETY: the host wrote these fields of the first `n` events before returning; each
+        // offset is aligned for its type within a u64-aligned 32-byte event.
+        unsafe {
+            events.push(Event {
+                index: at(0).cast::<u64>().read(),
+                errno: at(8).cast::<u16>().read(),
+                kind: at(10).read(),
+                nbytes: at(16).cast::<u64>().read(),
+                flags: at(24).cast::<u16>().read(),
+            });
+        }
     }
     errno
 }
