@@ -316,6 +316,87 @@ pub fn p1_rust_echo_server() {
     }
 }
 
+/// Client `i`'s twenty lines for the test below, of lengths that differ between clients.
+fn twelve_lines(i: usize) -> Vec<String> {
+    (0..20)
+        .map(|m| {
+            format!(
+                "client {i} line {m} {}\n",
+                "y".repeat((i * 53 + m * 7) % 900)
+            )
+        })
+        .collect()
+}
+
+/// Twelve clients held open at once: each has its first line echoed (so the server has
+/// accepted it and keeps it open) before any sends the rest. The server then polls twelve
+/// connections in one `poll_oneoff`, more than the guest library keeps on its stack
+/// (`POLL_ON_STACK`, 8), so this covers its heap path; every byte comes back in order.
+#[test]
+fn the_echo_server_polls_twelve_connections_at_once() {
+    use std::sync::mpsc;
+    const CLIENTS: usize = 12;
+    let l = listening(P1_RUST_ECHO_SERVER, &[], &[&CLIENTS.to_string()]);
+    let (held_tx, held) = mpsc::channel();
+    let (gos, threads): (Vec<_>, Vec<_>) = (0..CLIENTS)
+        .map(|i| {
+            let (mut s, held_tx) = (connect(&l), held_tx.clone());
+            let (go_tx, go) = mpsc::channel::<()>();
+            let thread = std::thread::spawn(move || {
+                let lines = twelve_lines(i);
+                s.write_all(lines[0].as_bytes()).unwrap();
+                let mut first = vec![0; lines[0].len()];
+                s.read_exact(&mut first).unwrap();
+                assert_eq!(first, lines[0].as_bytes(), "client {i}: first line");
+                held_tx.send(()).unwrap();
+                // Dropped without a send when the test gives up: then this client stops.
+                if go.recv().is_err() {
+                    return;
+                }
+                for line in &lines[1..] {
+                    s.write_all(line.as_bytes()).unwrap();
+                }
+                s.shutdown(Shutdown::Write).unwrap();
+                let mut rest = Vec::new();
+                s.read_to_end(&mut rest).unwrap();
+                assert_eq!(rest, lines[1..].concat().as_bytes(), "client {i}: the rest");
+            });
+            (go_tx, thread)
+        })
+        .unzip();
+    drop(held_tx);
+    for n in 0..CLIENTS {
+        held.recv_timeout(wouldblock_tests::DEADLINE)
+            .unwrap_or_else(|e| panic!("{n} of {CLIENTS} clients served at once: {e}"));
+    }
+    for go in gos {
+        go.send(()).unwrap();
+    }
+    for t in threads {
+        t.join().unwrap();
+    }
+    let out = l.wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let lines = out.wb_lines();
+    // Each connection's byte count, as the server reported it, against what each client sent.
+    let mut echoed: Vec<usize> = lines
+        .iter()
+        .filter(|l| l.starts_with("WB op=echoed "))
+        .filter_map(|l| l.rsplit_once(" bytes=")?.1.parse().ok())
+        .collect();
+    let mut sent: Vec<usize> = (0..CLIENTS)
+        .map(|i| twelve_lines(i).concat().len())
+        .collect();
+    echoed.sort();
+    sent.sort();
+    assert_eq!(echoed, sent, "{out:?}");
+    assert_eq!(
+        *lines.last().unwrap(),
+        "WB op=echo_server fd=none errno=0 name=success clients=12",
+        "{out:?}"
+    );
+}
+
 #[test]
 pub fn p2_rust_echo_server() {
     p2_refuses_tcplisten(P2_RUST_ECHO_SERVER);
