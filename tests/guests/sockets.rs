@@ -271,6 +271,26 @@ pub fn p2_rust_sock_send_until_full() {
     p2_refuses_tcplisten(P2_RUST_SOCK_SEND_UNTIL_FULL);
 }
 
+/// A test that panics while a server guest serves leaves no server behind: the panic drops
+/// its [`Listening`] before `wait`, which kills the command and reaps it.
+#[cfg(unix)]
+#[test]
+fn a_test_that_panics_while_the_server_serves_leaves_no_server() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let test = std::thread::spawn(move || {
+        let l = listening(P1_RUST_ECHO_SERVER, &[], &["4"]);
+        tx.send(l.id() as libc::pid_t).unwrap();
+        panic!("deliberate: a test failing while its server waits for clients");
+    });
+    assert!(test.join().is_err());
+    let pid = rx.recv().unwrap();
+    // SAFETY: signal 0 sends nothing; it only asks whether the process exists.
+    let alive = unsafe { libc::kill(pid, 0) };
+    let errno = std::io::Error::last_os_error().raw_os_error();
+    // Not even a zombie: reaped, so the pid names no process.
+    assert_eq!((alive, errno), (-1, Some(libc::ESRCH)), "pid {pid}");
+}
+
 /// Clients that each send `messages` lines and check the echo, concurrently.
 fn echo_clients(l: &Listening, clients: usize, messages: usize) {
     let threads: Vec<_> = (0..clients)

@@ -186,15 +186,29 @@ pub fn os_pipe() -> (std::fs::File, std::fs::File) {
 }
 
 /// A `wouldblock run --tcplisten …:0` under way: the address it announced, and the means to
-/// wait for it under a deadline.
+/// wait for it under a deadline. Dropped before [`Listening::wait`] returned (a test that
+/// panics while the command serves), it kills the command and reaps it: no server outlives
+/// its test.
 pub struct Listening {
     child: std::process::Child,
     cmd: String,
     addr: std::net::SocketAddr,
-    stdout: std::thread::JoinHandle<Vec<u8>>,
+    /// Taken by [`Listening::wait`].
+    stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
     stdout_lines: std::sync::mpsc::Receiver<String>,
-    stderr: std::thread::JoinHandle<Vec<u8>>,
+    /// Taken by [`Listening::wait`].
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
     started: Instant,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        // `try_wait` answers from the saved status once the command has been reaped.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 /// Reads `r` line by line to its end, sending each line to `tx`; everything read.
@@ -236,6 +250,7 @@ impl Listening {
                 }
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("no `listening on` line from {text}");
                 }
             }
@@ -244,27 +259,29 @@ impl Listening {
             child,
             cmd: text,
             addr,
-            stdout,
+            stdout: Some(stdout),
             stdout_lines,
-            stderr,
+            stderr: Some(stderr),
             started,
         }
     }
 
     /// Waits, at most until [`DEADLINE`] from the start, for a line of the command's stdout
-    /// containing `needle`; panics (killing the command) if none comes.
+    /// containing `needle`; panics (the drop kills the command) if none comes.
     pub fn await_stdout(&mut self, needle: &str) {
         loop {
             let left = DEADLINE.saturating_sub(self.started.elapsed());
             match self.stdout_lines.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return,
                 Ok(_) => {}
-                Err(_) => {
-                    let _ = self.child.kill();
-                    panic!("no stdout line with `{needle}` from {}", self.cmd);
-                }
+                Err(_) => panic!("no stdout line with `{needle}` from {}", self.cmd),
             }
         }
+    }
+
+    /// The command's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 
     /// The announced address.
@@ -279,16 +296,17 @@ impl Listening {
                 break status;
             }
             if self.started.elapsed() > DEADLINE {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
                 panic!("deadline of {DEADLINE:?} exceeded: {}", self.cmd);
             }
             std::thread::sleep(Duration::from_millis(2));
         };
-        let stderr_bytes = self.stderr.join().unwrap();
+        let joined = |h: &mut Option<std::thread::JoinHandle<Vec<u8>>>| {
+            h.take().expect("joined once").join().unwrap()
+        };
+        let stderr_bytes = joined(&mut self.stderr);
         Output {
             code: status.code(),
-            stdout: String::from_utf8_lossy(&self.stdout.join().unwrap()).into_owned(),
+            stdout: String::from_utf8_lossy(&joined(&mut self.stdout)).into_owned(),
             stderr: String::from_utf8_lossy(&stderr_bytes).into_owned(),
             stderr_bytes,
         }
