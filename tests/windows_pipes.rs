@@ -53,23 +53,69 @@ fn run_with(guest: &str, data: &[u8]) -> (i32, String, String) {
     (status.code().unwrap_or(-1), o, e)
 }
 
-/// Kills `child` when the deadline passes first (the test then fails on its exit status);
-/// dropping the returned sender disarms it.
-fn arm(child: &Child) -> mpsc::Sender<()> {
+/// Kills `child` when the deadline passes first (the test then fails on its exit status), or
+/// at once when the test panics before the returned guard is dropped: a failing test leaves no
+/// run behind. Dropping the guard otherwise disarms it.
+fn arm(child: &Child) -> Armed {
     let (tx, rx) = mpsc::channel::<()>();
     let pid = child.id();
     std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(DEADLINE) {
+        // `Ok` is the guard's disarming; a timeout, or the guard dropped by a panic, kills.
+        if rx.recv_timeout(DEADLINE).is_err() {
             let _ = Command::new("taskkill")
                 .args(["/F", "/PID", &pid.to_string()])
                 .status();
         }
     });
-    tx
+    Armed(tx)
+}
+
+/// [`arm`]'s guard: dropped outside a panic, it disarms the kill.
+struct Armed(mpsc::Sender<()>);
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = self.0.send(());
+        }
+    }
 }
 
 fn wb(stdout: &str) -> Vec<&str> {
     stdout.lines().filter(|l| l.starts_with("WB ")).collect()
+}
+
+/// A test that panics while its run is under way leaves no run behind: [`arm`]'s guard,
+/// dropped by the panic, kills it at once rather than at the deadline.
+#[test]
+fn a_test_that_panics_mid_run_leaves_no_run() {
+    // Blocked in `poll_oneoff` on a stdin that stays open: it never ends by itself.
+    let mut child = spawn(
+        Command::new(BIN)
+            .args(["run", "--stdin", "inherit", P1_RUST_BENCH_WAKE, "10"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let guard = arm(&child);
+    let test = std::thread::spawn(move || {
+        let _guard = guard;
+        panic!("deliberate: a test failing while its run waits");
+    });
+    assert!(test.join().is_err());
+    let started = std::time::Instant::now();
+    // Only the kill ends it (its stdin stays open for the 10 rounds it waits for). No exit
+    // status is asked for: Wine's `taskkill /F` leaves the process's as 0.
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(
+            started.elapsed() < DEADLINE / 2,
+            "the run outlived the panic"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -172,7 +218,7 @@ struct Stderr {
     stdout: BufReader<std::process::ChildStdout>,
     rx: std::fs::File,
     shared: OwnedHandle,
-    _disarm: mpsc::Sender<()>,
+    _disarm: Armed,
 }
 
 impl Stderr {
