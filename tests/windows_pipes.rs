@@ -21,7 +21,7 @@ use std::sync::mpsc;
 use windows_sys::Win32::Foundation::HANDLE;
 use windows_sys::Win32::System::Pipes::{CreatePipe, GetNamedPipeHandleStateW, PIPE_NOWAIT};
 use wouldblock_tests::guests::*;
-use wouldblock_tests::{spawn, DEADLINE};
+use wouldblock_tests::{exit_by, spawn, DEADLINE};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
 
@@ -103,19 +103,13 @@ fn a_test_that_panics_mid_run_leaves_no_run() {
         panic!("deliberate: a test failing while its run waits");
     });
     assert!(test.join().is_err());
-    let started = std::time::Instant::now();
     // Only the kill ends it (its stdin stays open for the 10 rounds it waits for). No exit
     // status is asked for: Wine's `taskkill /F` leaves the process's as 0.
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        assert!(
-            started.elapsed() < DEADLINE / 2,
-            "the run outlived the panic"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let until = std::time::Instant::now() + DEADLINE / 2;
+    assert!(
+        exit_by(&mut child, until).is_some(),
+        "the run outlived the panic"
+    );
 }
 
 #[test]

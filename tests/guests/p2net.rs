@@ -215,16 +215,9 @@ pub fn p2_rust_net_echo_server() {
     for c in clients {
         c.join().unwrap();
     }
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            panic!("the echo server did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let Some(status) = wouldblock_tests::exit_by(&mut child, Instant::now() + DEADLINE) else {
+        let _ = child.kill();
+        panic!("the echo server did not exit");
     };
     let mut stdout = String::new();
     child

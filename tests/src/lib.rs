@@ -87,6 +87,20 @@ pub fn spawn(cmd: &mut Command) -> Child {
     }
 }
 
+/// Waits for `child` to exit until `until` passes, asking every 2 ms: its status, or `None`
+/// when it still runs then (the caller kills it and fails).
+pub fn exit_by(child: &mut Child, until: Instant) -> Option<std::process::ExitStatus> {
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for the command") {
+            return Some(status);
+        }
+        if Instant::now() > until {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 fn run_inner(
     mut cmd: Command,
     stdin: Stdio,
@@ -120,17 +134,10 @@ fn run_inner(
         let _ = err.read_to_end(&mut s);
         s
     });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for the command") {
-            break status;
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("deadline of {deadline:?} exceeded: {cmd:?}");
-        }
-        std::thread::sleep(Duration::from_millis(2));
+    let Some(status) = exit_by(&mut child, Instant::now() + deadline) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("deadline of {deadline:?} exceeded: {cmd:?}");
     };
     feeder.join().unwrap();
     let stderr_bytes = err_t.join().unwrap();
@@ -291,14 +298,8 @@ impl Listening {
 
     /// Waits for the exit, at most [`DEADLINE`] from the start; panics past it.
     pub fn wait(mut self) -> Output {
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("waiting") {
-                break status;
-            }
-            if self.started.elapsed() > DEADLINE {
-                panic!("deadline of {DEADLINE:?} exceeded: {}", self.cmd);
-            }
-            std::thread::sleep(Duration::from_millis(2));
+        let Some(status) = exit_by(&mut self.child, self.started + DEADLINE) else {
+            panic!("deadline of {DEADLINE:?} exceeded: {}", self.cmd);
         };
         let joined = |h: &mut Option<std::thread::JoinHandle<Vec<u8>>>| {
             h.take().expect("joined once").join().unwrap()
