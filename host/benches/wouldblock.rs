@@ -31,7 +31,8 @@
 //! 9. CPython 3.12 for WASI (`make examples` downloads it): `-c pass` and the docs' example,
 //!    warm, against `wasmtime run` where installed (budget <= 1x); cold start (an empty
 //!    compilation cache), peak RSS, and a loop of 100,000 `os.read` -> `BlockingIOError`
-//!    per second against the native `python3` doing the same (figures).
+//!    per second against native Python doing the same (figures; `NATIVE_PYTHON` names it,
+//!    else `python3.12`, else `python3`).
 //!
 //! The whole run holds idle CPUs polling where it may (`/dev/cpu_dma_latency` at 0; see
 //! [`idle_polling`]), for native and guest alike; the table says which it got.
@@ -1097,7 +1098,7 @@ fn cpython(c: &mut Criterion) {
 }
 
 /// `per_second=` of `eagain_loop.py` with `n` calls, under `cmd` (CPython for WASI in
-/// wouldblock, or the native `python3`), its stdin an open, empty pipe held by the benchmark
+/// wouldblock, or native Python), its stdin an open, empty pipe held by the benchmark
 /// (the script sets it non-blocking: it is the child's own pipe).
 fn python_loop_rate(mut cmd: Command) -> f64 {
     let (r, _w) = pipe();
@@ -1114,7 +1115,8 @@ fn python_loop_rate(mut cmd: Command) -> f64 {
 }
 
 /// Median of 5 runs each of the CPython loop of [`PY_LOOP`] `os.read` → `BlockingIOError`:
-/// (in the guest with the host's stdin inherited, native `python3`, its version).
+/// (in the guest with the host's stdin inherited, native Python ([`native_python`]), its
+/// version).
 fn python_loop() -> Option<(f64, f64, String)> {
     if !std::path::Path::new(PYTHON_WASM).exists() {
         return None;
@@ -1145,21 +1147,40 @@ fn python_loop() -> Option<(f64, f64, String)> {
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/python/eagain_loop.py"
     );
+    let (python, version) = native_python();
     let native = median(
         (0..5)
             .map(|_| {
-                let mut cmd = Command::new("python3");
+                let mut cmd = Command::new(&python);
                 cmd.args([script, &n]);
                 python_loop_rate(cmd)
             })
             .collect(),
     );
-    let version = Command::new("python3")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
     Some((guest, native, version))
+}
+
+/// The native Python the CPython loop is compared against, and its version: the one
+/// `NATIVE_PYTHON` names, else `python3.12` (the guest's version) when one runs, else
+/// `python3`.
+fn native_python() -> (String, String) {
+    let version = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    if let Ok(program) = std::env::var("NATIVE_PYTHON") {
+        let v = version(&program).unwrap_or_else(|| panic!("NATIVE_PYTHON={program} does not run"));
+        return (program, v);
+    }
+    ["python3.12", "python3"]
+        .into_iter()
+        .find_map(|p| version(p).map(|v| (p.to_string(), v)))
+        .expect("no python3 to compare the CPython loop against")
 }
 
 /// Calls in the CPython loop.

@@ -102,8 +102,8 @@ pub struct FaithfulCtx {
     pub(crate) chaos: Option<crate::chaos::Chaos>,
     /// `--record` or `--replay`.
     pub(crate) tape: Option<super::tape::Tape>,
-    /// `poll_oneoff`'s buffers, kept from call to call.
-    pub(crate) poll_scratch: super::poll::PollScratch,
+    /// `poll_oneoff`'s buffers, kept from call to call (none before the first call).
+    pub(crate) poll_scratch: Option<Box<super::poll::PollScratch>>,
 }
 
 impl FaithfulCtx {
@@ -125,7 +125,7 @@ impl FaithfulCtx {
             io: None,
             chaos: None,
             tape: None,
-            poll_scratch: Default::default(),
+            poll_scratch: None,
         }
     }
 
