@@ -101,18 +101,16 @@ pub fn subscription(raw: &[u8], i: usize) -> Result<Subscription, WasiErrno> {
     let bytes: &[u8; SUBSCRIPTION_SIZE as usize] = raw[i * size..(i + 1) * size]
         .try_into()
         .expect("one subscription");
-    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-    let fd = || types::SubscriptionFdReadwrite {
-        file_descriptor: types::Fd::from(u32_at(16)),
+    let fd = types::SubscriptionFdReadwrite {
+        file_descriptor: types::Fd::from(read_u32(bytes, 16)?),
     };
     let u = match bytes[8] {
-        1 => SubscriptionU::FdRead(fd()),
-        2 => SubscriptionU::FdWrite(fd()),
+        1 => SubscriptionU::FdRead(fd),
+        2 => SubscriptionU::FdWrite(fd),
         _ => return decode(bytes),
     };
     Ok(Subscription {
-        userdata: u64_at(0),
+        userdata: u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
         u,
     })
 }
