@@ -343,6 +343,14 @@ fn the_actions_script_runs_a_users_cases() {
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(outputs.ends_with("exit-code=2\n"), "{outputs}");
     assert!(!root.join("pwned").exists());
+    // `retries` reaches the suite: a count that is not one is a usage error.
+    let (out, outputs, _) = run(&[("RETRIES", "1")]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(outputs.ends_with("exit-code=0\n"), "{outputs}");
+    let (out, outputs, _) = run(&[("RETRIES", "some")]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("--retries"), "{out:?}");
+    assert!(outputs.ends_with("exit-code=2\n"), "{outputs}");
     // A failing case: exit 1 as the output, the step summary names it; turned off, none.
     std::fs::write(
         root.join("cases/hello.toml"),
@@ -551,4 +559,198 @@ fn the_actions_download_checks_the_release() {
             "{reference}"
         );
     }
+}
+
+/// A guest with state outside itself: it creates `flag` in its preopened directory with
+/// `O_CREAT|O_EXCL` and exits with path_open's errno: 0 the first time, 20 (`exist`) after.
+const ONCE_WAT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "flag")
+  (func (export "_start")
+    (call $exit (call $open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 4)
+      (i32.const 5) (i64.const 0x1fffffff) (i64.const 0) (i32.const 0) (i32.const 64)))))
+"#;
+
+const ONCE_CASES: &str = r#"
+[[case]]
+name = "second-run"
+guest = "once.wat"
+dirs = ["a::/state"]
+exit = 20
+
+[[case]]
+name = "never"
+guest = "once.wat"
+dirs = ["b::/state"]
+exit = 99
+"#;
+
+/// A directory with [`ONCE_WAT`], [`ONCE_CASES`] as `once.toml` and empty state directories.
+fn once_repo(tag: &str) -> std::path::PathBuf {
+    let root = temp_dir(tag);
+    std::fs::write(root.join("once.wat"), ONCE_WAT).unwrap();
+    std::fs::write(root.join("once.toml"), ONCE_CASES).unwrap();
+    for d in ["a", "b"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    root
+}
+
+/// `--retries N` runs a case not as expected again, up to N times: one that then holds is
+/// flaky (reported as such everywhere, with the earlier run's differences), one that never
+/// does fails with all its runs. Without it, one run decides.
+#[test]
+fn retries_run_a_case_again_and_report_it_flaky() {
+    let root = once_repo("retries");
+    let out = wouldblock_in(
+        &root,
+        &[
+            "suite",
+            "--cases",
+            "once.toml",
+            "--retries",
+            "2",
+            "--format",
+            "json",
+            "--output",
+            "report.json",
+            "--junit",
+            "junit.xml",
+        ],
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let report = read_json(&root.join("report.json"));
+    let s = &report["summary"];
+    assert_eq!(
+        (&s["passed"], &s["failed"], &s["flaky"], &s["total"]),
+        (&1.into(), &1.into(), &1.into(), &2.into()),
+        "{report}"
+    );
+    let case = |name: &str| {
+        report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["case"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let endings = |c: &serde_json::Value| -> Vec<(String, String, Vec<String>)> {
+        c["earlier"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["outcome"].as_str().unwrap().to_string(),
+                    a["ending"].as_str().unwrap().to_string(),
+                    serde_json::from_value(a["mismatches"].clone()).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let flaky = case("second-run");
+    assert_eq!(
+        (&flaky["outcome"], &flaky["exit_code"]),
+        (&"pass".into(), &20.into())
+    );
+    assert_eq!(
+        endings(&flaky),
+        [(
+            "fail".into(),
+            "exit 0".into(),
+            vec!["expected exit 20, got exit 0".into()]
+        )]
+    );
+    let never = case("never");
+    assert_eq!(
+        (&never["outcome"], &never["exit_code"]),
+        (&"fail".into(), &20.into())
+    );
+    assert_eq!(
+        endings(&never),
+        [
+            (
+                "fail".into(),
+                "exit 0".into(),
+                vec!["expected exit 99, got exit 0".into()]
+            ),
+            (
+                "fail".into(),
+                "exit 20".into(),
+                vec!["expected exit 99, got exit 20".into()]
+            ),
+        ]
+    );
+    // The log names both, the flaky one with its earlier run.
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 6, "{out:?}");
+    assert!(
+        lines.contains(&"wouldblock: wouldblock faithful: FLAKY once/second-run"),
+        "{out:?}"
+    );
+    assert!(
+        lines.contains(&"wouldblock: wouldblock faithful: FAIL once/never"),
+        "{out:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("       run 1 of 2: FAIL (exit 0, ")
+                && l.ends_with(" ms); expected exit 20, got exit 0")),
+        "{out:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("       run 2 of 3: FAIL (exit 20, ")),
+        "{out:?}"
+    );
+    // JUnit: the flaky run under a success, the earlier runs of the failure as reruns.
+    let junit = std::fs::read_to_string(root.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<flakyFailure").count(), 1, "{junit}");
+    assert_eq!(junit.matches("<rerunFailure").count(), 2, "{junit}");
+
+    // Without --retries one run decides, and the report has no earlier runs.
+    let root = once_repo("no-retries");
+    let out = wouldblock_in(
+        &root,
+        &["suite", "--cases", "once.toml", "--format", "json"],
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["failed"], 2, "{report}");
+    assert_eq!(report["summary"]["flaky"], 0, "{report}");
+    assert!(
+        report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c.get("earlier").is_none() && c["exit_code"] == 0),
+        "{report}"
+    );
+    // The table shows FLAKY and the count.
+    let root = once_repo("retries-human");
+    let out = wouldblock_in(
+        &root,
+        &[
+            "suite",
+            "--cases",
+            "once.toml",
+            "--filter",
+            "second",
+            "--retries",
+            "1",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains("FLAKY  once/second-run"), "{out:?}");
+    assert!(
+        out.stdout.contains("; 0 xfailed, 0 xpassed, 1 flaky\n"),
+        "{out:?}"
+    );
+    assert!(out.stdout.ends_with("1 passed, 0 failed\n"), "{out:?}");
 }

@@ -1,8 +1,9 @@
-#![cfg(unix)]
 //! The compiled-guest cache (`host/src/modcache.rs`): a guest file compiled once is loaded
-//! from `$XDG_CACHE_HOME/wouldblock/` the next time; a file rewritten in place (even to the
-//! same length, with its modification time put back) is compiled again; a bad entry or no
-//! usable cache directory falls back to compiling. Each test has a cache directory of its own.
+//! from `$XDG_CACHE_HOME/wouldblock/` (`%LOCALAPPDATA%\wouldblock\` on Windows) the next
+//! time; a file rewritten in place (even to the same length, with its modification time put
+//! back) is compiled again; a bad entry or no usable cache directory falls back to
+//! compiling. Each test has a cache directory of its own. These hold on Windows too (`make
+//! test-windows`), where entries are keyed by the guest's contents.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,7 +28,10 @@ fn printer(text: &str) -> String {
 
 fn run(cache: &Path, guest: &Path) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.env("XDG_CACHE_HOME", cache).arg("run").arg(guest);
+    cmd.env("XDG_CACHE_HOME", cache)
+        .env("LOCALAPPDATA", cache)
+        .arg("run")
+        .arg(guest);
     run_with_deadline(cmd, None, DEADLINE)
 }
 
@@ -82,6 +86,17 @@ fn a_compiled_guest_is_loaded_from_the_cache_next_time() {
     assert_prints(&run(&cache, &a), "BBBB");
 }
 
+/// Where files have an identity (Unix), an entry is the file's: a copy compiles again.
+/// Where they have none (Windows), it is the contents': a copy loads the same entry.
+#[test]
+fn a_copy_of_a_guest_has_its_own_entry_only_where_files_have_an_identity() {
+    let (dir, cache, guest) = run_once("modcache-copy");
+    let copy = dir.join("copy.wat");
+    std::fs::copy(&guest, &copy).unwrap();
+    assert_prints(&run(&cache, &copy), "AAAA");
+    assert_eq!(entries(&cache).len(), if cfg!(windows) { 1 } else { 2 });
+}
+
 #[test]
 fn a_guest_rewritten_in_place_is_compiled_again() {
     let (_, cache, guest) = run_once("modcache-rewrite");
@@ -117,6 +132,7 @@ fn a_bad_entry_or_no_cache_directory_falls_back_to_compiling() {
 }
 
 /// A preview1 module that makes one blocking `fd_read` of stdin, then exits 0.
+#[cfg(target_os = "linux")]
 const READS_STDIN: &str = r#"(module
   (import "wasi_snapshot_preview1" "fd_read" (func $r (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)

@@ -251,6 +251,45 @@ fn known_failures_are_data() {
 }
 
 #[test]
+fn a_report_in_a_file_still_names_its_failures_on_stderr() {
+    // CI writes JSON to a file; the step's log must still say which case failed and why.
+    let dir = temp_dir("fail-to-file");
+    std::fs::write(
+        dir.join("stdin_nonblock_read.toml"),
+        OPEN_CASE.replace("errno=6 name=again", "errno=0 name=success"),
+    )
+    .unwrap();
+    let report = dir.join("report.json");
+    let out = wouldblock(&[
+        "suite",
+        "--expectations",
+        dir.to_str().unwrap(),
+        "--filter",
+        "p1_rust_stdin_nonblock_read",
+        "--format",
+        "json",
+        "--output",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(out.stdout, "", "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "wouldblock: wouldblock faithful: FAIL p1_rust_stdin_nonblock_read/open\n       stdout WB line 3: expected `WB op=fd_read fd=0 errno=0 name=success`, got `WB op=fd_read fd=0 errno=6 name=again`\n",
+        "{out:?}"
+    );
+    let json = read_json(&report);
+    assert_eq!(json["summary"]["failed"], 1, "{json}");
+    // On the terminal's table the failure is already shown: nothing more on stderr.
+    let out = with_expectations(
+        "fail-human",
+        &OPEN_CASE.replace("errno=6 name=again", "errno=0 name=success"),
+        "p1_rust_stdin_nonblock_read",
+    );
+    assert_eq!((out.code, out.stderr.as_str()), (Some(1), ""), "{out:?}");
+}
+
+#[test]
 fn malformed_expectations_name_file_line_and_problem() {
     let out = with_expectations(
         "malformed",

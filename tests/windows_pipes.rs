@@ -2,8 +2,9 @@
 //!
 //! - stdin: a guest's non-blocking `fd_read` of an empty inherited pipe returns `again` at
 //!   once, data in it is read, and `poll_oneoff` reports the pipe ready only when data is
-//!   there, with `nbytes` = the bytes waiting, exactly as on Linux
-//!   (`tests/guests/host_pipes.rs`). These pipes are the ones Rust's `Stdio::piped()` makes.
+//!   there, with `nbytes` = the bytes waiting, and at end-of-file with `hangup`, exactly as
+//!   on Linux (`tests/guests/host_pipes.rs`). These pipes are the ones Rust's
+//!   `Stdio::piped()` makes.
 //! - stderr, an anonymous pipe of 4 KiB (`CreatePipe`) nobody drains: the guest's
 //!   non-blocking writes fill it as they fill a 64 KiB Linux pipe (`host_pipes.rs` gets that
 //!   sequence from the Linux kernel: 13 writes of 5000, one of 536, then `again`), every byte
@@ -28,6 +29,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_wouldblock");
 /// Runs `wouldblock run --stdin inherit GUEST` with a pipe as stdin holding `data`, its write
 /// end open until the guest is done (killed at the deadline): exit code, stdout, stderr.
 fn run_with(guest: &str, data: &[u8]) -> (i32, String, String) {
+    run_stdin(guest, data, false)
+}
+
+/// [`run_with`], the pipe's write end closed after `data` when `close`.
+fn run_stdin(guest: &str, data: &[u8], close: bool) -> (i32, String, String) {
     let mut child = spawn(
         Command::new(BIN)
             .args(["run", "--stdin", "inherit", guest])
@@ -39,6 +45,7 @@ fn run_with(guest: &str, data: &[u8]) -> (i32, String, String) {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(data).unwrap();
     stdin.flush().unwrap();
+    let stdin = (!close).then_some(stdin);
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -162,6 +169,21 @@ fn poll_waits_for_data_on_an_inherited_pipe() {
             "WB op=poll_oneoff fd=none errno=0 name=success nevents=1",
             "WB op=event fd=0 errno=0 name=success type=fd_read nbytes=5 hangup=0",
             "WB op=fd_read fd=0 errno=0 name=success n=5 data=hello",
+        ]
+    );
+}
+
+/// The writer gone and nothing left to read: stdin is ready with `nbytes` 0 and `hangup`,
+/// as on Linux (`POLLHUP`).
+#[test]
+fn poll_sees_the_end_of_an_inherited_pipe() {
+    let (code, out, err) = run_stdin(P1_RUST_POLL_STDIN, b"", true);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        wb(&out),
+        [
+            "WB op=poll_oneoff fd=none errno=0 name=success nevents=1",
+            "WB op=event fd=0 errno=0 name=success type=fd_read nbytes=0 hangup=1",
         ]
     );
 }

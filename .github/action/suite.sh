@@ -4,7 +4,7 @@
 # the outputs set. Exits with the suite's exit code.
 set -uo pipefail
 
-args=(suite --format json --output "$REPORT" --wasi "$WASI")
+args=(suite --format json --output "$REPORT" --wasi "$WASI" --retries "${RETRIES:-0}")
 if [ -n "$CASES" ]; then
   args+=(--cases "$CASES")
 elif [ -n "$GUESTS" ] && [ -n "$EXPECTATIONS" ]; then

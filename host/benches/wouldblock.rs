@@ -15,7 +15,9 @@
 //! 3. Wake-up latency: the guest blocked in poll_oneoff on stdin, the benchmark writes a byte,
 //!    the guest echoes it; round trip against a native thread pair doing the same with
 //!    `poll()` on pipes (budget: <= 1.2x on one CPU, <= 1.1x on two); for scale, the same
-//!    rounds through `cat`. Both sides pinned, alike for native and guest.
+//!    rounds through `cat`, the guest's loop compiled natively, and the guest on a bare
+//!    wasmtime host making only the same system calls (the floor of any wasmtime host).
+//!    Both sides pinned, alike for native and guest.
 //! 4. Throughput: 1 GiB into a guest's stdin and 1 GiB out of its stderr, 64 KiB
 //!    non-blocking calls with poll on `again`, against the same loop compiled natively
 //!    ([`twin_child`]) on the same pipe (budget >= 0.9x), on one CPU and two; for scale, a
@@ -233,7 +235,7 @@ const FLOOR_CHILD: &str = "WOULDBLOCK_BENCH_FLOOR_CALLS";
 /// `wouldblock run` is (see `host/src/run/engine.rs`). Prints the guest's line.
 fn floor_child(calls: &str) {
     use std::os::fd::AsRawFd;
-    use wasmtime::{Caller, Config, Engine, Linker, Module, Store};
+    use wasmtime::{Caller, Linker};
     use wasmtime_wasi::p1::WasiP1Ctx;
     let (r, _w) = pipe();
     // SAFETY: `r` is an open descriptor; F_SETFL takes an int.
@@ -242,42 +244,68 @@ fn floor_child(calls: &str) {
         0
     );
     let fd = r.as_raw_fd();
+    let shadow = |linker: &mut Linker<WasiP1Ctx>| {
+        linker
+            .func_wrap(P1, "fd_fdstat_set_flags", |_: i32, _: i32| -> i32 { 0 })
+            .unwrap();
+        linker
+            .func_wrap(
+                P1,
+                "fd_read",
+                move |_: Caller<'_, WasiP1Ctx>, _fd: i32, _iovs: i32, _len: i32, _nread: i32| {
+                    let mut buf = [0u8; 64];
+                    // SAFETY: `fd` stays open for the whole run (`r` lives until the end).
+                    let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+                    match rustix::io::read(fd, &mut buf) {
+                        Err(_) => 6i32,
+                        Ok(_) => 0,
+                    }
+                },
+            )
+            .unwrap();
+    };
+    on_bare_wasmtime(
+        P1_RUST_BENCH_READ_AGAIN,
+        &["bench_read_again", calls],
+        |w| w,
+        |w| w,
+        shadow,
+    );
+}
+
+/// The imports' module name.
+const P1: &str = "wasi_snapshot_preview1";
+
+/// Runs `guest` with `args` to its end on a bare wasmtime host, in a process of one thread
+/// (no compiler threads), as `wouldblock run` is (see `host/src/run/engine.rs`): stock
+/// wasmtime-wasi with stdout inherited, its imports shadowed by `shadow`. The store's data
+/// is `data` of the WASI context, which `get` finds again.
+fn on_bare_wasmtime<T: Send + 'static>(
+    guest: &str,
+    args: &[&str],
+    data: impl FnOnce(wasmtime_wasi::p1::WasiP1Ctx) -> T,
+    get: fn(&mut T) -> &mut wasmtime_wasi::p1::WasiP1Ctx,
+    shadow: impl FnOnce(&mut wasmtime::Linker<T>),
+) {
+    use wasmtime::{Config, Engine, Linker, Module, Store};
     let mut config = Config::new();
-    // No compiler threads: the loop runs in a process of one thread.
     config.parallel_compilation(false);
     let engine = Engine::new(&config).unwrap();
-    let module = Module::from_file(&engine, P1_RUST_BENCH_READ_AGAIN).unwrap();
-    let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s| s).unwrap();
+    let module = Module::from_file(&engine, guest).unwrap();
+    let mut linker: Linker<T> = Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, get).unwrap();
     linker.allow_shadowing(true);
-    const P1: &str = "wasi_snapshot_preview1";
-    linker
-        .func_wrap(P1, "fd_fdstat_set_flags", |_: i32, _: i32| -> i32 { 0 })
-        .unwrap();
-    linker
-        .func_wrap(
-            P1,
-            "fd_read",
-            move |_: Caller<'_, WasiP1Ctx>, _fd: i32, _iovs: i32, _len: i32, _nread: i32| {
-                let mut buf = [0u8; 64];
-                // SAFETY: `fd` stays open for the whole run (`r` lives until the end).
-                let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
-                match rustix::io::read(fd, &mut buf) {
-                    Err(_) => 6i32,
-                    Ok(_) => 0,
-                }
-            },
-        )
-        .unwrap();
+    shadow(&mut linker);
     let wasi = wasmtime_wasi::WasiCtxBuilder::new()
-        .args(&["bench_read_again", calls])
+        .args(args)
         .inherit_stdout()
         .build_p1();
-    let mut store = Store::new(&engine, wasi);
+    let mut store = Store::new(&engine, data(wasi));
     let start = linker
         .instantiate(&mut store, &module)
         .and_then(|i| i.get_typed_func::<(), ()>(&mut store, "_start"))
         .unwrap();
+    // A guest that ends with `proc_exit` ends in a trap wasmtime-wasi raises for it.
     let _ = start.call(&mut store, ());
 }
 
@@ -436,11 +464,14 @@ struct WakeTimes {
     guest: Spread,
     /// The guest's loop compiled natively, in a child process ([`twin_child`] `wake`).
     twin: Spread,
+    /// The guest on a bare wasmtime host making the same system calls ([`wake_floor`]).
+    floor: Spread,
 }
 
 /// Wake-up round trips one by one, [`WAKE_ROUNDS`] per side in [`WAKE_BLOCKS`] alternated
-/// blocks, placed as `at` says: the native thread pair, the guest, the guest's loop native.
-/// All three are started first and wait in `poll()` while another side's block runs.
+/// blocks, placed as `at` says: the native thread pair, the guest, the guest's loop native,
+/// the guest on the floor host. All are started first and wait in `poll()` while another
+/// side's block runs.
 fn wake_percentiles(at: Placement) -> WakeTimes {
     on_cpu0(|| {
         let (mut tx, mut rx, echo) = native_echo_thread(at.echo_cpu());
@@ -448,6 +479,7 @@ fn wake_percentiles(at: Placement) -> WakeTimes {
         let mut children = [
             wake_guest(u64::MAX, at.echo_cpu()),
             pinned(twin(TwinMode::Wake), at.echo_cpu()),
+            pinned(twin(TwinMode::WakeFloor), at.echo_cpu()),
         ]
         .map(|cmd| {
             let (child, mut tx, mut rx) = spawn_piped(cmd);
@@ -456,7 +488,7 @@ fn wake_percentiles(at: Placement) -> WakeTimes {
             rx.read_exact(&mut byte).unwrap();
             (child, tx, rx)
         });
-        let mut times: [Vec<Duration>; 3] = Default::default();
+        let mut times: [Vec<Duration>; 4] = Default::default();
         let block = WAKE_ROUNDS / WAKE_BLOCKS;
         for _ in 0..WAKE_BLOCKS {
             timed_rounds(&mut tx, &mut rx, block, &mut times[0]);
@@ -470,11 +502,12 @@ fn wake_percentiles(at: Placement) -> WakeTimes {
             drop(tx);
             assert!(child.wait().unwrap().success());
         }
-        let [native, guest, twin] = &mut times;
+        let [native, guest, twin, floor] = &mut times;
         WakeTimes {
             native: spread(native),
             guest: spread(guest),
             twin: spread(twin),
+            floor: spread(floor),
         }
     })
 }
@@ -641,6 +674,8 @@ enum TwinMode {
     Out,
     /// `bench_wake`.
     Wake,
+    /// `bench_wake` itself on the floor host ([`wake_floor`]).
+    WakeFloor,
 }
 
 /// The native twin of a benchmark guest: this benchmark run again as [`twin_child`].
@@ -650,6 +685,7 @@ fn twin(mode: TwinMode) -> Command {
         TwinMode::In => "in",
         TwinMode::Out => "out",
         TwinMode::Wake => "wake",
+        TwinMode::WakeFloor => "wake_floor",
     };
     cmd.env(TWIN_CHILD, mode);
     cmd
@@ -684,14 +720,139 @@ fn wake_twin() {
     }
 }
 
+/// The floor of a wake-up for any host built on wasmtime host functions that reports
+/// `nbytes` as POSIX does: the `bench_wake` guest itself on stock wasmtime-wasi, with
+/// `poll_oneoff`, `fd_read` and `fd_write` replaced by host functions that make only the
+/// system calls `wouldblock run` makes for them (`poll` and `ioctl(FIONREAD)`, `read`,
+/// `write`) and store the results in guest memory: the guest's one subscription assumed, no
+/// descriptor table, no flags, no bounds checked beyond a slice's. On the engine settings of
+/// `wouldblock run` (`host/src/run/engine.rs`), in a process of one thread, as it is. Ends
+/// when stdin ends.
+fn wake_floor() {
+    use wasmtime::{Caller, Linker, Memory};
+    struct Floor {
+        wasi: wasmtime_wasi::p1::WasiP1Ctx,
+        memory: Option<Memory>,
+    }
+    /// The guest's memory, looked up by name once (as `wouldblock run` caches it).
+    fn memory(caller: &mut Caller<'_, Floor>) -> Memory {
+        if let Some(m) = caller.data().memory {
+            return m;
+        }
+        let m = caller
+            .get_export("memory")
+            .and_then(|e| e.into_memory())
+            .expect("the guest's memory");
+        caller.data_mut().memory = Some(m);
+        m
+    }
+    /// The little-endian u32 at `at` in `mem`, as an index.
+    fn u32_at(mem: &[u8], at: usize) -> usize {
+        u32::from_le_bytes(mem[at..at + 4].try_into().unwrap()) as usize
+    }
+    /// Stores `v` at `at` in `mem`.
+    fn put_u32(mem: &mut [u8], at: i32, v: u32) {
+        mem[at as usize..at as usize + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    /// A read or write of the first iovec at `iovs`: `io` gets its buffer, a slice of guest
+    /// memory (pointer, length), and returns a `read(2)`/`write(2)` count, stored at
+    /// `count_at`; WASI's errno.
+    fn transfer(
+        caller: &mut Caller<'_, Floor>,
+        iovs: i32,
+        count_at: i32,
+        io: fn(*mut u8, usize) -> isize,
+    ) -> i32 {
+        let m = memory(caller);
+        let mem = m.data_mut(caller);
+        let (at, len) = (u32_at(mem, iovs as usize), u32_at(mem, iovs as usize + 4));
+        let n = io(mem[at..at + len].as_mut_ptr(), len);
+        if n < 0 {
+            return IO;
+        }
+        put_u32(mem, count_at, n as u32);
+        0
+    }
+    /// WASI's errno `io`.
+    const IO: i32 = 29;
+    /// The guest's one read: stdin.
+    fn read_stdin(buf: *mut u8, len: usize) -> isize {
+        // SAFETY: `buf` is `len` writable bytes of guest memory (see `transfer`).
+        unsafe { libc::read(0, buf.cast(), len) }
+    }
+    /// The guest's one write: stdout.
+    fn write_stdout(buf: *mut u8, len: usize) -> isize {
+        // SAFETY: `buf` is `len` readable bytes of guest memory (see `transfer`).
+        unsafe { libc::write(1, buf.cast_const().cast(), len) }
+    }
+    type Io = fn(*mut u8, usize) -> isize;
+    let shadow = |linker: &mut Linker<Floor>| {
+        linker
+            .func_wrap(
+                P1,
+                "poll_oneoff",
+                |mut caller: Caller<'_, Floor>, subs: i32, events: i32, _n: i32, nevents: i32| {
+                    let mut p = libc::pollfd {
+                        fd: 0,
+                        events: libc::POLLIN,
+                        revents: 0,
+                    };
+                    let mut nbytes: libc::c_int = 0;
+                    // SAFETY: one valid pollfd; FIONREAD stores one int.
+                    unsafe {
+                        libc::poll(&mut p, 1, -1);
+                        libc::ioctl(0, libc::FIONREAD, &mut nbytes);
+                    }
+                    let m = memory(&mut caller);
+                    let mem = m.data_mut(&mut caller);
+                    // The event's witx layout: userdata, errno, type (fd_read: 1), nbytes, flags.
+                    let mut event = [0u8; 32];
+                    event[0..8].copy_from_slice(&mem[subs as usize..subs as usize + 8]);
+                    event[10] = 1;
+                    event[16..24].copy_from_slice(&(nbytes as u64).to_le_bytes());
+                    event[24] = u8::from(p.revents & libc::POLLHUP != 0);
+                    mem[events as usize..events as usize + 32].copy_from_slice(&event);
+                    put_u32(mem, nevents, 1);
+                    0i32
+                },
+            )
+            .unwrap();
+        for (name, io) in [("fd_read", read_stdin as Io), ("fd_write", write_stdout)] {
+            linker
+                .func_wrap(
+                    P1,
+                    name,
+                    move |mut caller: Caller<'_, Floor>,
+                          _fd: i32,
+                          iovs: i32,
+                          _n: i32,
+                          count: i32| {
+                        transfer(&mut caller, iovs, count, io)
+                    },
+                )
+                .unwrap();
+        }
+    };
+    let rounds = u64::MAX.to_string();
+    on_bare_wasmtime(
+        P1_RUST_BENCH_WAKE,
+        &["bench_wake", rounds.as_str()],
+        |wasi| Floor { wasi, memory: None },
+        |f| &mut f.wasi,
+        shadow,
+    );
+}
+
 /// The `bench_throughput` guest's loop compiled natively, the 1 GiB budget's reference:
 /// 64 KiB non-blocking `read()`s of stdin to end-of-file (`in`), or 1 GiB of `write()`s to
 /// stderr (`out`), each `EAGAIN` answered by a `poll()` on that descriptor; then the guest's
 /// report line. The pipe it sets `O_NONBLOCK` on is one the benchmark made for it alone.
 fn twin_child(mode: &str) {
     use std::mem::ManuallyDrop;
-    if mode == "wake" {
-        return wake_twin();
+    match mode {
+        "wake" => return wake_twin(),
+        "wake_floor" => return wake_floor(),
+        _ => {}
     }
     use std::os::fd::FromRawFd;
     let input = mode == "in";
@@ -1448,6 +1609,7 @@ fn table(mem: Memory, idle: &str) {
             native,
             guest,
             twin,
+            floor,
         } = wake_percentiles(at);
         row(
             &format!(
@@ -1482,6 +1644,16 @@ fn table(mem: Memory, idle: &str) {
                 twin.p99,
                 guest.median / twin.median,
                 twin.median / native.median
+            ),
+        );
+        figure(
+            "the same, the guest on a bare wasmtime host making the same system calls (poll, FIONREAD, read, write) and nothing else: the floor for any wasmtime host",
+            format!(
+                "{:.1} us ({:.1} us): the guest {:.2}x the floor, the floor {:.2}x the thread pair",
+                floor.median,
+                floor.p99,
+                guest.median / floor.median,
+                floor.median / native.median
             ),
         );
     }

@@ -144,7 +144,7 @@ pub fn load(engine: &GuestEngine, path: &Path) -> Result<Guest, RunError> {
     let shown = path.display();
     let input = |msg: String| RunError::Input(anyhow!("{shown}: {msg}"));
     let (file, meta) = open_regular(path, MAX_GUEST_BYTES).map_err(input)?;
-    let cached = crate::modcache::Entry::for_file(engine, &meta);
+    let cached = crate::modcache::Entry::for_file(engine, &file, &meta);
     if let Some(guest) = cached.as_ref().and_then(|c| c.load(engine)) {
         return Ok(guest);
     }

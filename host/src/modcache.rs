@@ -6,7 +6,8 @@
 //! system says of the guest file instead — device, inode, size, modification time and
 //! status-change time (which nobody can set back: any write to the file, or a restored
 //! modification time, changes it) — with the engine's compatibility hash and the host's
-//! versions, and keeps wasmtime's serialized artifact uncompressed, mapped on load.
+//! versions, and keeps wasmtime's serialized artifact uncompressed, mapped on load (read
+//! where it cannot be mapped).
 //!
 //! Contract:
 //! - A hit is the artifact this host compiled from the same file, unchanged since, for an
@@ -15,14 +16,17 @@
 //! - Entries are written whole (a temporary file renamed into place) and never modified,
 //!   so a mapping never sees a change; an evicted entry is unlinked, never truncated.
 //! - Any failure (no cache directory, a bad or foreign entry, a full disk) falls back to
-//!   compiling, through wasmtime's cache, without a word: the cache is only ever speed.
+//!   compiling (through wasmtime's cache where it is used), without a word: the cache is
+//!   only ever speed.
 //! - At most [`MAX_ENTRIES`] entries and [`MAX_BYTES`] bytes: adding one past either
 //!   removes the oldest.
-//! - Only where the platform gives a file identity that a write always changes
-//!   ([`crate::sys::file_identity`]); elsewhere every load compiles (through wasmtime's
-//!   cache).
+//! - Where the platform gives no file identity that a write always changes
+//!   ([`crate::sys::file_identity`]; Windows), an entry is keyed by the guest's SHA-256
+//!   instead, as wasmtime's cache keys it: the file is read to be hashed, and nothing else
+//!   changes. There this cache is the only one (see [`crate::run::engine`]).
 
 use crate::guest::Guest;
+use sha2::Digest;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use wasmtime::component::Component;
@@ -43,24 +47,45 @@ const MODULE: &str = "module";
 const COMPONENT: &str = "component";
 
 impl Entry {
-    /// The entry for the file whose metadata (as opened) is `meta`, on `engine`; `None` when
-    /// there is no cache to use.
-    pub fn for_file(engine: &Engine, meta: &std::fs::Metadata) -> Option<Entry> {
-        let identity = crate::sys::file_identity(meta)?;
+    /// The entry for the guest `file` as opened, whose metadata is `meta`, on `engine`;
+    /// `None` when there is no cache to use.
+    pub fn for_file(
+        engine: &Engine,
+        file: &std::fs::File,
+        meta: &std::fs::Metadata,
+    ) -> Option<Entry> {
         let dir = crate::sys::cache_home()?.join("wouldblock").join(format!(
             "modules-{}-wasmtime-{}",
             env!("CARGO_PKG_VERSION"),
             crate::run::WASMTIME_VERSION
         ));
-        // Two 64-bit hashes with different prefixes: a 128-bit name.
-        let half = |salt: u8| {
+        let engine_hash = {
             let mut h = std::hash::DefaultHasher::new();
-            salt.hash(&mut h);
-            identity.hash(&mut h);
             engine.precompile_compatibility_hash().hash(&mut h);
             h.finish()
         };
-        let key = format!("{:016x}{:016x}", half(1), half(2));
+        let key = match crate::sys::file_identity(meta) {
+            // Two 64-bit hashes with different prefixes: a 128-bit name.
+            Some(identity) => {
+                let half = |salt: u8| {
+                    let mut h = std::hash::DefaultHasher::new();
+                    (salt, identity, engine_hash).hash(&mut h);
+                    h.finish()
+                };
+                format!("{:016x}{:016x}", half(1), half(2))
+            }
+            // Whoever writes the guest chooses its contents: a cryptographic name, so that no
+            // two guests can be made to share an entry.
+            None => {
+                let bytes = crate::sys::map_file(file, meta.len()).ok()?;
+                let contents = sha2::Sha256::digest(&*bytes);
+                let name = sha2::Sha256::new()
+                    .chain_update(contents)
+                    .chain_update(engine_hash.to_le_bytes())
+                    .finalize();
+                name.iter().map(|b| format!("{b:02x}")).collect()
+            }
+        };
         Some(Entry { dir, key })
     }
 
@@ -70,21 +95,25 @@ impl Entry {
 
     /// The cached guest, when there is a usable entry.
     pub fn load(&self, engine: &Engine) -> Option<Guest> {
+        // SAFETY (both kinds, both ways): entries are artifacts this cache wrote with
+        // `serialize`, renamed whole into place and never modified (see the module's
+        // contract); wasmtime checks the header's version and settings. Whoever can write the
+        // user's cache directory could make this run any code — as with wasmtime's own cache,
+        // which deserializes its entries the same way.
         let module = self.path(MODULE);
         if module.exists() {
-            // SAFETY: entries are artifacts this cache wrote with `Module::serialize`, renamed
-            // whole into place and never modified (see the module's contract); wasmtime checks
-            // the header's version and settings. Whoever can write the user's cache directory
-            // could make this run any code — as with wasmtime's own cache, which deserializes
-            // its entries the same way.
-            return unsafe { Module::deserialize_file(engine, &module) }
+            let mapped = unsafe { Module::deserialize_file(engine, &module) };
+            return mapped
+                .or_else(|_| unsafe { Module::deserialize(engine, read(&module)?) })
                 .ok()
                 .map(Guest::Module);
         }
         let component = self.path(COMPONENT);
         if component.exists() {
-            // SAFETY: as above, with `Component::serialize`.
-            let c = unsafe { Component::deserialize_file(engine, &component) }.ok()?;
+            let mapped = unsafe { Component::deserialize_file(engine, &component) };
+            let c = mapped
+                .or_else(|_| unsafe { Component::deserialize(engine, read(&component)?) })
+                .ok()?;
             return Some(Guest::from_component(engine, c));
         }
         None
@@ -104,6 +133,12 @@ impl Entry {
             evict(&self.dir, MAX_ENTRIES, MAX_BYTES);
         }
     }
+}
+
+/// An entry's bytes, for when it cannot be mapped: Wine refuses the copy-on-write, executable
+/// file mapping wasmtime makes on Windows (`VirtualProtect` fails, "Access denied").
+fn read(entry: &std::path::Path) -> wasmtime::Result<Vec<u8>> {
+    Ok(std::fs::read(entry)?)
 }
 
 /// Removes the oldest entries of `dir` until at most `entries` and `bytes` remain (and any

@@ -52,6 +52,19 @@ impl Drop for Deadline {
     }
 }
 
+/// Spawns `cmd` with `stderr` (a pipe of a set size: the shared helpers make their own) as its
+/// stderr, stdout piped and stdin empty, killed at [`DEADLINE`] unless the guard is dropped.
+fn spawn_on_stderr(mut cmd: Command, stderr: std::fs::File) -> (std::process::Child, Deadline) {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr))
+        .spawn()
+        .unwrap();
+    let deadline = Deadline::arm(child.id());
+    (child, deadline)
+}
+
 /// What the `write_full_pipe` guest's writes return natively: 5000-byte `write()`s (at most
 /// 16) on a non-blocking pipe of `size` bytes nobody drains, as the guest's `WB` lines.
 fn native_full_pipe_writes(size: i32) -> Vec<String> {
@@ -87,14 +100,9 @@ pub fn host_stderr_pipe_fills_as_natively() {
     );
     let (mut rx, tx) = pipe(65536);
     let shared = tx.try_clone().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["run", P1_RUST_WRITE_FULL_PIPE])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(tx))
-        .spawn()
-        .unwrap();
-    let _deadline = Deadline::arm(child.id());
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", P1_RUST_WRITE_FULL_PIPE]);
+    let (mut child, _deadline) = spawn_on_stderr(cmd, tx);
     // The guest's lines until its `again`: only then drain the pipe (the host writes its own
     // lines to the same stderr as it exits).
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
@@ -179,6 +187,81 @@ pub fn host_stdin_pipe_reads_as_natively() {
         assert!(
             !nonblocking(&shared),
             "the host's stdin pipe was made non-blocking"
+        );
+    }
+}
+
+/// `wouldblock run [--timeout 30s] GUEST ARGS`.
+fn run_poll(guest: &str, args: &[&str], timeout: bool) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("run");
+    if timeout {
+        cmd.args(["--timeout", "30s"]);
+    }
+    cmd.arg(guest).args(args);
+    cmd
+}
+
+/// How a poll of one host descriptor is asked for: alone (the wake-up's short path), alone
+/// with a deadline, and beside a clock (both the general path).
+const POLL_FORMS: [(&[&str], bool); 3] = [(&["alone"], false), (&["alone"], true), (&[], false)];
+
+/// `poll_oneoff` on the host's stdin, a real pipe, answers as Linux `poll` does: `nbytes`
+/// the bytes waiting, and `hangup` once every writer has closed (`POLLHUP`, with bytes still
+/// waiting or none), not before; the same on the short path and the general one.
+#[test]
+pub fn poll_on_a_host_stdin_pipe_reports_nbytes_and_hangup_as_poll_does() {
+    let hello = "WB op=fd_read fd=0 errno=0 name=success n=5 data=hello";
+    for (data, close, event, read) in [
+        (&b"hello"[..], false, "nbytes=5 hangup=0", Some(hello)),
+        (b"hello", true, "nbytes=5 hangup=1", Some(hello)),
+        (b"", true, "nbytes=0 hangup=1", None),
+    ] {
+        for (args, timeout) in POLL_FORMS {
+            let (rx, mut tx) = pipe(65536);
+            tx.write_all(data).unwrap();
+            let writer = (!close).then_some(tx);
+            let cmd = run_poll(P1_RUST_POLL_STDIN, args, timeout);
+            let out = wouldblock_tests::run_with_stdin(cmd, rx, DEADLINE);
+            drop(writer);
+            let event = format!("WB op=event fd=0 errno=0 name=success type=fd_read {event}");
+            let mut want = vec![
+                "WB op=poll_oneoff fd=none errno=0 name=success nevents=1",
+                event.as_str(),
+            ];
+            want.extend(read);
+            let case = format!("{data:?} closed={close} {args:?} timeout={timeout}");
+            assert_eq!(
+                (out.code, out.wb_lines()),
+                (Some(0), want),
+                "{case}: {out:?}"
+            );
+        }
+    }
+}
+
+/// `poll_oneoff` for writing on the host's stderr, a real empty 64 KiB pipe: ready, with
+/// `nbytes` its free space, on the short path and the general one.
+#[test]
+pub fn poll_on_a_host_stderr_pipe_reports_its_free_space() {
+    for timeout in [false, true] {
+        let (_rx, tx) = pipe(65536);
+        let cmd = run_poll(P1_RUST_POLL_WRITE, &["alone"], timeout);
+        let (child, _deadline) = spawn_on_stderr(cmd, tx);
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("WB ")).collect();
+        assert_eq!(
+            (out.status.code(), lines),
+            (
+                Some(0),
+                vec![
+                    "WB op=fd_fdstat_set_flags fd=2 errno=0 name=success flags=4",
+                    "WB op=poll_oneoff fd=none errno=0 name=success nevents=1",
+                    "WB op=event fd=2 errno=0 name=success type=fd_write nbytes=65536 hangup=0",
+                ]
+            ),
+            "timeout={timeout}"
         );
     }
 }

@@ -170,23 +170,49 @@ pub fn p2_rust_sock_recv_no_data() {
 /// A blocking receive waits for the client's bytes; after its shutdown, 0.
 #[test]
 pub fn p1_rust_sock_recv_after_data() {
-    let l = listening(P1_RUST_SOCK_RECV_AFTER_DATA, &[], &[]);
-    let mut client = connect(&l);
-    std::thread::sleep(Duration::from_millis(50));
-    client.write_all(b"hello").unwrap();
-    std::thread::sleep(Duration::from_millis(50));
-    client.shutdown(Shutdown::Write).unwrap();
-    let out = l.wait();
-    assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(
-        out.wb_lines(),
+        recv_after_data(&[]),
         [
             "WB op=sock_accept fd=3 errno=0 name=success flags=0 new_fd=1073741824 new_flags=0",
             "WB op=sock_recv fd=1073741824 errno=0 name=success n=5 data=hello",
             "WB op=sock_recv fd=1073741824 errno=0 name=success n=0 data=",
-        ],
-        "{out:?}"
+        ]
     );
+}
+
+/// poll_oneoff on a connected socket, as poll(2) says: readable with its bytes while the
+/// client is there, readable with nothing and `hangup` once it has shut down (Linux:
+/// `POLLIN|POLLRDHUP`, which Python's `select.poll` shows as 0x2001 on a half-closed socket).
+#[test]
+pub fn p1_rust_poll_on_a_socket_reports_nbytes_then_hangup() {
+    assert_eq!(
+        recv_after_data(&["poll"]),
+        [
+            "WB op=sock_accept fd=3 errno=0 name=success flags=0 new_fd=1073741824 new_flags=0",
+            "WB op=poll_oneoff fd=none errno=0 name=success nevents=1",
+            "WB op=event fd=1073741824 errno=0 name=success type=fd_read nbytes=5 hangup=0",
+            "WB op=sock_recv fd=1073741824 errno=0 name=success n=5 data=hello",
+            "WB op=poll_oneoff fd=none errno=0 name=success nevents=1",
+            "WB op=event fd=1073741824 errno=0 name=success type=fd_read nbytes=0 hangup=1",
+            "WB op=sock_recv fd=1073741824 errno=0 name=success n=0 data=",
+        ]
+    );
+}
+
+/// `sock_recv_after_data` with `args`: the client sends `hello` after 50 ms (the guest's
+/// first receive, or poll, waits for it) and shuts down once the guest has received it (its
+/// next one waits for the shutdown); the guest's `WB` lines, after a clean exit.
+fn recv_after_data(args: &[&str]) -> Vec<String> {
+    let mut l = listening(P1_RUST_SOCK_RECV_AFTER_DATA, &[], args);
+    let mut client = connect(&l);
+    std::thread::sleep(Duration::from_millis(50));
+    client.write_all(b"hello").unwrap();
+    l.await_stdout("data=hello");
+    std::thread::sleep(Duration::from_millis(50));
+    client.shutdown(Shutdown::Write).unwrap();
+    let out = l.wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    out.wb_lines().into_iter().map(String::from).collect()
 }
 
 #[test]

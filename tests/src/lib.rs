@@ -165,11 +165,43 @@ pub fn free_port() -> u16 {
 }
 
 /// A fresh empty directory under the system temp dir, unique to this process and `tag`.
+/// On Unix it is removed when the test process exits (kept when `WOULDBLOCK_KEEP_TEST_DIRS`
+/// is set, to look into after a failure).
 pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("wouldblock-test-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    #[cfg(unix)]
+    removed_at_exit(&dir);
     dir
+}
+
+/// The directories [`temp_dir`] made in this process.
+#[cfg(unix)]
+static TEMP_DIRS: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Adds `dir` to those removed at exit; the first call registers the removal with
+/// `atexit(3)`, which the test harness's `exit` runs whatever the tests' verdict.
+#[cfg(unix)]
+fn removed_at_exit(dir: &std::path::Path) {
+    static REGISTER: std::sync::Once = std::sync::Once::new();
+    extern "C" fn remove_temp_dirs() {
+        if std::env::var_os("WOULDBLOCK_KEEP_TEST_DIRS").is_some() {
+            return;
+        }
+        let dirs = TEMP_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+        for d in dirs.iter() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+    // SAFETY: a function with the C ABI that takes nothing and returns nothing.
+    REGISTER.call_once(|| unsafe {
+        libc::atexit(remove_temp_dirs);
+    });
+    TEMP_DIRS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(dir.to_path_buf());
 }
 
 /// A blocking OS pipe, close-on-exec: (read end, write end).

@@ -134,6 +134,11 @@ struct SuiteArgs {
     /// and hold no core while they do).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// Run a case not as expected up to N more times. The last run decides; a case as
+    /// expected only on a retry is reported flaky (FLAKY in the table, on stderr, in the
+    /// summary's `flaky` and as the case's `earlier` runs; flakyFailure in JUnit).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retries: u32,
     /// Faithful non-blocking handles, or unmodified wasmtime-wasi.
     #[arg(long, value_enum, ignore_case = true, default_value_t = WasiMode::Faithful)]
     wasi: WasiMode,
@@ -632,6 +637,7 @@ fn suite_one(
         progress: tty.then(format::progress_bar),
         peer,
         recordings: args.recordings.clone(),
+        retries: args.retries,
     };
     if let Some(dir) = &args.recordings {
         if let Err(e) = std::fs::create_dir_all(dir) {
@@ -647,6 +653,11 @@ fn suite_one(
     };
     for w in &report.warnings {
         eprintln!("wouldblock: warning: {w}");
+    }
+    // A table on stdout already shows them; a file or a machine format would hide them
+    // from the log of the CI step that failed.
+    if args.format != Format::Human || output.is_some() {
+        eprint!("{}", format::unexpected_or_flaky(&report));
     }
     let color = color && output.is_none();
     let text = match args.format {

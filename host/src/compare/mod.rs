@@ -84,7 +84,8 @@ impl Status {
 /// One cell.
 #[derive(Clone, Serialize, schemars::JsonSchema)]
 pub struct Cell {
-    /// pass, fail, xfail or xpass.
+    /// pass, fail, xfail or xpass; flaky for one as expected only on a retry (the same as a
+    /// pass for the comparison).
     pub outcome: String,
     /// The WASI-level result, e.g. `exit 0; fd_read -> again`.
     pub wasi: String,
@@ -203,7 +204,10 @@ fn cell(c: &CaseResult) -> Cell {
         wasi += &format!("; {k}");
     }
     Cell {
-        outcome: c.outcome.name().into(),
+        outcome: match c.flaky() {
+            true => "flaky".into(),
+            false => c.outcome.name().into(),
+        },
         wasi,
         python: c.first_python_line().into(),
     }
@@ -702,6 +706,34 @@ mod tests {
             assert_eq!(cmp.portability_failures, 1);
             assert_eq!(cmp.exit_code(), 1);
         }
+    }
+
+    /// A case as expected only on a retry says so in its cell, and is still a pass: not a
+    /// portability failure beside a case that passed at once.
+    #[test]
+    fn a_flaky_cell_says_so_and_compares_as_a_pass() {
+        let flaky = CaseResult {
+            earlier: vec![crate::suite::Attempt {
+                outcome: Outcome::Fail,
+                ending: "exit 1".into(),
+                ..Default::default()
+            }],
+            ..case(0, Outcome::Pass, &[])
+        };
+        let cmp = compare(
+            &[
+                report("wouldblock", vec![case(0, Outcome::Pass, &[])]),
+                report("wouldblock", vec![flaky]),
+            ],
+            false,
+        );
+        let outcomes: Vec<&str> = cmp.rows[0]
+            .cells
+            .iter()
+            .map(|c| c.as_ref().unwrap().outcome.as_str())
+            .collect();
+        assert_eq!(outcomes, ["pass", "flaky"]);
+        assert_eq!((cmp.portability_failures, cmp.exit_code()), (0, 0));
     }
 
     #[test]

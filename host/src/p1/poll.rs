@@ -17,7 +17,9 @@
 //!   than `OPEN_MAX` descriptors): the host copies them, and a guest must not make it copy
 //!   without bound;
 //! - every subscription ready at the moment of the check is reported, clocks included: a
-//!   timeout and a ready descriptor may arrive together, as POSIX allows.
+//!   timeout and a ready descriptor may arrive together, as POSIX allows;
+//! - one host descriptor polled alone, with no deadline and no `--chaos` (an event loop's
+//!   wake-up), takes a short path with the same answers: one `poll(2)`, one `FIONREAD`.
 //!
 //! Sockets are ready when `poll(2)` says so: a listener for reading when a connection is
 //! pending; a connection for reading with `nbytes` = `FIONREAD` and hangup when the peer has
@@ -43,6 +45,12 @@ use wasmtime::{Caller, Result};
 
 /// The most subscriptions one call takes (Linux's default hard `RLIMIT_NOFILE`).
 pub const MAX_SUBSCRIPTIONS: u32 = 1 << 20;
+/// What a descriptor whose poll failed counts as: ready, so that the call that follows
+/// reports the error.
+const FAILED: sys::Polled = sys::Polled {
+    ready: true,
+    hangup: false,
+};
 /// How long one wait lasts when both host descriptors and in-memory pipes are involved.
 const MIXED_SLICE: Duration = Duration::from_millis(2);
 
@@ -81,6 +89,54 @@ struct Ready {
     flags: Eventrwflags,
 }
 
+impl Ready {
+    /// The event the guest is given for the subscription `userdata` names.
+    #[inline(always)]
+    fn event(&self, userdata: u64) -> Event {
+        Event {
+            userdata,
+            error: abi::Errno::Success,
+            type_: self.kind,
+            fd_readwrite: EventFdReadwrite {
+                nbytes: self.nbytes,
+                flags: self.flags,
+            },
+        }
+    }
+}
+
+/// `FDREADWRITE_HANGUP` when `hangup`.
+fn hangup_flags(hangup: bool) -> Eventrwflags {
+    if hangup {
+        Eventrwflags::FD_READWRITE_HANGUP
+    } else {
+        Eventrwflags::empty()
+    }
+}
+
+/// The event of a host descriptor polled for reading (`write`: for writing) that the poll
+/// said `polled` of, `None` when it is not ready: `nbytes` from `FIONREAD` (for a write, the
+/// pipe's free space), `hangup` from `POLLHUP`. Both paths of [`poll_oneoff`] answer with it.
+#[inline(always)]
+fn host_event(fd: &sys::HostFd, write: bool, polled: sys::Polled) -> Option<Ready> {
+    if !polled.ready {
+        return None;
+    }
+    Some(if write {
+        Ready {
+            kind: Eventtype::FdWrite,
+            nbytes: fd.writable_bytes().unwrap_or(PIPE_BUF as u64),
+            flags: Eventrwflags::empty(),
+        }
+    } else {
+        Ready {
+            kind: Eventtype::FdRead,
+            nbytes: fd.readable_bytes().unwrap_or(0),
+            flags: hangup_flags(polled.hangup),
+        }
+    })
+}
+
 /// The buffers of one `poll_oneoff` call, kept in the faithful context from call to call,
 /// so that a wake-up allocates nothing (six allocations and frees were ~5% of a call's
 /// samples, BENCHMARKS.md). A call with more than [`SCRATCH_KEEP`] subscriptions leaves
@@ -93,7 +149,7 @@ pub(crate) struct PollScratch {
     /// [`host_fds`] of `subs`.
     fds: Vec<(sys::RawHandle, bool)>,
     /// `poll(2)`'s answer for `fds`.
-    host_ready: Vec<bool>,
+    host_ready: Vec<sys::Polled>,
     /// One entry per subscription: its event, if it fired.
     ready: Vec<Option<Ready>>,
 }
@@ -130,6 +186,9 @@ pub fn poll_oneoff<T: 'static>(
     n: i32,
     nevents: i32,
 ) -> Done {
+    if let Some(done) = one_host_descriptor(caller, get, (subs, events, n, nevents)) {
+        return done;
+    }
     // Boxed, so that taking it out and putting it back moves a pointer and drops nothing
     // (moving and dropping five vectors was ~75 instructions of a wake-up).
     let mut scratch = get(caller.data_mut())
@@ -140,6 +199,47 @@ pub fn poll_oneoff<T: 'static>(
     scratch.recycle();
     get(caller.data_mut()).poll_scratch = Some(scratch);
     done
+}
+
+/// The wake-up of an event loop on one host descriptor, answered without the general path's
+/// buffers, endpoint clones and second look-up of guest memory: one `fd_read` (`fd_write`)
+/// subscription on a managed host descriptor that `poll(2)` waits on (a pipe or file the
+/// host inherited), no deadline, no `--chaos`. It waits and answers as the general path
+/// does: `nbytes` from `FIONREAD` (free space for a write), `hangup` from `POLLHUP`. `None`,
+/// with nothing waited for and nothing written, for any other call and when `poll(2)`
+/// fails: the general path then answers it.
+#[inline(always)]
+fn one_host_descriptor<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+    (subs, events, n, nevents): (i32, i32, i32, i32),
+) -> Option<Done> {
+    if n != 1 || !sys::HOST_FDS_POLLABLE {
+        return None;
+    }
+    let (mem, ctx) = stock::memory_and_state(caller, get).ok()?;
+    if ctx.chaos.is_some() || ctx.deadline.is_some() {
+        return None;
+    }
+    let (subs, events, nevents) = (subs as u32, events as u32, nevents as u32);
+    let sr = abi::guest_range(mem, subs, abi::SUBSCRIPTION_SIZE).ok()?;
+    abi::guest_range(mem, events, abi::EVENT_SIZE).ok()?;
+    abi::guest_range(mem, nevents, 4).ok()?;
+    let sub = abi::subscription(&mem[sr], 0).ok()?;
+    let (fd, write) = match sub.u {
+        SubscriptionU::FdRead(ref s) => (u32::from(s.file_descriptor), false),
+        SubscriptionU::FdWrite(ref s) => (u32::from(s.file_descriptor), true),
+        SubscriptionU::Clock(_) => return None,
+    };
+    let host = match (&ctx.fds.get(fd)?.endpoint, write) {
+        (Endpoint::Read(Source::Host(host)), false) => host,
+        (Endpoint::Write(Sink::Host(host)), true) => host,
+        _ => return None,
+    };
+    let ready = host_event(host, write, host.wait(write, Duration::MAX).ok()?)?;
+    let written = abi::write_event(mem, events, 0, ready.event(sub.userdata))
+        .and_then(|()| abi::write_u32(mem, nevents, 1));
+    Some(written.map_err(Into::into))
 }
 
 /// [`poll_oneoff`] with its buffers.
@@ -237,16 +337,7 @@ fn poll_with<T: 'static>(
     let mut count = 0u32;
     for (sub, r) in parsed.iter().zip(ready.iter()) {
         let Some(r) = r else { continue };
-        let event = Event {
-            userdata: sub.userdata,
-            error: abi::Errno::Success,
-            type_: r.kind,
-            fd_readwrite: EventFdReadwrite {
-                nbytes: r.nbytes,
-                flags: r.flags,
-            },
-        };
-        abi::write_event(mem, events, count, event)?;
+        abi::write_event(mem, events, count, r.event(sub.userdata))?;
         count += 1;
     }
     Ok(abi::write_u32(mem, nevents, count)?)
@@ -258,7 +349,7 @@ fn poll_with<T: 'static>(
 fn spurious_wake(
     subs: &[Sub],
     ctx: &mut super::FaithfulCtx,
-    (raw, host_ready): (&[(sys::RawHandle, bool)], &mut Vec<bool>),
+    (raw, host_ready): (&[(sys::RawHandle, bool)], &mut Vec<sys::Polled>),
     ready: &mut Vec<Option<Ready>>,
 ) -> bool {
     let Some(chaos) = ctx.chaos.as_mut() else {
@@ -297,7 +388,10 @@ fn spurious_wake(
 }
 
 /// A zero-timeout `poll(2)` of `raw` into `host_ready`; no system call when `raw` is empty.
-fn poll_now(raw: &[(sys::RawHandle, bool)], host_ready: &mut Vec<bool>) -> std::io::Result<()> {
+fn poll_now(
+    raw: &[(sys::RawHandle, bool)],
+    host_ready: &mut Vec<sys::Polled>,
+) -> std::io::Result<()> {
     host_ready.clear();
     if raw.is_empty() {
         return Ok(());
@@ -330,7 +424,12 @@ fn host_fds(subs: &[Sub], out: &mut Vec<(sys::RawHandle, bool)>) {
 /// holds `poll(2)`'s answer for [`host_fds`]; `now` is the time, `None` only when no
 /// subscription is a clock.
 #[inline(always)]
-fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<Option<Ready>>) {
+fn check(
+    subs: &[Sub],
+    host_ready: &[sys::Polled],
+    now: Option<Instant>,
+    out: &mut Vec<Option<Ready>>,
+) {
     let mut host = host_ready.iter();
     out.clear();
     out.extend(subs.iter().map(|s| match &s.want {
@@ -347,47 +446,27 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<
                     (avail > 0 || closed, avail as u64, closed)
                 }
                 Probe::Managed(Endpoint2::Source(Source::Host(fd))) => {
-                    let ready = if sys::HOST_FDS_POLLABLE {
-                        *host.next().expect("one answer per host fd")
-                    } else {
-                        fd.wait_readable(Duration::ZERO).unwrap_or(true)
-                    };
-                    let nbytes = if ready {
-                        fd.readable_bytes().unwrap_or(0)
-                    } else {
-                        0
-                    };
-                    (ready, nbytes, false)
+                    return host_event(fd, false, host_polled(&mut host, fd, false));
                 }
                 // The write end of a pipe never polls readable (Linux `pipe_poll`).
                 Probe::Managed(Endpoint2::Sink(_)) => (false, 0, false),
                 // A pending connection: accept would not block.
                 Probe::Managed(Endpoint2::Listener(_)) => {
-                    (*host.next().expect("one answer per host fd"), 0, false)
+                    (host.next().expect("one answer per host fd").ready, 0, false)
                 }
                 Probe::Managed(Endpoint2::Stream(st)) => {
-                    let ready = *host.next().expect("one answer per host fd");
-                    let hup = ready && sys::socket_hung_up(st.socket());
-                    (
-                        ready,
-                        if ready {
-                            sys::socket_readable_bytes(st.socket())
-                        } else {
-                            0
-                        },
-                        hup,
-                    )
+                    let p = host.next().expect("one answer per host fd");
+                    let nbytes = match p.ready {
+                        true => sys::socket_readable_bytes(st.socket()),
+                        false => 0,
+                    };
+                    (p.ready, nbytes, p.hangup)
                 }
-            };
-            let flags = if hangup {
-                Eventrwflags::FD_READWRITE_HANGUP
-            } else {
-                Eventrwflags::empty()
             };
             ready.then_some(Ready {
                 kind: Eventtype::FdRead,
                 nbytes,
-                flags,
+                flags: hangup_flags(hangup),
             })
         }
         Want::Write(probe) => {
@@ -397,25 +476,15 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<
                     (p.is_writable(), p.free() as u64)
                 }
                 Probe::Managed(Endpoint2::Sink(Sink::Host(fd))) => {
-                    let ready = if sys::HOST_FDS_POLLABLE {
-                        *host.next().expect("one answer per host fd")
-                    } else {
-                        fd.wait_writable(Duration::ZERO).unwrap_or(true)
-                    };
-                    let nbytes = if ready {
-                        fd.writable_bytes().unwrap_or(PIPE_BUF as u64)
-                    } else {
-                        0
-                    };
-                    (ready, nbytes)
+                    return host_event(fd, true, host_polled(&mut host, fd, true));
                 }
                 // The read end of a pipe never polls writable (Linux `pipe_poll`).
                 Probe::Managed(Endpoint2::Source(_)) => (false, 0),
                 Probe::Managed(Endpoint2::Listener(_)) => {
-                    (*host.next().expect("one answer per host fd"), 0)
+                    (host.next().expect("one answer per host fd").ready, 0)
                 }
                 Probe::Managed(Endpoint2::Stream(st)) => {
-                    let ready = *host.next().expect("one answer per host fd");
+                    let ready = host.next().expect("one answer per host fd").ready;
                     let nbytes = if ready {
                         sys::socket_writable_bytes(st.socket()).unwrap_or(PIPE_BUF as u64)
                     } else {
@@ -433,6 +502,21 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<
     }));
 }
 
+/// What the poll said of the host descriptor `fd` (`write`: polled for writing): the next of
+/// `answers` where `poll(2)` waits on host descriptors, else asked now.
+#[inline(always)]
+fn host_polled(
+    answers: &mut std::slice::Iter<'_, sys::Polled>,
+    fd: &sys::HostFd,
+    write: bool,
+) -> sys::Polled {
+    if sys::HOST_FDS_POLLABLE {
+        *answers.next().expect("one answer per host fd")
+    } else {
+        fd.wait(write, Duration::ZERO).unwrap_or(FAILED)
+    }
+}
+
 /// Blocks until at least one subscription is ready; `ready` then holds each one's event.
 /// `raw` is [`host_fds`] of `subs`, `host_ready` a buffer for `poll(2)`'s answers. Fails
 /// with [`crate::limits::DeadlineExceeded`] once `deadline` passes. Inlined, with the poll
@@ -440,7 +524,7 @@ fn check(subs: &[Sub], host_ready: &[bool], now: Option<Instant>, out: &mut Vec<
 #[inline(always)]
 fn wait_for_any(
     subs: &[Sub],
-    (raw, host_ready): (&[(sys::RawHandle, bool)], &mut Vec<bool>),
+    (raw, host_ready): (&[(sys::RawHandle, bool)], &mut Vec<sys::Polled>),
     ready: &mut Vec<Option<Ready>>,
     signal: &crate::signal::Signal,
     deadline: Option<crate::limits::Deadline>,
@@ -509,7 +593,7 @@ fn wait_for_any(
         if !std::mem::take(&mut polled) && poll_now(raw, host_ready).is_err() {
             // Ready, so that the next call reports the error.
             host_ready.clear();
-            host_ready.resize(raw.len(), true);
+            host_ready.resize(raw.len(), FAILED);
         }
         let now = clock();
         check(subs, host_ready, now, ready);
@@ -545,7 +629,7 @@ mod tests {
             wakeable: None,
         }));
         s.fds.resize(n, (0, false));
-        s.host_ready.resize(n, true);
+        s.host_ready.resize(n, FAILED);
         s.ready.extend((0..n).map(|_| None));
         s
     }

@@ -1,17 +1,19 @@
 //! The wasmtime engine guests run on.
 //!
 //! Contract:
-//! - A run's process has no thread of wasmtime's (on Unix; Windows below): the engine guests
-//!   run on has no on-disk cache, whose worker thread would live as long as it. (In a
-//!   process of one thread, Linux looks up a descriptor without touching its reference
-//!   count: every `read`, `write` and `poll` a guest makes is ~45 ns cheaper on the machine
-//!   of BENCHMARKS.md.)
+//! - A run's process has no thread of wasmtime's: the engine guests run on has no on-disk
+//!   cache, whose worker thread would live as long as it. (In a process of one thread, Linux
+//!   looks up a descriptor without touching its reference count: every `read`, `write` and
+//!   `poll` a guest makes is ~45 ns cheaper on the machine of BENCHMARKS.md.)
 //! - A guest that is not in the compiled-guest cache ([`crate::modcache`]) is compiled on a
 //!   short-lived engine with the same settings and wasmtime's on-disk cache (keyed by the
 //!   wasm's content), when that cache can be set up; its worker thread ends with that engine.
 //!   Without it, the guest compiles on the engine it runs on.
-//! - Where the compiled-guest cache cannot identify files (Windows), every load would be a
-//!   miss: there the engine guests run on has wasmtime's cache itself, and compiles.
+//! - Where the compiled-guest cache keys entries by content (no file identity: Windows), it
+//!   is the only cache: wasmtime's is not used at all. Its worker thread, which no one can
+//!   join, would still be writing its statistics while a short guest exits, and a process
+//!   that ends while a thread is inside a system call can hang in `ExitProcess` under Wine
+//!   (about one run in 2,000 of a guest that exits at once did, on 2026-12-05).
 
 use wasmtime::Engine;
 
@@ -24,8 +26,6 @@ pub struct GuestEngine {
     engine: Engine,
     epochs: bool,
     fuel: bool,
-    /// It has wasmtime's on-disk cache.
-    caches: bool,
 }
 
 impl std::ops::Deref for GuestEngine {
@@ -38,11 +38,11 @@ impl std::ops::Deref for GuestEngine {
 
 impl GuestEngine {
     /// An engine with the same settings that compiles through wasmtime's on-disk cache;
-    /// `None` when this engine has that cache itself, or when it cannot be set up (then
-    /// compile on this one). Code it compiles runs here only once moved (serialized, then
-    /// deserialized on this engine).
+    /// `None` where that cache is not used (see the module's contract) or cannot be set up
+    /// (then compile on this one). Code it compiles runs here only once moved (serialized,
+    /// then deserialized on this engine).
     pub fn caching_compiler(&self) -> Option<Engine> {
-        if self.caches {
+        if !crate::sys::FILE_IDENTITY {
             return None;
         }
         let mut config = config(self.epochs, self.fuel);
@@ -74,9 +74,7 @@ fn with_disk_cache(config: &mut wasmtime::Config) -> bool {
 /// A fresh engine configured for guests, with epoch interruption when deadlines will be set
 /// and fuel when fuel will be.
 pub fn engine(epochs: bool, fuel: bool) -> anyhow::Result<GuestEngine> {
-    let mut config = config(epochs, fuel);
-    let caches = !crate::sys::FILE_IDENTITY && with_disk_cache(&mut config);
-    let engine = Engine::new(&config)?;
+    let engine = Engine::new(&config(epochs, fuel))?;
     if epochs {
         crate::limits::start_ticker(&engine);
     }
@@ -84,6 +82,5 @@ pub fn engine(epochs: bool, fuel: bool) -> anyhow::Result<GuestEngine> {
         engine,
         epochs,
         fuel,
-        caches,
     })
 }

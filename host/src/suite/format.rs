@@ -1,7 +1,7 @@
 //! Suite reports as text: human (a table, colours on a terminal unless `NO_COLOR`), JSON,
 //! JUnit XML and Markdown.
 
-use super::{Outcome, SuiteReport};
+use super::{CaseResult, Outcome, SuiteReport};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -33,22 +33,14 @@ pub fn human(r: &SuiteReport, color: bool) -> String {
     let width = r.cases.iter().map(|c| c.id.len()).max().unwrap_or(10);
     let mut out = String::new();
     for c in &r.cases {
-        let label = paint(&format!("{:<5}", c.outcome.label()), c.outcome, color);
+        let label = paint(&format!("{:<5}", label(c)), paint_as(c), color);
         out += &format!("{label}  {:<width$}  {:>6} ms\n", c.id, c.duration_ms);
-        if c.outcome != Outcome::Pass {
-            if let Some(reason) = &c.reason {
-                out += &format!("       known: {reason}\n");
-            }
-            for m in &c.mismatches {
-                out += &format!("       {m}\n");
-            }
-            if let Some(r) = &c.recording {
-                out += &format!("       recorded: {r} (wouldblock replay {r})\n");
-            }
+        if c.outcome != Outcome::Pass || c.flaky() {
+            out += &details(c);
         }
     }
     out += &format!(
-        "wouldblock suite ({}, {} {}, rendered for {}): {} cases in {:.1} s; {} xfailed, {} xpassed\n",
+        "wouldblock suite ({}, {} {}, rendered for {}): {} cases in {:.1} s; {} xfailed, {} xpassed{}\n",
         runtime_label(r),
         r.platform.os,
         r.platform.arch,
@@ -57,12 +49,100 @@ pub fn human(r: &SuiteReport, color: bool) -> String {
         r.duration_ms as f64 / 1000.0,
         r.summary.xfailed,
         r.summary.xpassed,
+        flaky_count(r),
     );
     out += &format!(
         "{} passed, {} failed\n",
         r.summary.passed + r.summary.xfailed,
         r.summary.failed + r.summary.xpassed
     );
+    out
+}
+
+/// A case's label: its outcome's, or `FLAKY` for one as expected only when run again.
+fn label(c: &CaseResult) -> &'static str {
+    match c.flaky() {
+        true => "FLAKY",
+        false => c.outcome.label(),
+    }
+}
+
+/// The colour of [`label`]: a flaky case is a warning, like a known failure.
+fn paint_as(c: &CaseResult) -> Outcome {
+    match c.flaky() {
+        true => Outcome::Xfail,
+        false => c.outcome,
+    }
+}
+
+/// Whether `c` is one to look at: not as expected, or flaky.
+fn to_look_at(c: &CaseResult) -> bool {
+    !c.outcome.ok() || c.flaky()
+}
+
+/// `, N flaky` when any case was (nothing otherwise).
+fn flaky_count(r: &SuiteReport) -> String {
+    match r.summary.flaky {
+        0 => String::new(),
+        n => format!(", {n} flaky"),
+    }
+}
+
+/// What went wrong in each earlier run of `c` (`--retries`), one line each.
+fn earlier_runs(c: &CaseResult) -> Vec<String> {
+    let runs = c.earlier.len() + 1;
+    c.earlier
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut line = format!(
+                "run {} of {runs}: {} ({}, {} ms)",
+                i + 1,
+                a.outcome.label(),
+                a.ending,
+                a.duration_ms
+            );
+            for m in &a.mismatches {
+                line += &format!("; {m}");
+            }
+            if let Some(r) = &a.recording {
+                line += &format!("; recorded: {r}");
+            }
+            line
+        })
+        .collect()
+}
+
+/// Under a case's line: why it is a known failure, each difference, where it was recorded,
+/// the earlier runs.
+fn details(c: &CaseResult) -> String {
+    let mut out = String::new();
+    if let Some(reason) = &c.reason {
+        out += &format!("       known: {reason}\n");
+    }
+    for m in &c.mismatches {
+        out += &format!("       {m}\n");
+    }
+    if let Some(r) = &c.recording {
+        out += &format!("       recorded: {r} (wouldblock replay {r})\n");
+    }
+    for line in earlier_runs(c) {
+        out += &format!("       {line}\n");
+    }
+    out
+}
+
+/// The cases that did not go as expected (failed, or passed against a known failure) and
+/// the flaky ones, each with its details as in [`human`], each line naming the runtime: for
+/// stderr when the report itself goes to a file or in a machine format, so that a CI log
+/// still says which case failed and why. Empty when every case went as expected at once.
+pub fn unexpected_or_flaky(r: &SuiteReport) -> String {
+    let runtime = runtime_label(r);
+    let mut out = String::new();
+    for c in r.cases.iter().filter(|c| to_look_at(c)) {
+        out += &format!("wouldblock: {runtime}: {} {}\n", label(c), c.id);
+        out += &details(c);
+    }
     out
 }
 
@@ -123,7 +203,7 @@ pub fn md_code(s: &str) -> String {
 /// A Markdown table of every case.
 pub fn markdown(r: &SuiteReport) -> String {
     let mut out = format!(
-        "### wouldblock suite — {} on {} {} (wasmtime {})\n\n{} passed, {} failed, {} xfailed, {} xpassed\n\n| outcome | case | events | Python ({}) | details |\n|---|---|---|---|---|\n",
+        "### wouldblock suite — {} on {} {} (wasmtime {})\n\n{} passed, {} failed, {} xfailed, {} xpassed{}\n\n| outcome | case | events | Python ({}) | details |\n|---|---|---|---|---|\n",
         runtime_label(r),
         r.platform.os,
         r.platform.arch,
@@ -132,17 +212,20 @@ pub fn markdown(r: &SuiteReport) -> String {
         r.summary.failed,
         r.summary.xfailed,
         r.summary.xpassed,
+        flaky_count(r),
         r.render_platform.name(),
     );
     for c in &r.cases {
-        let details = if c.mismatches.is_empty() {
-            c.reason.clone().unwrap_or_default()
+        let mut details = if c.mismatches.is_empty() {
+            c.reason.clone().into_iter().collect()
         } else {
-            c.mismatches.join("; ")
+            c.mismatches.clone()
         };
+        details.extend(earlier_runs(c));
+        let details = details.join("; ");
         out += &format!(
             "| {} | {} | {} | {} | {} |\n",
-            c.outcome.label(),
+            label(c),
             md_code(&c.id),
             md_escape(&c.event_lines.join("; ")),
             md_escape(c.first_python_line()),
@@ -160,8 +243,8 @@ pub fn step_summary(reports: &[&SuiteReport]) -> String {
         let bad: Vec<String> = r
             .cases
             .iter()
-            .filter(|c| !c.outcome.ok())
-            .map(|c| format!("{} {}", c.outcome.label(), md_code(&c.id)))
+            .filter(|c| to_look_at(c))
+            .map(|c| format!("{} {}", label(c), md_code(&c.id)))
             .collect();
         out += &format!(
             "| {} | {} {} | {} | {} | {} | {} | {} | {} |\n",
@@ -197,7 +280,7 @@ pub fn junit(reports: &[&SuiteReport]) -> String {
 
 /// One report's JUnit suite: its runtime and mode, where it ran, when, for how long.
 fn junit_suite(r: &SuiteReport) -> quick_junit::TestSuite {
-    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestRerun, TestSuite};
     let mut suite = TestSuite::new(format!(
         "{} ({} {}, rendered for {})",
         runtime_label(r),
@@ -213,7 +296,7 @@ fn junit_suite(r: &SuiteReport) -> quick_junit::TestSuite {
         suite.extra.insert("hostname".into(), host.as_str().into());
     }
     for c in &r.cases {
-        let status = match c.outcome {
+        let mut status = match c.outcome {
             Outcome::Pass => TestCaseStatus::success(),
             Outcome::Xfail => {
                 let mut s = TestCaseStatus::skipped();
@@ -241,6 +324,19 @@ fn junit_suite(r: &SuiteReport) -> quick_junit::TestSuite {
                 s
             }
         };
+        // Earlier runs: flakyFailure under a success, rerunFailure under a failure.
+        status.add_reruns(c.earlier.iter().map(|a| {
+            let mut run = TestRerun::new(NonSuccessKind::Failure);
+            run.set_time(std::time::Duration::from_millis(a.duration_ms));
+            run.set_message(
+                a.mismatches
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| a.ending.clone()),
+            );
+            run.set_description(a.mismatches.join("\n"));
+            run
+        }));
         let mut tc = TestCase::new(c.id.clone(), status);
         tc.set_classname(format!("{}.{}", c.abi, c.scenario));
         tc.set_time(std::time::Duration::from_millis(c.duration_ms));

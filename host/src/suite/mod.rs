@@ -64,6 +64,9 @@ pub struct SuiteOptions {
     /// Record every faithful preview1 case (`run --record`) and keep, in this directory, the
     /// recordings of the cases not as expected.
     pub recordings: Option<PathBuf>,
+    /// Runs a case not as expected up to this many more times; the last run is the case's
+    /// result, the earlier ones are in its [`CaseResult::earlier`].
+    pub retries: u32,
 }
 
 /// The runtime a report is about.
@@ -160,6 +163,26 @@ pub struct CaseResult {
     /// (`wouldblock run --replay FILE GUEST` repeats the run without the outside world).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<String>,
+    /// With `suite --retries N`: the earlier runs of this case, each not as expected, before
+    /// the run reported here. A case as expected with earlier runs is flaky.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<Attempt>,
+}
+
+/// A run of a case that was not as expected and was run again (`suite --retries`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Attempt {
+    /// `fail` or `xpass`.
+    pub outcome: Outcome,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// How the guest ended: `exit N`, `stop HOW`, or `no exit`.
+    pub ending: String,
+    /// How the result differed from the expectation.
+    pub mismatches: Vec<String>,
+    /// With `suite --recordings DIR`: this run's recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
 }
 
 /// The machine a report comes from (the run report's type).
@@ -176,6 +199,10 @@ pub struct Summary {
     pub xfailed: usize,
     /// Known failures that passed.
     pub xpassed: usize,
+    /// As expected only when run again (`suite --retries`); counted as passed or xfailed
+    /// too.
+    #[serde(default)]
+    pub flaky: usize,
     /// All cases.
     pub total: usize,
 }
@@ -219,6 +246,11 @@ impl CaseResult {
             (None, Some(how)) => format!("stop {how}"),
             (None, None) => "no exit".into(),
         }
+    }
+
+    /// As expected, but only when run again (`suite --retries`).
+    pub fn flaky(&self) -> bool {
+        self.outcome.ok() && !self.earlier.is_empty()
     }
 
     /// Python's rendering of the first event on the report's platform (empty when none).
@@ -305,12 +337,39 @@ impl Compiled {
     }
 }
 
-/// Runs one planned case.
+/// Runs case `p`, and again while it is not as expected, up to [`SuiteOptions::retries`]
+/// more times: the last run, with the earlier ones.
+fn run_retrying(
+    engine: &run::GuestEngine,
+    compiled: &Compiled,
+    p: &Planned,
+    opts: &SuiteOptions,
+) -> CaseResult {
+    let mut earlier = Vec::new();
+    loop {
+        let mut r = run_case(engine, compiled, p, opts, earlier.len());
+        // A guest no case accounts for is not a run: running it again would change nothing.
+        if r.outcome.ok() || earlier.len() >= opts.retries as usize || p.case.is_none() {
+            r.earlier = earlier;
+            return r;
+        }
+        earlier.push(Attempt {
+            outcome: r.outcome,
+            duration_ms: r.duration_ms,
+            ending: r.ending(),
+            mismatches: r.mismatches,
+            recording: r.recording,
+        });
+    }
+}
+
+/// One run of case `p`; `attempt` counts the runs before it (`--retries`).
 fn run_case(
     engine: &run::GuestEngine,
     compiled: &Compiled,
     p: &Planned,
     opts: &SuiteOptions,
+    attempt: usize,
 ) -> CaseResult {
     let started = Instant::now();
     let mut result = CaseResult {
@@ -337,7 +396,13 @@ fn run_case(
         .recordings
         .as_ref()
         .filter(|_| opts.peer.is_none() && opts.wasi == WasiMode::Faithful)
-        .map(|dir| dir.join(format!("{}.jsonl", p.id.replace('/', "--"))));
+        .map(|dir| {
+            let name = p.id.replace('/', "--");
+            dir.join(match attempt {
+                0 => format!("{name}.jsonl"),
+                n => format!("{name}.retry-{n}.jsonl"),
+            })
+        });
     let (ran, driver_error) = match &opts.peer {
         Some((peer, found)) => (execute_peer(peer, found, p, case, deadline), None),
         None => execute(engine, compiled, p, case, opts, deadline, tape.clone()),
@@ -719,7 +784,7 @@ pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
                     (Some(f), Some(_)) => f,
                     _ => &plain,
                 };
-                let r = run_case(&e.engine, &e.compiled, p, opts);
+                let r = run_retrying(&e.engine, &e.compiled, p, opts);
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 let mut n = finished.lock().unwrap_or_else(|e| e.into_inner());
                 *n += 1;
@@ -748,6 +813,7 @@ pub fn run_suite(opts: &SuiteOptions) -> Result<SuiteReport, String> {
             Outcome::Xfail => summary.xfailed += 1,
             Outcome::Xpass => summary.xpassed += 1,
         }
+        summary.flaky += usize::from(c.flaky());
     }
     Ok(SuiteReport {
         schema: SCHEMA.into(),

@@ -357,7 +357,7 @@ pub fn run(
     cmd.stdin(reader)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let spawned = cmd.spawn();
+    let spawned = spawn(&mut cmd);
     // The parent's copy of the read end goes with the command: a feeder writing to a runtime
     // that has exited then gets EPIPE instead of blocking on a pipe no one drains.
     drop(cmd);
@@ -419,6 +419,8 @@ impl Feed {
     /// The pipe's read end for the runtime, filled with up to [`PIPE_BUF`] bytes of what is
     /// waiting (closed behind them when that is all), and the feed for the rest.
     fn prepare(stdin: &StdinSpec) -> std::io::Result<(std::io::PipeReader, Feed)> {
+        // No process starts before a complete pipe's write end is closed.
+        let _fork = fork_lock();
         let (reader, mut writer) = std::io::pipe()?;
         let (mut now, later) = match stdin {
             StdinSpec::Data(bytes) => (bytes.clone(), None),
@@ -454,7 +456,28 @@ impl Feed {
             }
             None => {}
         }
+        // End-of-file at once for the runtime, not after some other process's exec.
+        let _fork = fork_lock();
+        drop(pipe);
     }
+}
+
+/// Held while a process starts and while a stdin pipe's write end exists only to be closed.
+/// A process started between `pipe(2)` and that close would hold a copy of the write end
+/// until its `exec` (close-on-exec): a runtime polling its stdin in that moment sees data
+/// but no hang-up. Cases run in parallel, so without it wasmi's C `poll_stdin/data` saw
+/// `hup=0` once in session 26's CI.
+static FORK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// [`FORK`], taken (a panic elsewhere does not poison it for the others).
+fn fork_lock() -> std::sync::MutexGuard<'static, ()> {
+    FORK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts `cmd` under [`FORK`].
+fn spawn(cmd: &mut Command) -> std::io::Result<std::process::Child> {
+    let _fork = fork_lock();
+    cmd.spawn()
 }
 
 /// Reads `r` to its end on a thread of its own; what it read.
@@ -515,6 +538,63 @@ mod tests {
 
         let (_reader, feed) = Feed::prepare(&StdinSpec::Open).unwrap();
         assert!(feed.writer.is_some() && feed.hold);
+    }
+
+    /// A complete stdin pipe hangs up at once, even while other threads start processes: a
+    /// fork between the pipe's creation and the close of its write end would hold a copy of
+    /// that end until its exec, and a runtime polling then would see no hang-up.
+    ///
+    /// The processes started here would race every other test's pipes the same way: the
+    /// test runs alone, in a copy of this test binary of its own.
+    #[cfg(unix)]
+    #[test]
+    fn a_complete_pipe_hangs_up_while_other_threads_spawn() {
+        const ALONE: &str = "WOULDBLOCK_TEST_ALONE";
+        let name = "suite::peers::tests::a_complete_pipe_hangs_up_while_other_threads_spawn";
+        if std::env::var_os(ALONE).is_none() {
+            let mut cmd = super::Command::new(std::env::current_exe().unwrap());
+            cmd.args(["--exact", name, "--test-threads", "1"])
+                .env(ALONE, "1");
+            let out = wouldblock_tests::run_with_deadline(cmd, None, Duration::from_secs(60));
+            assert!(
+                out.code == Some(0) && out.stdout.contains("1 passed"),
+                "{out:?}"
+            );
+            return;
+        }
+        use std::os::fd::AsRawFd;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let (stop, spawned) = (AtomicBool::new(false), AtomicUsize::new(0));
+        let missed = std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    while !stop.load(Ordering::Relaxed) {
+                        let mut cmd = super::Command::new("true");
+                        if let Ok(mut child) = super::spawn(&mut cmd) {
+                            let _ = child.wait();
+                        }
+                        spawned.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+            // Pipes made while 1,000 processes start (without the lock, over a hundred of
+            // them missed their hang-up here), or for 20 s at most.
+            let (mut missed, until) = (0, std::time::Instant::now() + Duration::from_secs(20));
+            while spawned.load(Ordering::Relaxed) < 1000 && std::time::Instant::now() < until {
+                let (reader, _feed) = Feed::prepare(&StdinSpec::Data(b"hi".to_vec())).unwrap();
+                let mut pfd = libc::pollfd {
+                    fd: reader.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd, no wait.
+                unsafe { libc::poll(&mut pfd, 1, 0) };
+                missed += usize::from(pfd.revents & libc::POLLHUP == 0);
+            }
+            stop.store(true, Ordering::Relaxed);
+            missed
+        });
+        assert_eq!(missed, 0, "pipes seen without their hang-up");
     }
 
     /// Everything `reader` gives up to its end-of-file; a failure after 10 s (a hang).

@@ -24,9 +24,9 @@ pub use empty::EmptyWatch;
 pub use empty::EMPTY_WATCH;
 pub use imp::{
     cache_home, file_identity, host_platform, host_stderr, host_stdin, host_stdout, hostname,
-    kernel_release, map_file, poll_many_into, raw_handle, socket_hung_up, socket_readable_bytes,
-    socket_recv, socket_send, socket_writable_bytes, tcp_before_bind, tcp_keepalive, wasi_errno,
-    HostFd, RawHandle, FILE_IDENTITY, HOST_FDS_POLLABLE,
+    kernel_release, map_file, poll_many_into, raw_handle, socket_readable_bytes, socket_recv,
+    socket_send, socket_writable_bytes, tcp_before_bind, tcp_keepalive, wasi_errno, HostFd,
+    RawHandle, FILE_IDENTITY, HOST_FDS_POLLABLE,
 };
 
 /// Whether `e`, from a read or write of a [`HostFd`] or socket, is `EAGAIN`/`EWOULDBLOCK`:
@@ -49,14 +49,26 @@ pub fn would_block() -> std::io::Error {
     return std::io::ErrorKind::WouldBlock.into();
 }
 
-/// [`poll_many_into`] into a new vector: for a one-off poll.
+/// What a poll said of one descriptor ([`poll_many_into`], [`HostFd::wait`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Polled {
+    /// Any event: ready, or in error or hung up, so that the next call reports it.
+    pub ready: bool,
+    /// The other side is gone: every writer of a pipe has closed (`POLLHUP`), a socket's
+    /// peer has shut down its side (`POLLRDHUP` on Linux, `POLLHUP`/`POLLERR` of `WSAPoll`);
+    /// false where the platform cannot tell.
+    pub hangup: bool,
+}
+
+/// Whether each descriptor of [`poll_many_into`] is ready, into a new vector: for a one-off
+/// poll.
 pub fn poll_many(
     fds: &[(RawHandle, bool)],
     timeout: std::time::Duration,
 ) -> std::io::Result<Vec<bool>> {
-    let mut ready = Vec::with_capacity(fds.len());
-    poll_many_into(fds, timeout, &mut ready)?;
-    Ok(ready)
+    let mut polled = Vec::with_capacity(fds.len());
+    poll_many_into(fds, timeout, &mut polled)?;
+    Ok(polled.iter().map(|p| p.ready).collect())
 }
 
 impl HostFd {

@@ -22,6 +22,7 @@
 //! process with more than one thread (the host's is) glibc brackets each with two atomic
 //! updates of the thread's cancellation state, a seventh of an `again` round trip.
 
+use super::Polled;
 use crate::errno::{Posix, WasiErrno};
 use crate::fdwait::Waiters;
 use rustix::event::{PollFd, PollFlags, Timespec};
@@ -161,7 +162,7 @@ impl HostFd {
     /// Waits up to `timeout` for the descriptor to become readable (data, end-of-file or
     /// error); true if a read would not block now.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
-        self.poll_one(PollFlags::IN, timeout)
+        Ok(self.wait(false, timeout)?.ready)
     }
 
     /// One `read(2)`; call only after [`HostFd::wait_readable`] said readable.
@@ -279,12 +280,19 @@ impl HostFd {
     /// Waits up to `timeout` for the descriptor to accept a write of `PIPE_BUF` bytes
     /// without blocking (`POLLOUT`); true if it would.
     pub fn wait_writable(&self, timeout: Duration) -> io::Result<bool> {
-        self.poll_one(PollFlags::OUT, timeout)
+        Ok(self.wait(true, timeout)?.ready)
     }
 
-    fn poll_one(&self, events: PollFlags, timeout: Duration) -> io::Result<bool> {
-        let mut pfd = [PollFd::from_borrowed_fd(borrow(self.fd), events)];
-        Ok(poll_fds(&mut pfd, timeout)? > 0)
+    /// Waits up to `timeout` (`Duration::MAX`: without limit) for the descriptor to become
+    /// readable (`write`: writable): one `poll(2)`, and what it said.
+    #[inline(always)]
+    pub fn wait(&self, write: bool, timeout: Duration) -> io::Result<Polled> {
+        let mut pfd = [PollFd::from_borrowed_fd(
+            borrow(self.fd),
+            poll_events(write),
+        )];
+        poll_fds(&mut pfd, timeout)?;
+        Ok(polled(&pfd[0]))
     }
 
     /// One `write(2)`: the bytes written.
@@ -335,18 +343,16 @@ fn pipe_size(_fd: RawFd) -> Option<u64> {
 pub const HOST_FDS_POLLABLE: bool = true;
 
 /// `poll(2)` over several descriptors (`true`: for writing) for up to `timeout`; into
-/// `ready` (cleared first, and left empty on an error), whether each is ready (or in error, so that the next call reports
-/// it). Up to [`POLL_ON_STACK`] descriptors allocate nothing: a wake-up polls one or two.
+/// `ready` (cleared first, and left empty on an error), what the poll said of each, in order.
+/// Up to [`POLL_ON_STACK`] descriptors allocate nothing: a wake-up polls one or two.
 #[inline(always)]
 pub fn poll_many_into(
     fds: &[(RawFd, bool)],
     timeout: Duration,
-    ready: &mut Vec<bool>,
+    ready: &mut Vec<Polled>,
 ) -> io::Result<()> {
-    let pollfd = |&(fd, write): &(RawFd, bool)| {
-        let events = if write { PollFlags::OUT } else { PollFlags::IN };
-        PollFd::from_borrowed_fd(borrow(fd), events)
-    };
+    let pollfd =
+        |&(fd, write): &(RawFd, bool)| PollFd::from_borrowed_fd(borrow(fd), poll_events(write));
     let mut heap: Vec<PollFd<'_>>;
     let mut stack: [PollFd<'_>; POLL_ON_STACK];
     let mut one: [PollFd<'_>; 1];
@@ -368,8 +374,35 @@ pub fn poll_many_into(
     };
     ready.clear();
     poll_fds(pfds, timeout)?;
-    ready.extend(pfds.iter().map(|p| !p.revents().is_empty()));
+    ready.extend(pfds.iter().map(polled));
     Ok(())
+}
+
+/// What a poll asks of a descriptor: `POLLOUT` for writing; for reading `POLLIN`, and on
+/// Linux `POLLRDHUP` too, so that a socket whose peer has shut down its side (`POLLHUP` only
+/// comes when both sides have) says so in the same poll. Pipes never raise `POLLRDHUP`.
+#[inline(always)]
+fn poll_events(write: bool) -> PollFlags {
+    match write {
+        true => PollFlags::OUT,
+        false => PollFlags::IN | READ_HANGUP,
+    }
+}
+
+/// The read side's hang-up that `poll(2)` reports only when asked (Linux `POLLRDHUP`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const READ_HANGUP: PollFlags = PollFlags::RDHUP;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const READ_HANGUP: PollFlags = PollFlags::empty();
+
+/// What `poll(2)` said of `p`.
+#[inline(always)]
+fn polled(p: &PollFd<'_>) -> Polled {
+    let revents = p.revents();
+    Polled {
+        ready: !revents.is_empty(),
+        hangup: revents.intersects(PollFlags::HUP | READ_HANGUP),
+    }
 }
 
 /// How many descriptors [`poll_many_into`] polls without allocating.
@@ -442,28 +475,6 @@ pub fn socket_send(s: &std::net::TcpStream, buf: &[u8]) -> io::Result<usize> {
     #[cfg(not(target_os = "linux"))]
     let flags = rustix::net::SendFlags::empty();
     retry_eintr(|| rustix::net::send(s, buf, flags))
-}
-
-/// Whether the peer of a connected socket has hung up (`POLLHUP` or `POLLRDHUP`).
-pub fn socket_hung_up<T: AsRawFd>(t: &T) -> bool {
-    let mut pfd = libc::pollfd {
-        fd: t.as_raw_fd(),
-        events: libc::POLLIN | hangup_events(),
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, count 1, no wait.
-    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-    n > 0 && pfd.revents & (libc::POLLHUP | hangup_events()) != 0
-}
-
-#[cfg(target_os = "linux")]
-fn hangup_events() -> libc::c_short {
-    libc::POLLRDHUP
-}
-
-#[cfg(not(target_os = "linux"))]
-fn hangup_events() -> libc::c_short {
-    0
 }
 
 /// Every POSIX condition WASI has an errno for, as this host's libc numbers it (the `libc`
@@ -793,15 +804,95 @@ mod tests {
                 io::Write::write_all(&mut &*w, b"x").unwrap();
             }
             let fds: Vec<_> = pipes.iter().map(|(r, _)| (r.as_raw_fd(), false)).collect();
-            let mut ready = vec![true; 40];
+            let stale = Polled {
+                ready: true,
+                hangup: true,
+            };
+            let mut ready = vec![stale; 40];
             poll_many_into(&fds, Duration::ZERO, &mut ready).unwrap();
-            let want: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();
+            let want: Vec<Polled> = (0..n)
+                .map(|i| Polled {
+                    ready: i % 3 == 0,
+                    hangup: false,
+                })
+                .collect();
             assert_eq!(ready, want, "{n} descriptors");
             // The write ends, polled for writing: all ready.
             let fds: Vec<_> = pipes.iter().map(|(_, w)| (w.as_raw_fd(), true)).collect();
             poll_many_into(&fds, Duration::ZERO, &mut ready).unwrap();
-            assert_eq!(ready, vec![true; n], "{n} write ends");
+            assert!(ready.iter().all(|p| p.ready && !p.hangup), "{n} write ends");
+            assert_eq!(ready.len(), n);
         }
+    }
+
+    /// A pipe's read end says `hangup` once every writer has closed, with bytes still in it
+    /// or none (Linux `pipe_poll`: `POLLIN | POLLHUP`, then `POLLHUP`), and not before; the
+    /// same through [`HostFd::wait`] and [`poll_many_into`].
+    #[test]
+    fn a_pipe_hangs_up_when_its_writers_are_gone() {
+        let (r, mut w) = std::io::pipe().unwrap();
+        let host = HostFd::borrowed(r.as_raw_fd(), libc::O_RDONLY);
+        let fds = [(r.as_raw_fd(), false)];
+        let mut ready = Vec::new();
+        let both = |h: &HostFd, ready: &mut Vec<Polled>| {
+            poll_many_into(&fds, Duration::ZERO, ready).unwrap();
+            (h.wait(false, Duration::ZERO).unwrap(), ready[0])
+        };
+        let none = Polled::default();
+        assert_eq!(both(&host, &mut ready), (none, none));
+        io::Write::write_all(&mut w, b"hi").unwrap();
+        let data = Polled {
+            ready: true,
+            hangup: false,
+        };
+        assert_eq!(both(&host, &mut ready), (data, data));
+        drop(w);
+        let gone = Polled {
+            ready: true,
+            hangup: true,
+        };
+        assert_eq!(both(&host, &mut ready), (gone, gone));
+        io::Read::read_exact(&mut &r, &mut [0u8; 2]).unwrap();
+        assert_eq!(both(&host, &mut ready), (gone, gone));
+    }
+
+    /// A connected socket hangs up in the same poll once its peer has shut down its side
+    /// (`POLLRDHUP`; `POLLHUP` only comes when both sides have); polled for writing it is
+    /// still writable, with no hang-up.
+    #[test]
+    fn a_socket_hangs_up_when_its_peer_shuts_down() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        let fd = ours.as_raw_fd();
+        let mut ready = Vec::new();
+        let mut poll = |write: bool, timeout: Duration| {
+            poll_many_into(&[(fd, write)], timeout, &mut ready).unwrap();
+            ready[0]
+        };
+        let (data, gone) = (
+            Polled {
+                ready: true,
+                hangup: false,
+            },
+            Polled {
+                ready: true,
+                hangup: true,
+            },
+        );
+        assert_eq!(poll(false, Duration::ZERO), Polled::default());
+        io::Write::write_all(&mut peer, b"hi").unwrap();
+        assert_eq!(poll(false, Duration::from_secs(10)), data);
+        peer.shutdown(std::net::Shutdown::Write).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while poll(false, Duration::from_millis(10)) != gone {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no hang-up after the peer's shutdown"
+            );
+        }
+        // Writable, not hung up: the data pollers look at is the read side's.
+        assert_eq!(poll(true, Duration::ZERO), data);
     }
 
     /// `Duration::MAX` is a wait without a timeout: it returns when the descriptor becomes

@@ -17,6 +17,7 @@
 //! down by a Unix parent) cannot be peeked: it reads as always ready, and reads of it block.
 
 use super::pump::Pump;
+use super::Polled;
 use crate::fdwait::Waiters;
 use std::io;
 use std::os::windows::io::{AsRawHandle, AsRawSocket, OwnedHandle};
@@ -208,6 +209,23 @@ impl HostFd {
         }
     }
 
+    /// [`HostFd::wait_readable`] (`write`: [`HostFd::wait_writable`]) as a poll's answer:
+    /// `hangup` once a pipe's writer is gone and its bytes are read (`PeekNamedPipe` says
+    /// `ERROR_BROKEN_PIPE` only then; Linux says `POLLHUP` with bytes still waiting too).
+    pub fn wait(&self, write: bool, timeout: Duration) -> io::Result<Polled> {
+        if write {
+            return Ok(Polled {
+                ready: self.wait_writable(timeout)?,
+                hangup: false,
+            });
+        }
+        let ready = self.wait_readable(timeout)?;
+        Ok(Polled {
+            ready,
+            hangup: ready && self.peek() == Some(u32::MAX),
+        })
+    }
+
     /// Waits up to `timeout` until the pump of an output pipe has room for `PIPE_BUF` bytes
     /// (what POSIX `POLLOUT` promises); anything else is always writable.
     pub fn wait_writable(&self, timeout: Duration) -> io::Result<bool> {
@@ -295,7 +313,7 @@ pub const HOST_FDS_POLLABLE: bool = false;
 pub fn poll_many_into(
     fds: &[(RawHandle, bool)],
     timeout: Duration,
-    ready: &mut Vec<bool>,
+    ready: &mut Vec<Polled>,
 ) -> io::Result<()> {
     let mut pfds: Vec<WSAPOLLFD> = fds
         .iter()
@@ -312,7 +330,11 @@ pub fn poll_many_into(
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    ready.extend(pfds.iter().map(|p| p.revents != 0));
+    ready.extend(pfds.iter().map(|p| Polled {
+        ready: p.revents != 0,
+        // A reset connection is `POLLERR` without `POLLHUP`: its peer is gone all the same.
+        hangup: p.revents & (POLLHUP | POLLERR) != 0,
+    }));
     Ok(())
 }
 
@@ -352,18 +374,6 @@ pub fn socket_readable_bytes<T: AsRawSocket>(t: &T) -> u64 {
 /// Free space in a socket's send buffer: unknown on Windows.
 pub fn socket_writable_bytes<T: AsRawSocket>(_t: &T) -> Option<u64> {
     None
-}
-
-/// Whether the peer of a connected socket has hung up.
-pub fn socket_hung_up<T: AsRawSocket>(t: &T) -> bool {
-    let mut p = WSAPOLLFD {
-        fd: t.as_raw_socket() as SOCKET,
-        events: POLLRDNORM,
-        revents: 0,
-    };
-    // SAFETY: one valid entry, no wait.
-    let n = unsafe { WSAPoll(&mut p, 1, 0) };
-    n > 0 && p.revents & (POLLHUP | POLLERR) != 0
 }
 
 /// The kernel release: not reported on Windows.
@@ -438,11 +448,15 @@ pub fn host_platform() -> Option<crate::errno::Platform> {
 /// A guest file's bytes, read into memory (one read, the buffer sized up front).
 pub struct FileBytes(Vec<u8>);
 
-/// Reads the first `len` bytes of `file` (a regular file at least that long).
+/// Reads the first `len` bytes of `file` (a regular file at least that long), from its start
+/// wherever its position is, as a mapping would see them: the compiled-guest cache reads the
+/// file to hash it before the compiler reads it.
 pub fn map_file(file: &std::fs::File, len: u64) -> io::Result<FileBytes> {
-    use std::io::Read as _;
+    use std::io::{Read as _, Seek as _};
     let cap = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
     let mut bytes = Vec::with_capacity(cap);
+    let mut file = file;
+    file.rewind()?;
     file.take(len).read_to_end(&mut bytes)?;
     Ok(FileBytes(bytes))
 }
@@ -459,7 +473,7 @@ impl std::ops::Deref for FileBytes {
 pub const FILE_IDENTITY: bool = false;
 
 /// No identity that every write to a file changes (Windows has no status-change time in
-/// std, and its file index is not stable there): the compiled-guest cache is not used.
+/// std, and its file index is not stable there): the compiled-guest cache keys by content.
 pub fn file_identity(_meta: &std::fs::Metadata) -> Option<[i64; 7]> {
     None
 }
