@@ -365,6 +365,10 @@ fn malformed_limits() {
         &out,
         "`18446744073709551615s` is too long; at most 10 years",
     );
+    // Found by fuzzing: humantime's sum panicking on an exact carry at u64::MAX seconds.
+    let huge = "18446744073709551615s 999999999ns 1ns";
+    let out = wouldblock(&["run", "--timeout", huge, P1_RUST_STDIN_NONBLOCK_READ]);
+    assert_input_error(&out, &format!("`{huge}` is too long; at most 10 years"));
     let out = wouldblock(&["run", "--max-memory", "lots", P1_RUST_STDIN_NONBLOCK_READ]);
     assert_input_error(
         &out,

@@ -198,9 +198,31 @@ fn parse_duration(s: &str) -> Option<Duration> {
             (nanos.is_finite() && nanos >= 0.0)
                 .then(|| Duration::from_nanos(nanos.min(u64::MAX as f64) as u64))
         }
-        (None, false) => humantime::parse_duration(&t).ok(),
+        (None, false) => humantime_sum(&t),
         _ => None,
     }
+}
+
+/// humantime's forms, one `NUMBER UNIT` piece at a time, summed here (saturating).
+///
+/// `humantime::parse_duration` (2.4.0) panics instead of failing when its running total
+/// reaches `u64::MAX` seconds with exactly one second of nanoseconds to carry
+/// (chronotope/humantime#66; the `specs` fuzz target found
+/// `18446744073709551611.5s01.5s…`). One piece alone starts from zero and cannot reach that
+/// carry, so each is parsed by humantime and the sum is ours. A piece ends where humantime's
+/// own parser starts the next one: at a digit after unit letters.
+fn humantime_sum(t: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let (mut start, mut unit) = (0, false);
+    for (i, c) in t.char_indices() {
+        if c.is_ascii_digit() && unit {
+            total = total.saturating_add(humantime::parse_duration(&t[start..i]).ok()?);
+            (start, unit) = (i, false);
+        } else if !(c.is_ascii_digit() || c.is_whitespace() || c == '.') {
+            unit = true;
+        }
+    }
+    Some(total.saturating_add(humantime::parse_duration(&t[start..]).ok()?))
 }
 
 /// A size in bytes on the command line: `1048576`, `0x10000`, `64K`, `64KB`, `64KiB`, `16M`,
@@ -446,6 +468,23 @@ mod tests {
         }
         // Found by the `specs` fuzz target: minutes that overflow u64 seconds.
         assert!(d("9451002652045120030m").is_err());
+        // humantime's forms summed piece by piece (a panic in humantime 2.4.0 otherwise).
+        assert_eq!(d("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(d(" 1 h 2min 3s 4ms"), Ok(Duration::from_millis(3_723_004)));
+        assert_eq!(d("1.5h 1.5m"), Ok(Duration::from_secs(5490)));
+        for huge in [
+            "18446744073709551615s 1000000000ns",
+            "18446744073709551615s 999999999ns 1ns",
+            "18446744073709551611.5s01.5s1.5s01.5s1.5s1.5s01.5s01.6500s0",
+        ] {
+            assert_eq!(
+                d(huge),
+                Err(format!("`{huge}` is too long; at most 10 years"))
+            );
+        }
+        for bad in ["1h x", "1h.5m", "h1", "1h 2", "1 h2 q"] {
+            assert!(d(bad).is_err(), "{bad}");
+        }
         // Past 10 years: a deadline `now + d` would overflow an Instant.
         assert!(d("18446744073709551615s").is_err());
         assert!(d("1e300s").is_err());
