@@ -580,16 +580,12 @@ mod tests {
             // Pipes made while 1,000 processes start (without the lock, over a hundred of
             // them missed their hang-up here), or for 20 s at most.
             let (mut missed, until) = (0, std::time::Instant::now() + Duration::from_secs(20));
+            let mut polled = Vec::new();
             while spawned.load(Ordering::Relaxed) < 1000 && std::time::Instant::now() < until {
                 let (reader, _feed) = Feed::prepare(&StdinSpec::Data(b"hi".to_vec())).unwrap();
-                let mut pfd = libc::pollfd {
-                    fd: reader.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd, no wait.
-                unsafe { libc::poll(&mut pfd, 1, 0) };
-                missed += usize::from(pfd.revents & libc::POLLHUP == 0);
+                let fds = [(reader.as_raw_fd(), false)];
+                crate::sys::poll_many_into(&fds, Duration::ZERO, &mut polled).unwrap();
+                missed += usize::from(!polled[0].hangup);
             }
             stop.store(true, Ordering::Relaxed);
             missed
